@@ -1,0 +1,52 @@
+"""One error hierarchy. Messages say what failed, where (file or URL), and what to do."""
+
+
+class MoaError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigError(MoaError):
+    """A setting is missing or invalid."""
+
+
+class FetchError(MoaError):
+    """An HTTP request failed or returned something unusable."""
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None):
+        self.url = url
+        self.reason = reason
+        self.status = status
+        super().__init__(f"{url}: {reason}")
+
+
+class HostNotAllowed(FetchError):
+    """A URL (or a redirect) points at a host that is not on the allow-list."""
+
+
+class DocumentError(MoaError):
+    """A document could not be read. Fails that document, never the batch."""
+
+    def __init__(self, name: str, reason: str):
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+class EncryptedPdfError(DocumentError):
+    """Encrypted with a password we do not have."""
+
+
+class NotFound(MoaError):
+    """A document, agency or agreement asked for by the user does not exist."""
+
+
+class AmbiguousReference(MoaError):
+    """A reference (e.g. a sha256 prefix) matches more than one document."""
+
+
+class QueryError(MoaError):
+    """A search query that cannot be parsed or is over the length limit."""
+
+
+class IndexBusy(MoaError):
+    """Another process is writing the search index."""
