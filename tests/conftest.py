@@ -50,3 +50,39 @@ def datadir(tmp_path) -> DataDir:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def _build_archive(corpus: Path, data: Path) -> DataDir:
+    """Import a corpus (rosters, then PDFs) and run every stage after harvest."""
+    from archive.importer import import_paths
+    from archive.pipeline import process
+
+    d = DataDir(data)
+    import_paths(d, sorted((corpus / "sheets").glob("*.xlsx")) + sorted((corpus / "pdfs").glob("*.pdf")))
+    process(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def fixture_archive(tmp_path_factory) -> DataDir:
+    """The committed fixture corpus, imported and fully processed, once per session.
+    Treat as read-only."""
+    d = _build_archive(FIXTURE_CORPUS, tmp_path_factory.mktemp("fixture-archive") / "data")
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_archive(shared_corpus, tmp_path_factory) -> DataDir:
+    """The whole shared corpus, imported and fully processed, once per session (OCR of
+    ~300 pages: minutes). Treat as read-only.
+
+    For development only, MOA_TEST_CORPUS_ARCHIVE=DIR keeps the built archive in DIR
+    between sessions; every stage is incremental, so a reuse costs seconds.
+    """
+    import os
+    where = os.environ.get("MOA_TEST_CORPUS_ARCHIVE")
+    data = Path(where) if where else tmp_path_factory.mktemp("corpus-archive") / "data"
+    d = _build_archive(shared_corpus, data)
+    yield d
+    d.close()

@@ -1,0 +1,21 @@
+"""Everything after harvest, in order: read pages → cut sections → update the index.
+
+Every stage is incremental (it only works on documents that are new or were processed
+by an older version of that stage), so running this on an up-to-date archive does no work.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from archive.progress import NullProgress, Progress
+from store.datadir import DataDir
+
+ProgressFactory = Callable[[str], Progress]
+
+
+def process(datadir: DataDir, *, workers: int | None = None, force: bool = False,
+            progress: ProgressFactory = lambda label: NullProgress()) -> dict:
+    """Run every stage after harvest; return a summary per stage (JSON-able)."""
+    summary: dict = {}
+    # Stages are added here in pipeline order, one line each.
+    return summary
