@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from archive import extract, search, sections
 from archive.progress import NullProgress, Progress
 from store.datadir import DataDir
 
@@ -18,4 +19,7 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     """Run every stage after harvest; return a summary per stage (JSON-able)."""
     summary: dict = {}
     # Stages are added here in pipeline order, one line each.
+    summary["extract"] = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
+    summary["sections"] = sections.segment_all(datadir, force=force, progress=progress("sections"))
+    summary["index"] = search.update_index(datadir, progress=progress("index"))
     return summary

@@ -1,0 +1,299 @@
+"""Reading every page: the text layer where it is good, tesseract where it is not.
+
+Per page we keep the text layer (shifted glyphs repaired), its quality judgement
+(archive.textquality), the OCR text and mean word confidence when OCR ran, and in
+``text`` the text later stages search and segment:
+
+- method ``text``: the text layer was good (or OCR failed: then the text layer, whatever
+  its quality, is all there is);
+- method ``ocr``: the text layer was empty, junk or control characters — the OCR text;
+- method ``both``: the text layer was too short to be the page (a scan carrying a stamp
+  or a few typed words) — the OCR text, then the text-layer lines OCR did not read.
+
+The parent opens each PDF and reads its text layers (pdfium, fast); pages that need OCR
+go to a process pool whose workers only render and OCR (OMP_THREAD_LIMIT=1 each) and
+return results. Only the parent writes the database: one transaction per document.
+A document that cannot be read gets an ``extractions`` row with status 'failed' and the
+reason; the batch goes on.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from archive import ocr, textquality
+from archive.documents import resolve
+from archive.errors import DocumentError, NotFound
+from archive.pdf import FormField, Pdf, open_pdf
+from archive.progress import NullProgress, Progress
+from store.datadir import DataDir
+from store.db import transaction, utc_now
+
+EXTRACTOR_VERSION = 1
+
+TEXT, OCR, BOTH = "text", "ocr", "both"
+
+
+@dataclass
+class PageRecord:
+    page: int                          # 1-based
+    text_layer: str
+    text_layer_quality: str
+    method: str                        # text | ocr | both
+    text: str                          # what is searched and segmented
+    ocr_text: str | None = None
+    ocr_confidence: float | None = None
+    ocr_status: str | None = None      # None (not run) | ok | timeout | error
+
+
+@dataclass
+class DocumentText:
+    """One document as read: its pages, its form-field values, or why it failed."""
+    name: str
+    sha256: str | None = None
+    status: str = "ok"                 # ok | failed
+    error: str | None = None
+    page_count: int | None = None
+    encrypted: bool = False
+    metadata: dict = field(default_factory=dict)
+    pages: list[PageRecord] = field(default_factory=list)
+    form_fields: list[FormField] = field(default_factory=list)
+    seconds: float = 0.0
+    extractor_version: int = EXTRACTOR_VERSION
+
+    @property
+    def text(self) -> str:
+        """All pages' text, pages separated by a form feed."""
+        return "\f".join(p.text for p in self.pages)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Job:
+    name: str
+    path: Path
+    sha256: str | None = None
+
+
+@dataclass
+class _Reading:
+    """A document whose text layers are read and whose OCR pages are on their way."""
+    doc: DocumentText
+    path: Path
+    judgements: list[textquality.Judgement]
+    ocr: dict[int, ocr.OcrResult] = field(default_factory=dict)
+    waiting: int = 0
+
+
+# --- library entry points ----------------------------------------------------------------
+
+def extract_all(datadir: DataDir, *, workers: int | None = None, force: bool = False,
+                progress: Progress = NullProgress(), dpi: int = ocr.DEFAULT_DPI,
+                timeout: float = ocr.DEFAULT_TIMEOUT) -> dict:
+    """Read every document not yet read by this EXTRACTOR_VERSION (all with *force*);
+    return a JSON-able summary."""
+    conn = datadir.db
+    rows = conn.execute(
+        "SELECT d.sha256, d.file_name FROM documents d LEFT JOIN extractions e USING (sha256)"
+        " WHERE ? OR e.sha256 IS NULL OR e.extractor_version <> ? ORDER BY d.sha256",
+        (int(force), EXTRACTOR_VERSION)).fetchall()
+    jobs = [_Job(r["file_name"] or r["sha256"], datadir.blobs.path(r["sha256"]), r["sha256"])
+            for r in rows]
+    t0 = time.monotonic()
+    summary = {"documents": len(jobs), "ok": 0, "failed": 0, "pages": 0, "text_pages": 0,
+               "ocr_pages": 0, "ocr_failed_pages": 0, "form_fields": 0, "failures": []}
+    for doc in _read(jobs, workers=workers, dpi=dpi, timeout=timeout, progress=progress):
+        _store(conn, doc)
+        summary[doc.status] += 1
+        if doc.status == "failed":
+            summary["failures"].append({"sha256": doc.sha256, "file_name": doc.name, "error": doc.error})
+            progress.note(f"failed: {doc.error}")
+        summary["pages"] += len(doc.pages)
+        summary["text_pages"] += sum(p.method == TEXT and p.ocr_status is None for p in doc.pages)
+        summary["ocr_pages"] += sum(p.ocr_status is not None for p in doc.pages)
+        summary["ocr_failed_pages"] += sum(p.ocr_status not in (None, ocr.OK) for p in doc.pages)
+        summary["form_fields"] += len(doc.form_fields)
+    summary["seconds"] = round(time.monotonic() - t0, 2)
+    return summary
+
+
+def read_pdf(source: Path | str, *, name: str | None = None, workers: int | None = None,
+             dpi: int = ocr.DEFAULT_DPI, timeout: float = ocr.DEFAULT_TIMEOUT) -> DocumentText:
+    """Read one PDF file now (nothing stored); a broken file comes back status 'failed'."""
+    path = Path(source)
+    return next(_read([_Job(name or path.name, path)], workers=workers, dpi=dpi, timeout=timeout))
+
+
+def read_document(datadir: DataDir, ref: str) -> DocumentText:
+    """The stored reading of document *ref* (sha256, unique prefix, or ICE's file name)."""
+    conn = datadir.db
+    sha = resolve(conn, ref)
+    ext = conn.execute("SELECT * FROM extractions WHERE sha256 = ?", (sha,)).fetchone()
+    name = conn.execute("SELECT file_name FROM documents WHERE sha256 = ?", (sha,)).fetchone()[0]
+    if ext is None:
+        raise NotFound(f"{name or sha} has not been read yet; run `moa extract`")
+    pages = [PageRecord(**{k: r[k] for k in PageRecord.__dataclass_fields__})
+             for r in conn.execute("SELECT * FROM pages WHERE sha256 = ? ORDER BY page", (sha,))]
+    fields = [FormField(r["name"], r["value"], r["page"]) for r in conn.execute(
+        "SELECT * FROM form_fields WHERE sha256 = ? ORDER BY page, name", (sha,))]
+    return DocumentText(name=name or sha, sha256=sha, status=ext["status"], error=ext["error"],
+                        page_count=ext["page_count"], encrypted=bool(ext["encrypted"]),
+                        metadata=json.loads(ext["pdf_metadata"] or "{}"), pages=pages,
+                        form_fields=fields, seconds=ext["seconds"] or 0.0,
+                        extractor_version=ext["extractor_version"])
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float,
+          progress: Progress = NullProgress()) -> Iterator[DocumentText]:
+    """Yield each document once read. Text layers first (here), then OCR (in the pool)."""
+    readings: list[_Reading] = []
+    for job in jobs:
+        reading = _read_text_layers(job)
+        if reading.doc.status == "failed":
+            yield reading.doc
+        else:
+            readings.append(reading)
+    progress.start(sum(r.doc.page_count for r in readings), "pages")
+    pending: dict[Future, tuple[_Reading, int]] = {}
+    pool = None
+    try:
+        for reading in readings:
+            need = [i for i, j in enumerate(reading.judgements) if not j.usable]
+            progress.advance(reading.doc.page_count - len(need))
+            if not need:
+                progress.advance(0, documents=1)
+                yield _finish(reading)
+                continue
+            pool = pool or ocr_pool(workers)
+            reading.waiting = len(need)
+            for i in need:
+                fut = pool.submit(ocr_task, str(reading.path), reading.doc.name, i, dpi, timeout)
+                pending[fut] = (reading, i)
+        for fut in as_completed(pending):
+            reading, i = pending.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as e:   # a worker died (killed, out of memory): the pages still
+                # waiting fail with it and are recorded as OCR errors; the documents are kept
+                result = ocr.OcrResult(i + 1, ocr.ERROR, error=f"OCR worker failed: {type(e).__name__}: {e}")
+            reading.ocr[result.page] = result
+            reading.doc.seconds += result.seconds
+            reading.waiting -= 1
+            progress.advance(1)
+            if reading.waiting == 0:
+                progress.advance(0, documents=1)
+                yield _finish(reading)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        progress.finish()
+
+
+def ocr_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """The OCR workers (default: one per core), each with one tesseract thread. Submit
+    ocr_task to it."""
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=ocr.limit_threads)
+
+
+def _read_text_layers(job: _Job) -> _Reading:
+    t0 = time.monotonic()
+    doc = DocumentText(name=job.name, sha256=job.sha256)
+    judgements: list[textquality.Judgement] = []
+    try:
+        with open_pdf(job.path, job.name) as pdf:
+            doc.page_count, doc.encrypted = pdf.page_count, pdf.encrypted
+            doc.metadata, doc.form_fields = pdf.metadata, pdf.form_fields
+            for i in range(pdf.page_count):
+                layer = pdf.page_text(i)
+                judgements.append(textquality.judge(layer.text, shifted_traces=layer.shifted_traces))
+    except DocumentError as e:
+        doc.status, doc.error = "failed", str(e)
+    except Exception as e:   # a PDF that breaks a library in a way nobody foresaw
+        doc.status = "failed"
+        doc.error = f"{job.name}: unexpected error reading the PDF ({type(e).__name__}: {e})"
+    doc.seconds = time.monotonic() - t0
+    return _Reading(doc, job.path, judgements)
+
+
+_worker_pdf: tuple[str, Pdf] | None = None
+
+
+def ocr_task(path: str, name: str, index: int, dpi: int, timeout: float) -> ocr.OcrResult:
+    """In a worker: OCR page *index* (0-based) of the PDF at *path*. Keeps the last PDF
+    open, as pages arrive in document order."""
+    global _worker_pdf
+    if _worker_pdf is None or _worker_pdf[0] != path:
+        if _worker_pdf is not None:
+            _worker_pdf[1].close()
+        _worker_pdf = (path, open_pdf(path, name))
+    return ocr.ocr_page(_worker_pdf[1], index, dpi=dpi, timeout=timeout)
+
+
+def _finish(reading: _Reading) -> DocumentText:
+    doc = reading.doc
+    doc.pages = [_page_record(i + 1, j, reading.ocr.get(i + 1)) for i, j in enumerate(reading.judgements)]
+    return doc
+
+
+def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResult | None) -> PageRecord:
+    record = PageRecord(number, judged.text, judged.quality, TEXT, judged.text)
+    if result is None:
+        return record
+    record.ocr_status = result.status
+    record.ocr_text = result.text if result.status == ocr.OK else None
+    record.ocr_confidence = result.confidence
+    if result.status != ocr.OK or not result.text.strip():
+        return record                     # OCR gave nothing: the text layer is all there is
+    if judged.quality == textquality.TOO_SHORT:
+        extra = _lines_not_in(judged.text, result.text)
+        if extra:
+            record.method, record.text = BOTH, result.text + "\n\n" + "\n".join(extra)
+            return record
+    record.method, record.text = OCR, result.text
+    return record
+
+
+_WORD = re.compile(r"[A-Za-z0-9]{2,}")
+
+
+def _lines_not_in(text_layer: str, ocr_text: str) -> list[str]:
+    """Text-layer lines with a word OCR did not read (a stamp, typed words on a scan)."""
+    seen = {w.lower() for w in _WORD.findall(ocr_text)}
+    return [line.strip() for line in text_layer.splitlines()
+            if any(w.lower() not in seen for w in _WORD.findall(line))]
+
+
+# --- storing -----------------------------------------------------------------------------
+
+def _store(conn, doc: DocumentText) -> None:
+    """Replace whatever an earlier run stored for this document, in one transaction."""
+    with transaction(conn):
+        for table in ("pages", "form_fields", "extractions"):
+            conn.execute(f"DELETE FROM {table} WHERE sha256 = ?", (doc.sha256,))
+        conn.execute(
+            "INSERT INTO extractions(sha256, extractor_version, status, error, page_count, encrypted,"
+            " pdf_metadata, extracted_at, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc.sha256, EXTRACTOR_VERSION, doc.status, doc.error, doc.page_count, int(doc.encrypted),
+             json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True), utc_now(),
+             round(doc.seconds, 3)))
+        conn.executemany(
+            "INSERT INTO pages(sha256, page, text_layer, text_layer_quality, ocr_text, ocr_confidence,"
+            " ocr_status, method, text, extractor_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(doc.sha256, p.page, p.text_layer, p.text_layer_quality, p.ocr_text, p.ocr_confidence,
+              p.ocr_status, p.method, p.text, EXTRACTOR_VERSION) for p in doc.pages])
+        conn.executemany(
+            "INSERT OR REPLACE INTO form_fields(sha256, name, value, page) VALUES (?, ?, ?, ?)",
+            [(doc.sha256, f.name, f.value, f.page) for f in doc.form_fields])

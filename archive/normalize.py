@@ -1,0 +1,240 @@
+"""Normalisation for comparing agreements: make fill-ins and OCR noise vanish, keep the rest.
+
+Text is cut into word tokens ``(key, text)``: *text* is what a reader sees, *key* is what
+is compared. Two kinds of difference are made to disappear from the keys:
+
+- **fill-ins** — what differs from agency to agency in the same template: the agency's
+  name and abbreviation (FCSO, LEA, ...), its state, field-office cities, street addresses,
+  full dates, signatories' names, the agency head's title (Sheriff, Chief of Police), its internal-affairs
+  unit, and
+  signature blocks / contact lines ("For ICE:", "Signature:" to the end). Each becomes one placeholder key such as ``‹agency›``.
+  Month-and-year references (``December 2014``) are template text and are kept.
+- **OCR noise** — case, punctuation, quotes, hyphenation at line ends, spacing, and the
+  usual confusions of OCR (``l``/``1``/``I``/``J``/``|``, ``0``/``O``, ``rn``/``in``/``m``, ``vv``/``w``), and words
+  printed letter by letter (``o f f i c e r s``); a word with symbols no word has (``~1⁄4ci-Q``,
+  OCR of a stamp or of handwriting) gets a key marked ``~``: inserted alone it is noise.
+
+Bump ``NORMALIZER_VERSION`` whenever the output of :func:`tokenize` changes: cached
+normalised texts (``compare_sections``) are recomputed when it differs.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+NORMALIZER_VERSION = 1
+
+Token = tuple[str, str]  # (key, text)
+GARBLED = "~"            # key prefix of a word with symbols no word has (compare ignores it alone)
+
+# The template's own name for the agency, and names that are never a fill-in.
+GENERIC_AGENCY_TERMS = ("LEA",)
+NOT_AN_AGENCY_ABBR = {"MOA", "ICE", "DHS", "OHS", "INA", "SOP", "FOD", "OPR", "JIC", "ERO", "HSI",
+                      "OPLA", "DOJ", "SAC", "CFR", "USC", "FBI", "CBP", "EO", "US", "ADA", "IGSA",
+                      "EAD", "POC", "POCS", "FOO", "POD", "AOR", "PII", "TFM", "JEM", "WSO", "TTFM", "AOR", "OPA"}
+_STATES = ("ALABAMA AL|ALASKA AK|ARIZONA AZ|ARKANSAS AR|CALIFORNIA CA|COLORADO CO|CONNECTICUT CT|"
+           "DELAWARE DE|FLORIDA FL|GEORGIA GA|HAWAII HI|IDAHO ID|ILLINOIS IL|INDIANA IN|IOWA IA|KANSAS KS|"
+           "KENTUCKY KY|LOUISIANA LA|MAINE ME|MARYLAND MD|MASSACHUSETTS MA|MICHIGAN MI|MINNESOTA MN|"
+           "MISSISSIPPI MS|MISSOURI MO|MONTANA MT|NEBRASKA NE|NEVADA NV|NEW HAMPSHIRE NH|NEW JERSEY NJ|"
+           "NEW MEXICO NM|NEW YORK NY|NORTH CAROLINA NC|NORTH DAKOTA ND|OHIO OH|OKLAHOMA OK|OREGON OR|"
+           "PENNSYLVANIA PA|RHODE ISLAND RI|SOUTH CAROLINA SC|SOUTH DAKOTA SD|TENNESSEE TN|TEXAS TX|UTAH UT|"
+           "VERMONT VT|VIRGINIA VA|WASHINGTON WA|WEST VIRGINIA WV|WISCONSIN WI|WYOMING WY|PUERTO RICO PR|GUAM GU")
+STATE_CODES = dict(s.rsplit(" ", 1) for s in _STATES.split("|"))   # ALABAMA → AL
+# ERO field offices (a city may also be caught by the "<City> Field Office" pattern).
+FIELD_OFFICE_CITIES = ("Atlanta", "Baltimore", "Boston", "Buffalo", "Chicago", "Dallas", "Denver",
+                       "Detroit", "El Paso", "Harlingen", "Houston", "Los Angeles", "Miami", "Newark",
+                       "New Orleans", "New York City", "New York", "Philadelphia", "Phoenix",
+                       "Salt Lake City", "San Antonio", "San Diego", "San Francisco", "Seattle",
+                       "St. Paul", "Saint Paul", "Washington")
+_AGENCY_SUFFIXES = (r"Sheriff['’]?s?\s+Office", r"Sheriff['’]?s?\s+Department", r"Police\s+Department",
+                    r"Department\s+of\s+Corrections", r"Detention\s+Center", r"Sheriff", r"Police",
+                    r"Department\s+of\s+Public\s+Safety", r"Highway\s+Patrol", r"Marshal['’]?s?\s+Office")
+_PRINTED_AGENCY = re.compile(
+    r"\b(?!(?:The|An|A|For|By|And|Participating|Each|Such|Any|Local|County|State|City|Deputy|Chief|"
+    r"Said|This|That|Of|Homeland|Security|Customs|Immigration|Enforcement)\b)"
+    r"(?:(?!Homeland|Security|Customs|Immigration|Enforcement)[A-Z][a-z][\w'’&.-]*\s+){1,4}" rf"(?:{'|'.join(_AGENCY_SUFFIXES)})\b")
+_MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DATE = (rf"(?:\b\d{{1,2}}/\d{{1,2}}/(?:\d{{4}}|\d{{2}})\b|\b\d{{1,2}}-\d{{1,2}}-(?:\d{{4}}|\d{{2}})\b|"
+         rf"\b\d{{1,2}}\.\d{{1,2}}\.(?:\d{{4}}|\d{{2}})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b|"
+         rf"\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|"
+         rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+day\s+of\s+{_MONTHS},?\s+\d{{4}}\b)")
+_STREET = (r"(?:Street|St|A\s?venue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Parkway|Pkwy|"
+           r"Highway|Hwy|Place|Pl|Court|Ct|Plaza|Square|Circle|Pike|Trail)\.?")
+_ADDRESS = (rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][\w.'’-]*\s+){{1,4}}{_STREET}"
+            r"(?:,?\s*(?:Suite|Ste\.?|Room|Rm\.?|Floor|Unit|Bldg\.?|Building)\s*[\w-]+)?"
+            r"(?:,?\s*[A-Z][A-Za-z.]*(?:\s+[A-Z][A-Za-z.]*){0,3},?\s*[A-Z]{2}\.?,?\s*\d{5}(?:-\d{4})?)?")
+_NOT_A_CITY = r"(?:The|ICE|Removal|Operations|Enforcement|For|In|Of|And|DHS|OHS|ERO|HSI|Local|Applicable|Each|That|This|Said)\b"
+_CITY_STATE_ZIP = r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,3},\s*(?:[A-Z]{2}|[A-Z][a-z]+)\.?,?\s+\d{5}(?:-\d{4})?\b"
+_PHONE = r"(?:\(\d{3}\)\s*|\b\d{3}[-.\s])\d{3}[-.\s]\d{4}\b"
+_EMAIL = r"\b[\w.+-]+@(?!(?:ice|cbp|dhs)\b)[\w-]+(?:\.[\w-]+)+\b"   # ICE's own addresses are template text
+_CITY_BEFORE_FIELD_OFFICE = (rf"\b(?!{_NOT_A_CITY})[A-Z][A-Za-z.]+(?:\s+(?!Field\b)[A-Z][A-Za-z.]+){{0,2}}"
+                             r"(?=,?\s+Field\s+Office\b)")
+_ABBR_STYLE = r"\b[A-Z]{1,4}(?:CSO|SO|PD|SD)\b|\bX{3,}\b"  # FCSO, HCSO, BPD; XXXX left blank
+# An OCR-mangled "Sheriff's Office" left after a matched agency name ("Sherifrs Office").
+_OCR_AGENCY_TAIL = r"(?:\s*(?:['’]s\s*)?(?:Sh\w{3,7}['’]?s?\s+)?Offic?\w*\b)?"
+_REVISION_FOOTER = rf"(?:\bRev(?:ised|\.)?\s*{_DATE}|\bR[A-Za-z.:]{{2,7}}\s*\d[\d/ ]{{4,9}}\d\b)"
+# The agency's internal-affairs unit, named by each agency in the 2019-2020 template.
+_UNIT = (r"(?i:\b(?:(?:Internal\s+(?:Investigations?|Affairs)|Professional\s+Standards)\s+"
+         r"(?:Unit|Division|Bureau|Section|Office)|Office\s+of\s+Professional\s+Standards)\b)")
+# The agency head's title, which the templates leave to fill in ("The Sheriff will inform ...").
+_HEAD = (r"(?i:\b(?:Sheriff|Chief\s+of\s+Police|Police\s+Chief|Facility\s+Commander|Chief\s+Deputy|"
+         r"Warden|Jail\s+Administrator|Director\s+of\s+Corrections)\b)")
+# Signature blocks and contact lines: everything from a "For ICE:" / "Signature:" line on.
+_SIGNATURES = r"(?m:^)[ \t]*(?:For\s+(?:the\s+)?[A-Za-z]+\s*:|Signature\s*:|Name\s*:|Date\s*:\s*_)(?s:.*)\Z"
+
+# Words of ICE's own that a signatory or contact fact may carry: never a fill-in.
+_ICE_WORDS = re.compile(r"(?i)homeland|immigration|customs|enforcement|removal|operations|director|"
+                        r"department|public affairs|field office")
+_OCR_MAP = str.maketrans({"1": "l", "i": "l", "j": "l", "|": "l", "!": "l", "0": "o"})
+_NON_WORD = re.compile(r"[\W_]+|B{3,}")   # BBBB: blank form lines in some text layers
+_LINE_END_HYPHEN = re.compile(r"(\w)[-\u00ad]\s*\n\s*(\w)|(?<=[a-z])[-\u00ad] +(?=[a-z])")
+_WORD = re.compile(r"\S+")
+_LETTER_SPACED = re.compile(r"(?<!\S)(?:\w ){2,}\w(?!\S)")     # "o f f i c e r s", "t h e"
+
+
+@dataclass
+class FillIns:
+    """The fill-in values of one document, as read from its database rows and its text."""
+    agency_names: list[str] = field(default_factory=list)
+    abbreviations: list[str] = field(default_factory=list)
+    state: str | None = None
+    names: list[str] = field(default_factory=list)      # signatories, points of contact
+    cities: list[str] = field(default_factory=list)     # field offices named in facts
+
+    def to_dict(self) -> dict:
+        return {"agency_names": self.agency_names, "abbreviations": self.abbreviations,
+                "state": self.state, "names": self.names, "cities": self.cities}
+
+
+def find_fillins(text: str, *, agency: str | None = None, state: str | None = None,
+                 facts: dict[str, list[str]] | None = None) -> FillIns:
+    """Collect a document's fill-ins: its agency name(s) from the documents row and facts,
+    the abbreviations its own text defines ("... Sheriff's Office (FCSO)", "hereinafter ...
+    (LEA)"), agency-like names printed in it, and signatories from facts."""
+    facts = facts or {}
+    names = [n for n in [agency, *facts.get("agency", [])] if n and n.strip()]
+    head = text[:6000]
+    for m in _PRINTED_AGENCY.finditer(text):
+        names.append(m.group(0))
+    cores = []
+    for n in names:
+        core = re.sub(rf"(?i)\s*(?:{'|'.join(_AGENCY_SUFFIXES)})\s*$", "", n).strip(" ,")
+        if core and core != n and len(core.split()) >= 2:   # "Finney County", not "Finney"
+            cores.append(core)
+    abbrs = list(GENERIC_AGENCY_TERMS)
+    for m in re.finditer(r"\(\s*[\"“]?([A-Z][A-Za-z&]{1,9})[\"”]?\s*\)", head):
+        before = head[max(0, m.start() - 200):m.start()]
+        cand = m.group(1)
+        if cand.upper() in NOT_AN_AGENCY_ABBR or len(cand) < 3:
+            continue
+        if re.search(r"(?i)hereinafter|sheriff|police|office|department|county|agency|center", before[-120:]):
+            abbrs.append(cand)
+    people = [v for k in ("ice_signatory", "agency_signatory") for v in facts.get(k, [])]
+    people += [p for v in facts.get("poc", []) for p in _contact_parts(v)]
+    people = [p for p in people if not _ICE_WORDS.search(p)]
+    cities = [v for v in facts.get("field_office", [])]
+    return FillIns(agency_names=_unique(names + cores), abbreviations=_unique(abbrs),
+                   state=(state or None), names=_unique(people), cities=_unique(cities))
+
+
+def _contact_parts(poc: str) -> list[str]:
+    """The agency's own contact lines from a ``poc`` fact ("points-of-contact: For the LEA:
+    Lieutenant J. Doe; 105 South A Street") — names, titles, addresses — not ICE's."""
+    m = re.match(r"^[\w-]+:\s*For\s+(?:the\s+)?([^:]+):\s*(.*)$", poc)
+    if not m or re.match(r"(?i)(?:ICE|DHS|OHS)\b", m.group(1)):
+        return []
+    return [p.strip() for p in m.group(2).split(";")
+            if p.strip() and len(p.split()) <= 8]
+
+
+def _unique(items) -> list[str]:
+    seen, out = set(), []
+    for i in items:
+        i = " ".join(i.split())
+        if i and i.lower() not in seen:
+            seen.add(i.lower())
+            out.append(i)
+    return out
+
+
+def _phrase(s: str) -> str:
+    """A regex for the phrase *s*: flexible spaces and apostrophes."""
+    words = [re.escape(w) for w in s.split()]
+    pat = r"\s+".join(words).replace(r"of\s+", r"of\s+(?:the\s+)?")
+    return re.sub(r"(?:\\?['’])s\b", "['’]?s", pat)
+
+
+def _fillin_regex(f: FillIns) -> re.Pattern:
+    parts: list[tuple[str, str]] = [("signature", _SIGNATURES)]
+    for n in sorted(f.agency_names, key=len, reverse=True):
+        parts.append(("agency", rf"(?i:\b(?:(?:City|Town|County|Village)\s+of\s+)?{_phrase(n)}\b){_OCR_AGENCY_TAIL}"))
+    for n in sorted(f.names, key=len, reverse=True):
+        parts.append(("name", rf"(?i:\b{_phrase(n)}\b)"))
+    parts.append(("address", _ADDRESS))
+    parts.append(("address", _CITY_STATE_ZIP))
+    parts.append(("phone", _PHONE))
+    parts.append(("email", _EMAIL))
+    parts.append(("date", _REVISION_FOOTER))
+    parts.append(("date", _DATE))
+    cities = sorted({*f.cities, *FIELD_OFFICE_CITIES}, key=len, reverse=True)
+    parts.append(("city", rf"\b(?:{'|'.join(_phrase(c) for c in cities)})\b(?=,?\s+(?:Field|Area|Special|ERO|Office))"))
+    parts.append(("city", _CITY_BEFORE_FIELD_OFFICE))
+    for a in sorted(f.abbreviations, key=len, reverse=True):
+        parts.append(("agency", rf"\b{re.escape(a)}\b"))
+    parts.append(("agency", _ABBR_STYLE))
+    parts.append(("head", _HEAD))
+    parts.append(("unit", _UNIT))
+    if f.state:
+        parts.append(("state", rf"(?i:\b{_phrase(f.state)}\b)(?!,?\s*D\.?\s?C\b)"))
+        code = STATE_CODES.get(f.state.upper())
+        if code:
+            parts.append(("state", rf"\b{code}\b\.?(?!\s*\d{{5}})"))
+    return re.compile("|".join(f"(?P<{kind}{i}>{p})" for i, (kind, p) in enumerate(parts)))
+
+
+def word_key(word: str, ocr: bool = True) -> str:
+    """The comparison key of one word. With *ocr*, case, punctuation and OCR confusions go."""
+    if not ocr:
+        return word
+    w = _NON_WORD.sub("", unicodedata.normalize("NFKC", word)).lower()
+    w = w.translate(_OCR_MAP).replace("rn", "m").replace("ln", "m").replace("vv", "w")
+    # Symbols no word has ("~1⁄4ci-Q", "thc~MOA"): OCR of a stamp, or a damaged word.
+    return GARBLED + w if w and _is_garbage(word) else w
+
+
+def tokenize(text: str, fillins: FillIns | None = None, *, ignore_fillins: bool = True,
+             ignore_ocr_noise: bool = True) -> list[Token]:
+    """Cut *text* into ``(key, text)`` word tokens (see module docstring)."""
+    if ignore_ocr_noise:
+        text = _LINE_END_HYPHEN.sub(r"\1\2", unicodedata.normalize("NFKC", text).replace("\ufffe", "-\n"))
+        text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+    spans: list[tuple[int, int, str]] = []
+    if ignore_fillins:
+        rx = _fillin_regex(fillins or FillIns(abbreviations=list(GENERIC_AGENCY_TERMS)))
+        for m in rx.finditer(text):
+            if m.group(0).strip():
+                spans.append((m.start(), m.end(), "‹" + re.sub(r"\d+$", "", m.lastgroup) + "›"))
+    out: list[Token] = []
+    pos = 0
+    for start, end, key in [*spans, (len(text), len(text), "")]:
+        for w in _WORD.finditer(text, pos, start):
+            k = word_key(w.group(0), ignore_ocr_noise)
+            if k:
+                out.append((k, w.group(0)))
+        if key:
+            out.append((key, " ".join(text[start:end].split())))
+        pos = end
+    return out
+
+
+def _is_garbage(word: str) -> bool:
+    return any(c in "~<>{}[]\\^*=+#" or (c != "§" and unicodedata.category(c) in ("So", "Sk", "Sm", "No", "Co", "Cn"))
+               for c in word)
+
+
+def normalized(text: str, fillins: FillIns | None = None, **options) -> str:
+    """The keys of :func:`tokenize`, joined by single spaces: equal strings mean no difference
+    beyond fill-ins and OCR noise."""
+    return " ".join(k for k, _ in tokenize(text, fillins, **options))

@@ -1,0 +1,179 @@
+"""Opening a PDF, each library where it is strong.
+
+pypdf: encryption (an empty user password, AES via ``cryptography``), metadata and
+AcroForm field values (which live in widget appearances, not in the page text).
+pypdfium2: page text (C speed; pypdf takes seconds on pages with heavy vector drawing)
+and rendering pages for OCR.
+
+Whatever is wrong with a file (empty, an HTML page, truncated, corrupt, a password we do
+not have) is raised as a DocumentError naming the file, so it fails that document only.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
+from pypdf.errors import PdfReadError
+
+from archive.errors import DocumentError, EncryptedPdfError
+
+REFETCH = "fetch it again (or re-import a good copy)"
+METADATA_KEYS = {"/Producer": "producer", "/Creator": "creator", "/CreationDate": "created",
+                 "/ModDate": "modified", "/Title": "title", "/Author": "author"}
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str           # fully qualified
+    value: str
+    page: int | None    # 1-based page of its widget, when known
+
+
+@dataclass(frozen=True)
+class PageText:
+    text: str               # as pdfium reads it, "\n" line ends
+    shifted_traces: bool    # pdfium saw characters with no text (code 3: a shifted space)
+
+
+class Pdf:
+    """An open PDF. Use as a context manager, or call close()."""
+
+    def __init__(self, data: bytes, name: str):
+        self.name = name
+        _check_bytes(data, name)
+        try:
+            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+            self.encrypted = bool(reader.is_encrypted)
+            if self.encrypted and not reader.decrypt(""):
+                raise EncryptedPdfError(name, "encrypted with a password; only PDFs that open "
+                                        "with an empty password can be read — ask ICE for an "
+                                        "unprotected copy")
+            self.page_count = len(reader.pages)
+            self.metadata = _metadata(reader)
+            self.form_fields = _form_fields(reader)
+        except DocumentError:
+            raise
+        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+                RecursionError) as e:
+            raise DocumentError(name, f"corrupt PDF ({type(e).__name__}: {e}); {REFETCH}") from e
+        try:
+            self._doc = pdfium.PdfDocument(data, password="" if self.encrypted else None)
+        except pdfium.PdfiumError as e:
+            raise DocumentError(name, f"corrupt PDF (pdfium: {e}); {REFETCH}") from e
+        if len(self._doc) != self.page_count:
+            self.page_count = min(self.page_count, len(self._doc))
+
+    def page_text(self, index: int) -> PageText:
+        """The text layer of page *index* (0-based)."""
+        page = self._doc[index]
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+            n = textpage.count_chars()
+            traces = len(text) != n
+            if traces:
+                # pdfium drops characters that map to code 3 (a font without ToUnicode:
+                # a space shifted by 29); read code by code to keep them as word breaks.
+                text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(textpage, k)) for k in range(n))
+        finally:
+            textpage.close()
+            page.close()
+        return PageText(text.replace("\r\n", "\n").replace("\x00", ""), traces)
+
+    def render(self, index: int, dpi: int, grey: bool = True):
+        """Page *index* (0-based) as a PIL image at *dpi*."""
+        page = self._doc[index]
+        try:
+            bitmap = page.render(scale=dpi / 72, grayscale=grey)
+            return bitmap.to_pil()
+        finally:
+            page.close()
+
+    def close(self) -> None:
+        doc = getattr(self, "_doc", None)
+        if doc is not None:
+            doc.close()
+            self._doc = None
+
+    def __enter__(self) -> "Pdf":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_pdf(source: bytes | Path | str, name: str | None = None) -> Pdf:
+    """Open a PDF from its bytes or a path; *name* is used in error messages."""
+    if isinstance(source, (bytes, bytearray)):
+        return Pdf(bytes(source), name or "<bytes>")
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DocumentError(name or str(path), f"cannot read the file: {e.strerror}") from e
+    return Pdf(data, name or str(path))
+
+
+def _check_bytes(data: bytes, name: str) -> None:
+    """Reject what is plainly not a whole PDF, with a reason a person can act on."""
+    if not data:
+        raise DocumentError(name, f"empty file (0 bytes); {REFETCH}")
+    head = data[:1024]
+    if b"%PDF-" not in head:
+        if head.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")) or b"<html" in head.lower():
+            raise DocumentError(name, "an HTML page saved as .pdf, not a PDF (the server sent a web "
+                                f"page instead of the document); {REFETCH}")
+        raise DocumentError(name, f"not a PDF (no %PDF- signature; starts {data[:8]!r}); {REFETCH}")
+    if b"%%EOF" not in data[-2048:]:
+        raise DocumentError(name, f"truncated PDF: {len(data)} bytes and no %%EOF end marker "
+                            f"(the download was cut short); {REFETCH}")
+
+
+def _metadata(reader: pypdf.PdfReader) -> dict:
+    info = reader.metadata or {}
+    out = {}
+    for key, label in METADATA_KEYS.items():
+        value = info.get(key)
+        if value is not None and str(value).strip():
+            out[label] = str(value).strip()
+    return out
+
+
+def _form_fields(reader: pypdf.PdfReader) -> list[FormField]:
+    """Filled text and choice fields (signatures and buttons carry no text to search)."""
+    fields = reader.get_fields() or {}
+    pages = _widget_pages(reader)
+    out = []
+    for name, field in fields.items():
+        if field.get("/FT") not in ("/Tx", "/Ch"):
+            continue
+        value = field.get("/V")
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        value = str(value).strip() if value is not None else ""
+        if value:
+            out.append(FormField(name, value, pages.get(name)))
+    return out
+
+
+def _widget_pages(reader: pypdf.PdfReader) -> dict[str, int]:
+    """Fully qualified field name → 1-based page of its first widget."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(reader.pages, start=1):
+        for annot in page.get("/Annots") or []:
+            node = annot.get_object()
+            if node.get("/Subtype") != "/Widget":
+                continue
+            parts = []
+            while node is not None:
+                if "/T" in node:
+                    parts.append(str(node["/T"]))
+                parent = node.get("/Parent")
+                node = parent.get_object() if parent is not None else None
+            if parts:
+                pages.setdefault(".".join(reversed(parts)), number)
+    return pages

@@ -1,0 +1,128 @@
+"""What the archive holds: `moa status`, `moa export`, `moa roster diff`."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Iterator
+
+from archive.errors import NotFound
+from archive.records import snapshot_order
+from store.datadir import DataDir
+
+EXPORT_COLUMNS = ("sha256", "kind", "url", "file_name", "agency", "state", "model", "signed",
+                  "metadata_source", "agreement_id", "first_fetched_at", "last_fetched_at", "bytes", "version")
+DIFF_FIELDS = ("agency", "signed", "model", "moa_url", "addendum_url", "link_pending")
+
+
+def _count(conn: sqlite3.Connection, sql: str, *args) -> int:
+    return conn.execute(sql, args).fetchone()[0]
+
+
+def _grouped(conn: sqlite3.Connection, sql: str) -> dict:
+    return {r[0]: r[1] for r in conn.execute(sql)}
+
+
+def status(datadir: DataDir) -> dict:
+    """Counts and the last runs, JSON-able. ``failures`` counts the failed requests of the
+    last harvest plus the documents whose reading failed (details in ``fetch_failures``
+    and ``failed_documents``)."""
+    conn = datadir.db
+    last_harvest = conn.execute("SELECT * FROM runs WHERE command = 'harvest' ORDER BY id DESC LIMIT 1").fetchone()
+    fetch_failures = [] if last_harvest is None else [dict(r) for r in conn.execute(
+        "SELECT url, purpose, status, error FROM fetches WHERE run_id = ? AND outcome = 'failed' ORDER BY id",
+        (last_harvest["id"],))]
+    failed_documents = [dict(r) for r in conn.execute(
+        "SELECT e.sha256, d.file_name, e.error FROM extractions e LEFT JOIN documents d USING (sha256)"
+        " WHERE e.status = 'failed' ORDER BY d.file_name")]
+    last_run = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    return {
+        "agreements": _count(conn, "SELECT COUNT(*) FROM agreements"),
+        "agreements_by_status": _grouped(conn, "SELECT status, COUNT(*) FROM agreements GROUP BY 1 ORDER BY 1"),
+        "agreements_by_model": _grouped(conn, "SELECT model, COUNT(*) FROM agreements"
+                                              " WHERE status != 'removed' GROUP BY 1 ORDER BY 1"),
+        "pending_links": _count(conn, "SELECT COUNT(*) FROM agreements WHERE status = 'participating'"
+                                      " AND link_pending = 1"),
+        "documents": _count(conn, "SELECT COUNT(*) FROM documents"),
+        "documents_by_kind": _grouped(conn, "SELECT kind, COUNT(*) FROM documents GROUP BY 1 ORDER BY 1"),
+        "unlinked_documents": _count(conn, "SELECT COUNT(*) FROM documents WHERE agreement_id IS NULL"
+                                           " AND kind IN ('moa', 'addendum')"),
+        "files": _count(conn, "SELECT COUNT(*) FROM files"),
+        "bytes": _count(conn, "SELECT COALESCE(SUM(bytes), 0) FROM files"),
+        "versions": _count(conn, "SELECT COUNT(*) FROM versions"),
+        "urls_with_several_versions": _count(conn, "SELECT COUNT(*) FROM (SELECT url FROM versions"
+                                                   " GROUP BY url HAVING COUNT(*) > 1)"),
+        "roster_snapshots": _grouped(conn, "SELECT kind, COUNT(*) FROM roster_snapshots GROUP BY 1 ORDER BY 1"),
+        "last_harvest": _run(last_harvest),
+        "last_run": _run(last_run),
+        "failures": len(fetch_failures) + len(failed_documents),
+        "fetch_failures": fetch_failures,
+        "failed_documents": failed_documents,
+    }
+
+
+def _run(row) -> dict | None:
+    if row is None:
+        return None
+    out = dict(row)
+    out["summary"] = json.loads(out["summary"]) if out["summary"] else None
+    return out
+
+
+def export_rows(datadir: DataDir) -> Iterator[dict]:
+    """One row per stored document, with its provenance (first URL, or the imported
+    path), and the number of versions seen at that URL."""
+    sql = """
+        SELECT d.sha256, d.kind, COALESCE(d.url, v.url) AS url, d.file_name, d.agency, d.state,
+               d.model, d.signed, d.metadata_source, d.agreement_id, d.first_fetched_at,
+               d.last_fetched_at, f.bytes, v.version
+        FROM documents d JOIN files f USING (sha256)
+        LEFT JOIN versions v ON v.sha256 = d.sha256 AND v.url = COALESCE(d.url, (
+            SELECT url FROM versions WHERE sha256 = d.sha256 ORDER BY first_fetched_at LIMIT 1))
+        ORDER BY d.state, d.agency, d.model, d.file_name, d.sha256"""
+    for r in datadir.db.execute(sql):
+        yield {c: r[c] for c in EXPORT_COLUMNS}
+
+
+def roster_diff(datadir: DataDir, kind: str = "participating") -> dict:
+    """Agreements added, removed and changed between the two newest *kind* snapshots.
+    An agency whose only row changed model shows as changed (field ``model``)."""
+    conn = datadir.db
+    snaps = sorted(conn.execute("SELECT id, kind, file_name, fetched_at FROM roster_snapshots WHERE kind = ?",
+                                (kind,)), key=snapshot_order)
+    if len(snaps) < 2:
+        raise NotFound(f"roster diff needs two {kind} roster snapshots; the archive holds {len(snaps)} "
+                       "(run `moa harvest` after ICE publishes a new roster, or `moa import` an older one)")
+    old, new = snaps[-2], snaps[-1]
+    a, b = _rows_by_key(conn, old["id"]), _rows_by_key(conn, new["id"])
+    added = {k: b[k] for k in b.keys() - a.keys()}
+    removed = {k: a[k] for k in a.keys() - b.keys()}
+    changed = []
+    for k in sorted(a.keys() & b.keys()):
+        fields = {f: [a[k][f], b[k][f]] for f in DIFF_FIELDS if a[k][f] != b[k][f]}
+        if fields:
+            changed.append(_describe(b[k]) | {"changes": fields})
+    # One agency/state with one row removed and one added: a model change.
+    for key2 in {k[:2] for k in added} & {k[:2] for k in removed}:
+        ka = [k for k in added if k[:2] == key2]
+        kr = [k for k in removed if k[:2] == key2]
+        if len(ka) == len(kr) == 1:
+            o, n = removed.pop(kr[0]), added.pop(ka[0])
+            fields = {f: [o[f], n[f]] for f in DIFF_FIELDS if o[f] != n[f]}
+            changed.append(_describe(n) | {"changes": fields})
+    side = lambda s: {"id": s["id"], "file_name": s["file_name"], "fetched_at": s["fetched_at"]}  # noqa: E731
+    return {"kind": kind, "old": side(old), "new": side(new),
+            "added": [_describe(r) for _, r in sorted(added.items())],
+            "removed": [_describe(r) for _, r in sorted(removed.items())],
+            "changed": sorted(changed, key=lambda c: (c["state"], c["agency"], c["model"] or ""))}
+
+
+def _rows_by_key(conn, snapshot_id: int) -> dict[tuple, dict]:
+    out: dict[tuple, dict] = {}
+    for r in conn.execute("SELECT * FROM roster_rows WHERE snapshot_id = ? ORDER BY row_number", (snapshot_id,)):
+        out.setdefault((r["state"], r["agency_key"], r["model"] or ""), dict(r))
+    return out
+
+
+def _describe(r: dict) -> dict:
+    return {"state": r["state"], "agency": r["agency"], "model": r["model"], "signed": r["signed"],
+            "moa_url": r["moa_url"]}

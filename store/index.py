@@ -1,0 +1,790 @@
+"""The Whoosh search index: the only module that imports whoosh.
+
+The index is derived data, rebuilt from the database at will. It holds *units*, one
+Whoosh document each, all tied to a document by ``sha256``:
+
+- ``doc``      one per document: every text read from it (page text, the other reading
+               of each page when it differs, section text, form values) so that a
+               boolean query such as ``detainer AND warrant`` is decided per document;
+- ``page``     one per page and reading (``source`` text | ocr | both);
+- ``section``  one per section (``section_key``, ``section_title``);
+- ``form``     one per filled form field.
+
+Layout: ``DATA_DIR/index`` is a symlink to ``index.<generation>/``. A rebuild writes a
+fresh directory, then swaps the symlink atomically; an incremental update commits in
+place (Whoosh commits are atomic: readers keep the generation they opened). Writers
+take an exclusive lock on ``DATA_DIR/index.lock``; readers never lock.
+
+Queries reach this module as a small tree of ``Q*`` nodes (built by archive.search from
+the query language) and are translated to Whoosh queries here.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import unicodedata
+from bisect import bisect_left
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whoosh import fields, index as windex, query as wq
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer
+from whoosh.columns import VarBytesColumn
+from whoosh.matching import IntersectionMatcher, NullMatcher
+from whoosh.query.spans import SpanWrappingMatcher
+from whoosh.support.charset import accent_map
+
+from archive.errors import IndexBusy, MoaError
+from archive.progress import Progress
+
+INDEX_VERSION = 3            # bump when the schema or what is indexed changes: forces a rebuild
+VERSION_FILE = "moa-index-version"
+MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
+SNIPPET_CHARS = 240
+
+
+class IndexRebuiltWarning(UserWarning):
+    """The index was missing or unreadable and has been rebuilt from the database."""
+
+
+# --- analysis -------------------------------------------------------------------------
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+                         "\u00ab": '"', "\u00bb": '"'})
+
+
+def fold_quotes(text: str) -> str:
+    """Curly quotes and apostrophes to straight ones."""
+    return text.translate(_QUOTES)
+
+
+WORD_RE = re.compile(r"\w+")
+PART_BREAK = "\n ____ \n"   # one token between the texts of a doc unit: no phrase spans two
+
+
+def make_analyzer():
+    """Words (runs of letters/digits), lower-cased, accents folded. Any other character
+    separates words, so "70-percent" is the phrase "70 percent", "U.S.C." is "u s c"
+    whether or not it is printed with spaces, and "Sheriff’s" equals "Sheriff's".
+    No stop words are removed: "notice to appear" differs from "notice of appear"."""
+    return RegexTokenizer(WORD_RE) | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+class _Shingles(Filter):
+    """Each run of two and three adjacent words as one token ("notice to", "notice to
+    appear"): phrases of two or three words become single terms, with no position
+    lists to compare (whoosh's phrase matching is slow on long documents)."""
+
+    def __call__(self, tokens):
+        last: list[str] = []
+        for t in tokens:
+            last = (last + [t.text])[-3:]
+            for n in (2, 3):
+                if len(last) >= n:
+                    t.text = " ".join(last[-n:])
+                    yield t
+
+
+ANALYZER = make_analyzer()
+SHINGLE_ANALYZER = make_analyzer() | _Shingles()
+
+
+def analyze(text: str) -> list[str]:
+    return [t.text for t in ANALYZER(text)]
+
+
+def fold_word(text: str) -> str:
+    """Case- and accent-fold one word without splitting it (for wildcard patterns)."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def make_schema() -> fields.Schema:
+    text = dict(analyzer=ANALYZER, phrase=True)
+    return fields.Schema(
+        uid=fields.ID(unique=True, stored=True),
+        sha256=fields.ID(stored=True, sortable=True),
+        kind=fields.ID(stored=True, sortable=True),  # doc | page | section | form
+        source=fields.STORED,                         # text | ocr | both | form
+        page=fields.NUMERIC(stored=True, sortable=True),   # 1-based; 0 in the column = none
+        last_page=fields.STORED,
+        units=fields.STORED,                          # doc units: how many units precede it
+        content=fields.TEXT(**text),                  # searched; not stored
+        shingles=fields.TEXT(analyzer=SHINGLE_ANALYZER, phrase=False),   # same text, 2-3 word runs
+        body=fields.STORED,                           # the unit's text, for snippets
+        section_key=fields.ID(stored=True, sortable=True),
+        section_title=fields.TEXT(stored=True, **text),
+        in_section=fields.STORED,                     # page units: (key, title) covering the page
+        agency=fields.TEXT(stored=True, **text),
+        state=fields.ID(stored=True, sortable=True),
+        model=fields.ID(stored=True, sortable=True),
+        signed=fields.ID(stored=True, sortable=True),
+        year=fields.ID(sortable=True),
+        revision=fields.ID(sortable=True),            # ISO date
+        revision_shown=fields.STORED,                 # as printed, MM/DD/YYYY
+        doctype=fields.ID(stored=True),               # moa | addendum | template | archive-moa
+        file_name=fields.STORED,
+        sections=fields.KEYWORD(commas=True),         # doc units: the section keys present
+        sections_col=fields.COLUMN(VarBytesColumn()),
+        fingerprint=fields.STORED,
+    )
+
+
+# --- query tree (built by archive.search) ---------------------------------------------
+
+@dataclass(frozen=True)
+class QWords:
+    """Text on a text field: one word, or a phrase when it analyzes into several words
+    (slop 1 = adjacent, in order)."""
+    text: str
+    field: str = "content"
+    slop: int = 1
+
+
+@dataclass(frozen=True)
+class QPattern:
+    """A wildcard pattern (``immigr*``, ``detain?r``), already folded."""
+    pattern: str
+    field: str = "content"
+
+
+@dataclass(frozen=True)
+class QFuzzy:
+    text: str
+    maxdist: int | None = None   # None: 1 for words up to 5 letters, else 2
+    field: str = "content"
+
+
+@dataclass(frozen=True)
+class QExact:
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class QRange:
+    field: str
+    lo: str | None
+    hi: str | None
+
+
+@dataclass(frozen=True)
+class QPrefix:
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class QAnd:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class QOr:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class QNot:
+    item: object
+
+
+@dataclass(frozen=True)
+class QAll:
+    pass
+
+
+TEXT_LEAVES = (QWords, QPattern, QFuzzy)
+
+
+def text_leaves(node, negated: bool = False) -> list:
+    """The positive free-text leaves of a query: the words to locate and highlight."""
+    if isinstance(node, (QAnd, QOr)):
+        return [leaf for item in node.items for leaf in text_leaves(item, negated)]
+    if isinstance(node, QNot):
+        return text_leaves(node.item, not negated)
+    if isinstance(node, TEXT_LEAVES) and node.field == "content" and not negated:
+        return [node]
+    return []
+
+
+def targets_sections(node, negated: bool = False) -> bool:
+    """True when the query asks for words inside a section (``section:``)."""
+    if isinstance(node, (QAnd, QOr)):
+        return any(targets_sections(i, negated) for i in node.items)
+    if isinstance(node, QNot):
+        return targets_sections(node.item, not negated)
+    return not negated and getattr(node, "field", None) in ("section_key", "section_title")
+
+
+class _CappedFuzzy(wq.FuzzyTerm):
+    def _btexts(self, ixreader):
+        return _cap(super()._btexts(ixreader))
+
+
+class _CappedWildcard(wq.Wildcard):
+    def _btexts(self, ixreader):
+        return _cap(super()._btexts(ixreader))
+
+
+class _CappedPrefix(wq.Prefix):
+    def _btexts(self, ixreader):
+        return _cap(super()._btexts(ixreader))
+
+
+def _cap(btexts: Iterable) -> list:
+    out = []
+    for b in btexts:
+        out.append(b)
+        if len(out) >= MAX_FUZZY_EXPANSIONS:
+            break
+    return out
+
+
+class _PhraseMatcher(SpanWrappingMatcher):
+    """Matches where the words occur in order, each within *slop* positions of the one
+    before (slop 1: adjacent). Checks position lists with sets and bisection instead of
+    whoosh's span objects, which cost seconds on long documents full of "to" and "the"."""
+
+    def __init__(self, child, leaves, slop):
+        self.leaves, self.slop = leaves, slop
+        super().__init__(child)
+
+    def _replacement(self, newchild):
+        return self if newchild.is_active() else NullMatcher()
+
+    def copy(self):
+        raise NotImplementedError("phrase matchers are not copied")
+
+    def _get_spans(self):
+        positions = [m.value_as("positions") for m in self.leaves]
+        if self.slop <= 1:
+            later = [set(p) for p in positions[1:]]
+            return [True] if any(all(p + i in s for i, s in enumerate(later, start=1))
+                                 for p in positions[0]) else []
+        reach = positions[0]
+        for nxt in positions[1:]:
+            reach = [q for q in nxt if bisect_left(reach, q - self.slop) < bisect_left(reach, q)]
+            if not reach:
+                return []
+        return [True]
+
+
+class _Phrase(wq.Phrase):
+    def matcher(self, searcher, context=None):
+        leaves = []
+        field = searcher.schema[self.fieldname]
+        for word in self.words:
+            if (self.fieldname, field.to_bytes(word)) not in searcher.reader():
+                return NullMatcher()
+            leaves.append(wq.Term(self.fieldname, word).matcher(searcher, context))
+        child = leaves[0]
+        for m in leaves[1:]:
+            child = IntersectionMatcher(child, m)
+        return _PhraseMatcher(child, leaves, self.slop)
+
+
+def to_whoosh(node, expand=None) -> wq.Query:
+    """The Whoosh query for a query tree. *expand* (a Reader's) turns fuzzy and wildcard
+    leaves into plain terms, found once and remembered."""
+    def conv(n):
+        return to_whoosh(n, expand)
+    if isinstance(node, QAll):
+        return wq.Every()
+    if isinstance(node, QAnd):
+        pos = [conv(i) for i in node.items if not isinstance(i, QNot)]
+        neg = [conv(i.item) for i in node.items if isinstance(i, QNot)]
+        q = wq.And(pos) if len(pos) > 1 else (pos[0] if pos else wq.Every())
+        return wq.AndNot(q, wq.Or(neg)) if neg else q
+    if isinstance(node, QOr):
+        return wq.Or([conv(i) for i in node.items])
+    if isinstance(node, QNot):
+        return wq.AndNot(wq.Every(), conv(node.item))
+    if isinstance(node, QWords):
+        words = analyze(node.text)
+        if not words:
+            return wq.NullQuery
+        if len(words) == 1:
+            return wq.Term(node.field, words[0])
+        if node.field == "content" and node.slop <= 1:
+            if len(words) <= 3:
+                return wq.Term("shingles", " ".join(words))
+            runs = [wq.Term("shingles", " ".join(words[i:i + 3])) for i in range(len(words) - 2)]
+            return wq.And(runs + [_Phrase(node.field, words)])
+        return _Phrase(node.field, words, slop=node.slop)
+    if isinstance(node, QPattern):
+        if expand is not None:
+            return _any_of(node.field, expand(node))
+        return _pattern(node)
+    if isinstance(node, QFuzzy):
+        words = analyze(node.text)
+        if not words:
+            return wq.NullQuery
+
+        def one(word: str) -> wq.Query:
+            if expand is not None:
+                return _any_of(node.field, expand(QFuzzy(word, node.maxdist, node.field)))
+            return _fuzzy(node.field, word, node.maxdist)
+        if len(words) == 1:
+            return one(words[0])
+        # "jail/correctional~" also finds the OCR run-together "jaiVcorrectional".
+        return wq.Or([wq.And([one(w) for w in words]), one("".join(words))])
+    if isinstance(node, QExact):
+        return wq.Term(node.field, node.value)
+    if isinstance(node, QPrefix):
+        return wq.Prefix(node.field, node.value)
+    if isinstance(node, QRange):
+        return wq.TermRange(node.field, node.lo, node.hi)
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _any_of(fieldname: str, words: list[str]) -> wq.Query:
+    return wq.Or([wq.Term(fieldname, w) for w in words]) if words else wq.NullQuery
+
+
+def _pattern(node: QPattern) -> wq.Query:
+    if node.pattern.endswith("*") and not any(c in node.pattern[:-1] for c in "*?"):
+        return _CappedPrefix(node.field, node.pattern[:-1])
+    return _CappedWildcard(node.field, node.pattern)
+
+
+def _fuzzy(fieldname: str, word: str, maxdist: int | None) -> wq.Query:
+    if maxdist is None:
+        maxdist = 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+    if maxdist == 0 or word.isdigit():
+        return wq.Term(fieldname, word)
+    return _CappedFuzzy(fieldname, word, maxdist=maxdist, prefixlength=1)
+
+
+# --- units: what is indexed for one document -------------------------------------------
+
+FINGERPRINT_SQL = """
+SELECT d.sha256, d.kind, d.file_name, d.agency, d.state, d.model, d.signed,
+  (SELECT count(*) || ':' || total(length(text)) || ':' || total(length(text_layer)) || ':'
+          || total(length(coalesce(ocr_text, ''))) || ':' || group_concat(method)
+     FROM pages p WHERE p.sha256 = d.sha256) AS pages,
+  (SELECT count(*) || ':' || total(length(text)) || ':' || group_concat(key || '/' || coalesce(title, ''))
+     FROM sections s WHERE s.sha256 = d.sha256) AS sections,
+  (SELECT count(*) || ':' || total(length(value)) FROM form_fields f WHERE f.sha256 = d.sha256) AS forms,
+  (SELECT group_concat(value) FROM facts t WHERE t.sha256 = d.sha256 AND t.name = 'revision') AS revision,
+  (SELECT extracted_at FROM extractions e WHERE e.sha256 = d.sha256) AS extracted,
+  (SELECT segmented_at FROM segmentations g WHERE g.sha256 = d.sha256) AS segmented
+FROM documents d
+"""
+
+
+def fingerprints(conn) -> dict[str, str]:
+    """sha256 -> a digest of everything indexed for that document (cheap: SQL aggregates)."""
+    out = {}
+    for row in conn.execute(FINGERPRINT_SQL):
+        digest = hashlib.sha1(json.dumps([INDEX_VERSION, *tuple(row)]).encode()).hexdigest()
+        out[row["sha256"]] = digest
+    return out
+
+
+def iso_date(value: str | None) -> str | None:
+    """MM/DD/YYYY, M/D/YY or YYYY-MM-DD -> YYYY-MM-DD (None when not a date)."""
+    if not value:
+        return None
+    value = value.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if m:
+        y, mo, d = m.groups()
+    else:
+        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", value)
+        if not m:
+            return None
+        mo, d, y = m.groups()
+        y = "20" + y if len(y) == 2 else y
+    return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+
+
+def document_units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
+    """The Whoosh documents for one document, read from the database."""
+    for unit in _units(conn, sha256, fingerprint):
+        unit["shingles"] = unit["content"]
+        yield unit
+
+
+def _units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
+    d = conn.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+    rev = conn.execute("SELECT value FROM facts WHERE sha256 = ? AND name = 'revision' ORDER BY ord"
+                       " LIMIT 1", (sha256,)).fetchone()
+    revision = rev["value"] if rev else None
+    meta = dict(sha256=sha256, agency=d["agency"] or "", state=d["state"] or "",
+                model=d["model"] or "", signed=d["signed"] or "",
+                year=(d["signed"] or "")[:4], revision=iso_date(revision) or "",
+                revision_shown=revision, doctype=d["kind"] or "", file_name=d["file_name"])
+    keys = sorted({r["key"] for r in conn.execute("SELECT key FROM sections WHERE sha256 = ?", (sha256,))})
+    meta["sections"] = ",".join(keys)
+    meta = {k: v for k, v in meta.items() if v not in ("", None)}
+    pages = conn.execute("SELECT page, text, text_layer, ocr_text, method FROM pages WHERE sha256 = ?"
+                         " ORDER BY page", (sha256,)).fetchall()
+    sections = conn.execute("SELECT ord, key, title, first_page, last_page, text FROM sections"
+                            " WHERE sha256 = ? ORDER BY ord", (sha256,)).fetchall()
+    forms = conn.execute("SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY name",
+                         (sha256,)).fetchall()
+    methods = {p["page"]: p["method"] for p in pages}
+    everything = []
+    for p in pages:
+        covering = next(((s["key"], s["title"]) for s in sections
+                         if s["first_page"] <= p["page"] <= s["last_page"]), None)
+        for source, text in _readings(p):
+            everything.append(text)
+            yield dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
+                       page=p["page"], last_page=p["page"], content=text, body=text,
+                       in_section=covering)
+    for s in sections:
+        found = {methods.get(n) for n in range(s["first_page"], s["last_page"] + 1)} - {None}
+        source = found.pop() if len(found) == 1 else "both"
+        everything.append(s["text"])
+        yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
+                   page=s["first_page"], last_page=s["last_page"], content=s["text"], body=s["text"],
+                   section_key=s["key"], section_title=s["title"] or "")
+    for f in forms:
+        if not f["value"].strip():
+            continue
+        everything.append(f["value"])
+        where = {"page": f["page"], "last_page": f["page"]} if f["page"] else {}
+        yield dict(meta, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
+                   body=f["value"], **where)
+    yield dict(meta, uid=f"{sha256}:doc", kind="doc", content=PART_BREAK.join(everything),
+               sections_col=" ".join(keys).encode(), units=len(everything),
+               fingerprint=fingerprint)
+
+
+def _readings(p) -> Iterator[tuple[str, str]]:
+    """The page's searched text, then each other reading that differs from it, so that
+    a scanner's misreading in the text layer stays findable after OCR (and vice versa)."""
+    seen = {_squash(p["text"])}
+    yield p["method"], p["text"]
+    for source, text in (("text", p["text_layer"]), ("ocr", p["ocr_text"])):
+        if text and text.strip() and _squash(text) not in seen:
+            seen.add(_squash(text))
+            yield source, text
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- opening, locking, writing ---------------------------------------------------------
+
+@contextmanager
+def write_lock(root: Path) -> Iterator[None]:
+    """Exclusive lock for anything that writes the index; IndexBusy if someone holds it."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "index.lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise IndexBusy(f"another process is updating the search index in {root} "
+                            f"(lock {path}); wait for it to finish, then try again") from e
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _current(link: Path) -> Path | None:
+    """The directory the index link points at, if it holds an index of this version."""
+    if not link.exists():
+        return None
+    target = link.resolve()
+    try:
+        if (target / VERSION_FILE).read_text().strip() != str(INDEX_VERSION):
+            return None
+    except OSError:
+        return None
+    return target if any(target.glob("*.toc")) else None
+
+
+def open_index(link: Path):
+    """Open the index at *link*; raises MoaError when it is missing or unreadable."""
+    target = _current(link)
+    if target is None:
+        raise MoaError(f"no usable search index at {link}")
+    try:
+        ix = windex.open_dir(str(target))
+        ix.doc_count()
+    except Exception as e:  # whoosh raises many kinds on damaged files
+        raise MoaError(f"search index at {target} is unreadable: {e}") from e
+    return ix
+
+
+def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
+                progress: Progress, total: int) -> int:
+    """Write every unit into a new directory, then point *link* at it atomically.
+    Returns the number of units. Caller holds the write lock."""
+    root.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f"index.{time.strftime('%Y%m%dT%H%M%S')}.", dir=root))
+    try:
+        ix = windex.create_in(str(new), make_schema())
+        writer = ix.writer(limitmb=128)
+        count = 0
+        progress.start(total, "documents")
+        try:
+            for units in units_for:
+                for unit in units:
+                    writer.add_document(**unit)
+                    count += 1
+                progress.advance(1)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        ix.close()
+        (new / VERSION_FILE).write_text(str(INDEX_VERSION))
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    _swap(root, link, new)
+    progress.finish()
+    return count
+
+
+def _swap(root: Path, link: Path, new: Path) -> None:
+    previous = link.resolve() if link.exists() or link.is_symlink() else None
+    if link.is_dir() and not link.is_symlink():
+        # An index directory from before links were used: move it aside first.
+        aside = root / f"index.old.{os.getpid()}"
+        link.rename(aside)
+        previous = aside
+    tmp = root / f".index-link.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(new.name)
+    os.replace(tmp, link)
+    # Keep the generation just replaced (a searcher may still be reading it); drop older.
+    for old in root.glob("index.*"):
+        if old.is_dir() and old not in (new, previous) and old.name != "index.lock":
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def update_in_place(ix, changed: dict[str, str], removed: set[str],
+                    units_for, progress: Progress) -> int:
+    """Replace the units of *changed* documents and delete *removed* ones, in one commit.
+    Merges segments when they pile up (fuzzy terms get slow on many segments)."""
+    writer = ix.writer(limitmb=128)
+    count = 0
+    progress.start(len(changed), "documents")
+    try:
+        for sha in removed | set(changed):
+            writer.delete_by_term("sha256", sha)
+        for units in units_for(changed):
+            for unit in units:
+                writer.add_document(**unit)
+                count += 1
+            progress.advance(1)
+        writer.commit(optimize=len(ix._segments()) >= 2)
+    except BaseException:
+        writer.cancel()
+        raise
+    progress.finish()
+    return count
+
+
+def indexed_fingerprints(ix) -> dict[str, str]:
+    with ix.searcher() as s:
+        return {f["sha256"]: f.get("fingerprint") for f in s.documents(kind="doc")}
+
+
+# --- searching -------------------------------------------------------------------------
+
+@dataclass
+class UnitHit:
+    docnum: int
+    score: float
+    sha256: str
+    kind: str
+    page: int | None
+    section_key: str
+
+
+class Reader:
+    """One open searcher over one index generation, shared between searches (see
+    reader_for), with the expansions of fuzzy and wildcard terms remembered."""
+
+    def __init__(self, ix):
+        self.ix = ix
+        self.searcher = ix.searcher()
+        self._cols: dict[str, object] = {}
+        self._expanded: dict[object, list[str]] = {}
+
+    def expand_leaf(self, node) -> list[str]:
+        """The index terms a wildcard or one-word fuzzy leaf stands for (remembered)."""
+        if node not in self._expanded:
+            q = _pattern(node) if isinstance(node, QPattern) else _fuzzy(node.field, node.text, node.maxdist)
+            reader = self.searcher.reader()
+            if isinstance(q, wq.Term):
+                found = [q.text] if reader.frequency(q.fieldname, q.text) else []
+            else:
+                found = [b.decode() if isinstance(b, bytes) else b for b in q._btexts(reader)]
+            if len(self._expanded) > 2000:
+                self._expanded.clear()
+            self._expanded[node] = found
+        return self._expanded[node]
+
+    def leaf_words(self, node) -> set[str]:
+        """Every index word the free-text leaves of *node* stand for (for highlighting)."""
+        words: set[str] = set()
+        for leaf in text_leaves(node):
+            if isinstance(leaf, QWords):
+                words.update(analyze(leaf.text))
+            elif isinstance(leaf, QPattern):
+                words.update(self.expand_leaf(leaf))
+            else:
+                parts = analyze(leaf.text)
+                for w in parts + (["".join(parts)] if len(parts) > 1 else []):
+                    words.update(self.expand_leaf(QFuzzy(w, leaf.maxdist, leaf.field)))
+        return words
+
+    def column(self, name: str):
+        if name not in self._cols:
+            self._cols[name] = self.searcher.reader().column_reader(name)
+        return self._cols[name]
+
+    def value(self, name: str, docnum: int):
+        try:
+            v = self.column(name)[docnum]
+        except IndexError:  # whoosh stores no trailing run of missing column values
+            return None
+        return v.decode() if isinstance(v, bytes) else v
+
+    def column_text(self, name: str, docnum: int) -> str:
+        return self.value(name, docnum) or ""
+
+    def stored(self, docnum: int) -> dict:
+        return self.searcher.stored_fields(docnum)
+
+    def match(self, node, kind: str) -> list[tuple[int, float]]:
+        """(docnum, score) of every unit of *kind* matching *node*."""
+        q = wq.And([wq.Term("kind", kind), to_whoosh(node, self.expand_leaf)])
+        return [(h.docnum, h.score) for h in self.searcher.search(q, limit=None)]
+
+    def doc_unit(self, docnum: int) -> int:
+        """The doc unit of the document a unit belongs to (units are written just before it)."""
+        while self.column_text("kind", docnum) != "doc":
+            docnum += 1
+        return docnum
+
+    def units_of(self, node, doc_units: Iterable[int]) -> list[UnitHit]:
+        """The page/section/form units of the given documents (by their doc units) that
+        match *node*. A document's units sit just before its doc unit, so this skips
+        along the postings to those ranges only."""
+        q = to_whoosh(node, self.expand_leaf)
+        ranges = sorted((d - self.stored(d).get("units", 0), d - 1) for d in doc_units)
+        found = []
+        context = self.searcher.context()
+        for sub, offset in self.searcher.leaf_searchers():
+            end = offset + sub.doc_count_all()
+            m = q.matcher(sub, context)
+            deleted = sub.reader().has_deletions()
+            for lo, hi in ranges:
+                if hi < offset or lo >= end:
+                    continue
+                if not m.is_active():
+                    break
+                if m.id() + offset < lo:
+                    m.skip_to(lo - offset)
+                while m.is_active() and m.id() + offset <= hi:
+                    if not (deleted and sub.reader().is_deleted(m.id())):
+                        found.append((m.id() + offset, m.score()))
+                    m.next()
+        return [UnitHit(d, score, self.column_text("sha256", d), self.column_text("kind", d),
+                        self.value("page", d) or None, self.column_text("section_key", d))
+                for d, score in found]
+
+
+_readers: dict[str, Reader] = {}
+_readers_guard = threading.Lock()
+
+
+def reader_for(link: Path) -> Reader:
+    """A shared Reader for the current generation, reopened after a commit or a swap."""
+    key = str(link.resolve())
+    with _readers_guard:
+        for other in [k for k in _readers if k != key]:
+            _readers.pop(other).searcher.close()
+        r = _readers.get(key)
+        try:
+            if r is not None and r.searcher.up_to_date():
+                return r
+        except Exception:  # the generation it read was deleted or damaged
+            pass
+        if r is not None:
+            r.searcher.close()
+        r = _readers[key] = Reader(open_index(link))
+        return r
+
+
+def forget_readers() -> None:
+    with _readers_guard:
+        for r in _readers.values():
+            r.searcher.close()
+        _readers.clear()
+
+
+# --- snippets --------------------------------------------------------------------------
+
+def word_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
+    """(start, end) character spans in *text* of the words *words* (index terms: folded
+    as the analyzer folds them)."""
+    words = sorted(set(words), key=len, reverse=True)
+    if not words:
+        return []
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def snippet(text: str, words: Iterable[str], width: int = SNIPPET_CHARS) -> str:
+    """HTML-safe excerpt of *text* around the densest run of *words* (index terms),
+    each wrapped in <mark>. Without any word found: the start of the text."""
+    spans = word_spans(text, words)
+    start, end = 0, min(len(text), width)
+    if spans:
+        # the window (half the width) with the most distinct words, then the most hits:
+        # a phrase's own occurrence beats a run of its commonest word
+        toks = [text[a:b].lower() for a, b in spans]
+        inside: dict[str, int] = {}
+        best, best_score, j = 0, (0, 0), 0
+        for i, tok in enumerate(toks):
+            inside[tok] = inside.get(tok, 0) + 1
+            while spans[i][0] - spans[j][0] >= width // 2:
+                inside[toks[j]] -= 1
+                if not inside[toks[j]]:
+                    del inside[toks[j]]
+                j += 1
+            if (len(inside), i - j + 1) > best_score:
+                best, best_score = j, (len(inside), i - j + 1)
+        start = max(0, spans[best][0] - width // 4)
+        end = min(len(text), start + width)
+        while start > 0 and text[start - 1].isalnum():     # don't cut words
+            start -= 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+    shown = mark(text, [(a, b) for a, b in spans if a >= start and b <= end], start, end)
+    return ("… " if start > 0 else "") + " ".join(shown.split()) + (" …" if end < len(text) else "")
+
+
+def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """text[start:end] HTML-escaped, with the given spans wrapped in <mark>."""
+    end = len(text) if end is None else end
+    out, pos = [], start
+    for a, b in spans:
+        out.append(html.escape(text[pos:a], quote=False))
+        out.append("<mark>" + html.escape(text[a:b], quote=False) + "</mark>")
+        pos = b
+    out.append(html.escape(text[pos:end], quote=False))
+    return "".join(out)

@@ -1,0 +1,121 @@
+"""End to end in headless Chromium: the real app under waitress, on an archive built from
+corpus files. Search, open a hit on the right page, download the PDF. Screenshots go to
+test-artifacts/."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from web import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt install chromium)"),
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def site(fixture_archive):
+    """The site served by waitress on a free local port."""
+    from waitress.server import create_server
+
+    server = create_server(create_app({"DATA_DIR": str(fixture_archive.root)}),
+                           host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.errors = errors
+    yield pg
+    context.close()
+
+
+def test_search_open_hit_on_its_page_and_download_pdf(site, page, artifacts_dir, fixture_archive):
+    page.goto(site + "/")
+    page.screenshot(path=str(artifacts_dir / "web-1-home.png"))
+
+    page.fill("#q", "training")
+    page.press("#q", "Enter")
+    page.wait_for_selector("li.hit")
+    assert re.search(r"\d+ agreements? match", page.inner_text(".results-head"))
+    assert page.locator("li.hit mark").count() > 0
+    page.screenshot(path=str(artifacts_dir / "web-2-results.png"))
+
+    # a facet narrows the results (the checkbox submits the form by itself)
+    total = int(re.search(r"(\d+) agreements? match", page.inner_text(".results-head")).group(1))
+    page.check("input[name=state][value=TEXAS]")
+    page.wait_for_url(re.compile(r"state=TEXAS"))
+    narrowed = int(re.search(r"(\d+) agreements? match", page.inner_text(".results-head")).group(1))
+    assert 0 < narrowed < total
+    assert all("Texas" in m for m in page.locator("li.hit .meta").all_inner_texts())
+
+    # open the first match: the document opens on that page, with the words highlighted
+    link = page.locator("ul.matches a.where").first
+    href = link.get_attribute("href")
+    n = int(re.search(r"#page-(\d+)$", href).group(1))
+    sha = re.search(r"/doc/([0-9a-f]{64})", href).group(1)
+    link.click()
+    page.wait_for_url(re.compile(rf"/doc/{sha}.*#page-{n}$"))
+    target = page.locator(f"#page-{n}")
+    box = target.bounding_box()
+    assert box is not None and abs(box["y"]) < 60, box    # scrolled to that page
+    assert target.locator(".page-text mark").count() > 0
+    img = target.locator("img")
+    img.wait_for()
+    page.wait_for_load_state("networkidle")
+    src = img.get_attribute("src")
+    assert src.endswith(f"/page/{n}.png")
+    assert page.request.get(site + src).body()[:4] == b"\x89PNG"
+    page.screenshot(path=str(artifacts_dir / "web-3-document-page.png"))
+
+    with page.expect_download() as info:
+        page.click("text=Download the original PDF")
+    download = info.value
+    data = Path(download.path()).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == sha
+    name = fixture_archive.db.execute("SELECT file_name FROM documents WHERE sha256 = ?", (sha,)).fetchone()[0]
+    assert download.suggested_filename == name
+
+    page.goto(f"{site}/doc/{sha}?cite={n}#cite")
+    assert f", at {n}" in page.inner_text("#citation")
+    page.screenshot(path=str(artifacts_dir / "web-4-cite.png"))
+    assert page.errors == []
+
+
+def test_bad_query_and_browse_pages(site, page, artifacts_dir):
+    page.goto(site + '/search?q="hold harmless')
+    assert "could not be run" in page.inner_text(".alert")
+    page.screenshot(path=str(artifacts_dir / "web-5-bad-query.png"))
+    page.goto(site + "/browse?state=TEXAS")
+    assert page.locator("table.agreements tbody tr").count() > 0
+    page.screenshot(path=str(artifacts_dir / "web-6-browse.png"))
+    page.goto(site + "/roster")
+    page.screenshot(path=str(artifacts_dir / "web-7-roster.png"))
+    assert [e for e in page.errors if "status of 400" not in e] == []  # the bad query's own 400

@@ -1,0 +1,448 @@
+"""The web site and API, through Flask's test client, on real archives built from corpus
+files (``fixture_archive``; ``corpus_archive`` where the full corpus matters)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURE_CORPUS, ROOT, load_manifest
+from web import create_app
+
+MANIFEST = [r for r in load_manifest(FIXTURE_CORPUS) if r["kind"] == "moa"]
+BY_NAME = {Path(r["file"]).name: r for r in MANIFEST}
+FRANKLIN = BY_NAME["FranklinCountyAL_WSO_MOA_030625.pdf"]       # born-digital, 2025 WSO
+RUSK = BY_NAME["RuskCoSOTX_WSO_MOA_030425.pdf"]                 # every page a scan: OCR
+SMITH = BY_NAME["SmithCoSheriffsOfficeTX_TFM_MOA_02.18.25.pdf"]
+
+
+@pytest.fixture(scope="module")
+def app(fixture_archive):
+    return create_app({"DATA_DIR": str(fixture_archive.root)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def html(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def db_fingerprint(root: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("moa.sqlite3", "moa.sqlite3-wal"):
+        p = root / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+# --- app factory and errors ---------------------------------------------------------------
+
+def test_create_app_takes_data_dir_from_config_then_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path / "from-env"))
+    assert create_app().config["DATA_DIR"] == str(tmp_path / "from-env")
+    assert create_app({"DATA_DIR": "/x"}).config["DATA_DIR"] == "/x"
+    monkeypatch.delenv("MOA_DATA_DIR")
+    assert create_app().config["DATA_DIR"] == "./moa-data"
+    assert not (tmp_path / "from-env").exists()  # nothing created by building the app
+
+
+def test_missing_archive_gives_a_friendly_page_and_creates_nothing(tmp_path):
+    client = create_app({"DATA_DIR": str(tmp_path / "none")}).test_client()
+    for path in ("/", "/browse", "/api/documents"):
+        r = client.get(path)
+        assert r.status_code == 503
+        assert "moa update" in html(r)
+    assert not (tmp_path / "none").exists()
+
+
+def test_server_error_page_never_shows_a_traceback(tmp_path):
+    (tmp_path / "moa.sqlite3").write_bytes(b"this is not a database" * 100)
+    client = create_app({"DATA_DIR": str(tmp_path)}).test_client()
+    r = client.get("/browse")
+    assert r.status_code == 500
+    body = html(r)
+    assert "Something went wrong" in body and "Traceback" not in body and "sqlite3" not in body
+    r = client.get("/api/agreements")
+    assert r.status_code == 500 and r.json["error"] == "Something went wrong"
+
+
+def test_not_found_pages(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and "Not found" in html(r) and "<footer" in html(r)
+    r = client.get("/api/no-such-endpoint")
+    assert r.status_code == 404 and r.json["status"] == 404
+
+
+def test_site_never_writes_to_the_archive(client, fixture_archive):
+    before = db_fingerprint(fixture_archive.root)
+    for path in ("/", "/browse", "/roster", "/agencies", "/documents", f"/doc/{FRANKLIN['sha256']}",
+                 "/api/agreements", "/api/documents", f"/api/documents/{RUSK['sha256']}"):
+        assert client.get(path).status_code == 200, path
+    assert db_fingerprint(fixture_archive.root) == before
+
+
+def test_every_route_is_tested_and_every_api_endpoint_documented(app):
+    """Documentation that cannot drift: each rule appears in a test file (this one, or
+    the test of the blueprint that adds it) and each API/CSV rule in the README."""
+    this = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        stem = re.sub(r"<[^>]+>.*", "", rule.rule).rstrip("/") or "/"
+        assert f'"{stem}' in this or f"'{stem}" in this, f"{rule.rule} untested"
+        if rule.rule.startswith("/api/") or rule.rule.endswith(".csv"):
+            assert stem in readme, f"{rule.rule} is not documented in README.md"
+
+
+# --- browse, agencies, roster ----------------------------------------------------------------
+
+def test_browse_lists_every_agreement_and_filters(client, fixture_archive):
+    conn = fixture_archive.db
+    total = conn.execute("SELECT COUNT(*) FROM agreements").fetchone()[0]
+    body = html(client.get("/browse"))
+    assert f"<strong>{total}</strong> of {total}" in body
+    for row in MANIFEST:  # every archived document is linked from its agreement
+        assert f"/doc/{row['sha256']}" in body
+
+    texas = conn.execute("SELECT COUNT(*) FROM agreements WHERE state='TEXAS' AND model='TFM'").fetchone()[0]
+    body = html(client.get("/browse?state=TEXAS&model=TFM"))
+    assert f"<strong>{texas}</strong> of {total}" in body
+    assert "Smith County" in body and "Franklin County" not in body
+
+    in_2020 = conn.execute("SELECT COUNT(*) FROM agreements WHERE signed BETWEEN '2020-01-01' AND '2020-12-31'"
+                           ).fetchone()[0]
+    assert f"<strong>{in_2020}</strong> of" in html(client.get("/browse?from=2020&to=2020"))
+    assert "No agreement matches" in html(client.get("/browse?state=NOWHERE"))
+
+
+def test_browse_csv(client, fixture_archive):
+    r = client.get("/browse.csv?state=ALABAMA")
+    assert r.mimetype == "text/csv" and "attachment" in r.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(html(r))))
+    n = fixture_archive.db.execute("SELECT COUNT(*) FROM agreements WHERE state='ALABAMA'").fetchone()[0]
+    assert len(rows) == n and {r["state"] for r in rows} == {"ALABAMA"}
+    franklin = [r for r in rows if r["model"] == "WSO" and r["agency"].startswith("Franklin County")]
+    assert franklin[0]["documents"] == FRANKLIN["sha256"]
+
+
+def test_agencies_and_agency_page(client, fixture_archive):
+    body = html(client.get("/agencies"))
+    assert "Franklin County Sheriff&#39;s Office" in body
+    r = client.get("/agency/ALABAMA/franklin county sheriff's office")
+    assert r.status_code == 200
+    body = html(r)
+    # both of Franklin's agreements, its archived MOA, and every roster snapshot
+    assert "Warrant Service Officer" in body and "Task Force Model" in body
+    assert f"/doc/{FRANKLIN['sha256']}" in body
+    for snap in fixture_archive.db.execute("SELECT file_name FROM roster_snapshots"):
+        assert snap["file_name"] in body
+    assert client.get("/agency/ALABAMA/nobody at all").status_code == 404
+
+
+def test_roster_page_shows_changes_between_snapshots(client, fixture_archive):
+    body = html(client.get("/roster"))
+    assert "participatingAgencies05162025am.xlsx → participatingAgencies07182025pm.xlsx" in body
+    assert "pendingAgencies05152025am.xlsx → pendingAgencies07182025pm.xlsx" in body
+    api = client.get("/api/roster").json
+    assert len(api["snapshots"]) == 4
+    change = next(c for c in api["changes"] if c["kind"] == "participating")
+    # the July roster lists agreements the May one did not; each links to its agency page
+    assert change["added"]
+    old = {(r["state"], r["agency"]) for r in fixture_archive.db.execute(
+        "SELECT * FROM roster_rows WHERE snapshot_id = ?", (change["old"]["id"],))}
+    first = change["added"][0]
+    assert (first["state"], first["agency"]) not in old or first["model"]
+    from archive.rosters import agency_key
+    assert escape_html(first["agency"]) in body
+    assert client.get(f"/agency/{first['state']}/{agency_key(first['agency'])}").status_code == 200
+
+
+# --- documents -------------------------------------------------------------------------------
+
+def test_document_page_metadata_and_cite_box(client, fixture_archive):
+    sha = FRANKLIN["sha256"]
+    body = html(client.get(f"/doc/{sha}"))
+    assert "Franklin County Sheriff&#39;s Office" in body
+    assert "Alabama" in body and "Warrant Service Officer (WSO)" in body
+    assert "March 27, 2025" in body            # signed, as the roster gives it
+    assert sha in body
+    assert FRANKLIN["original_url"] in body      # the ICE URL the roster links to
+    assert 'id="cite"' in body and "Copy citation" in body
+    assert f'href="/doc/{sha}/pdf"' in body
+    body = html(client.get(f"/doc/{sha}?cite=3"))
+    cite = re.search(r'<p class="citation" id="citation">(.*?)</p>', body, re.S).group(1)
+    assert ", at 3" in cite and sha in cite and "archived" in cite  # fixture files are imports
+
+
+def test_document_pages_text_and_anchors(client, fixture_archive):
+    sha = FRANKLIN["sha256"]
+    pages = fixture_archive.db.execute("SELECT page, text FROM pages WHERE sha256 = ? ORDER BY page",
+                                       (sha,)).fetchall()
+    assert len(pages) == int(FRANKLIN["pages"])
+    body = html(client.get(f"/doc/{sha}"))
+    for p in pages:
+        assert f'id="page-{p["page"]}"' in body
+        assert f'/doc/{sha}/page/{p["page"]}.png' in body
+
+
+def test_ocr_pages_are_marked_with_confidence(client, fixture_archive):
+    body = html(client.get(f"/doc/{RUSK['sha256']}"))
+    conf = fixture_archive.db.execute("SELECT ocr_confidence FROM pages WHERE sha256=? AND page=1",
+                                      (RUSK["sha256"],)).fetchone()[0]
+    assert conf is not None
+    assert f"OCR · {conf:.0f}% confidence" in body
+    assert "OCR ·" not in html(client.get(f"/doc/{FRANKLIN['sha256']}"))
+
+
+def test_document_sections_as_contents(client, fixture_archive):
+    sha = SMITH["sha256"]
+    secs = fixture_archive.db.execute("SELECT title, first_page FROM sections WHERE sha256=? AND title IS NOT NULL",
+                                      (sha,)).fetchall()
+    assert secs
+    body = html(client.get(f"/doc/{sha}"))
+    toc = body[body.index('class="toc"'):body.index("</nav>", body.index('class="toc"'))]
+    for s in secs:
+        assert str(escape_html(s["title"])) in toc and f'href="#page-{s["first_page"]}"' in toc
+
+
+def escape_html(s: str) -> str:
+    from markupsafe import escape
+    return str(escape(s))
+
+
+def test_document_by_file_name_redirects_to_sha(client):
+    r = client.get("/doc/FranklinCountyAL_WSO_MOA_030625.pdf?q=training")
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/doc/{FRANKLIN['sha256']}?q=training")
+    assert client.get("/doc/nothing-like-this.pdf").status_code == 404
+
+
+def test_pdf_download_by_sha_only(client):
+    sha = SMITH["sha256"]
+    r = client.get(f"/doc/{sha}/pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert hashlib.sha256(r.data).hexdigest() == sha
+    assert "SmithCoSheriffsOfficeTX_TFM_MOA_02.18.25.pdf" in r.headers["Content-Disposition"]
+    assert "inline" in client.get(f"/doc/{sha}/pdf?inline=1").headers["Content-Disposition"]
+    for bad in ("0" * 64, "..%2F..%2Fmoa.sqlite3", "../../moa.sqlite3", sha[:20], sha.upper() + "0"):
+        assert client.get(f"/doc/{bad}/pdf").status_code == 404, bad
+
+
+def test_page_image_rendered_once_then_cached(client, fixture_archive):
+    sha = RUSK["sha256"]
+    from web.page_images import cached_path
+    cached = cached_path(fixture_archive, sha, 2)
+    cached.unlink(missing_ok=True)
+    r = client.get(f"/doc/{sha}/page/2.png")
+    assert r.status_code == 200 and r.mimetype == "image/png" and r.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cached.is_file()
+    stamp = cached.stat().st_mtime_ns
+    assert client.get(f"/doc/{sha}/page/2.png").data == r.data
+    assert cached.stat().st_mtime_ns == stamp
+    assert client.get(f"/doc/{sha}/page/99.png").status_code == 404
+    assert client.get(f"/doc/{'0' * 64}/page/1.png").status_code == 404
+
+
+def test_documents_list(client):
+    body = html(client.get("/documents"))
+    for row in MANIFEST:
+        assert f"/doc/{row['sha256']}" in body
+
+
+# --- text is always escaped ------------------------------------------------------------------
+
+@pytest.fixture
+def hostile_archive(fixture_archive, tmp_path):
+    """A copy of the fixture archive whose first Franklin page holds markup, as OCR might."""
+    root = tmp_path / "hostile"
+    root.mkdir()
+    dst = sqlite3.connect(root / "moa.sqlite3")
+    fixture_archive.db.backup(dst)
+    dst.execute("UPDATE pages SET text = text || ? WHERE sha256 = ? AND page = 1",
+                ('\n<script>alert("pwned")</script> <img src=x onerror=alert(1)> training', FRANKLIN["sha256"]))
+    dst.execute("UPDATE documents SET agency = ? WHERE sha256 = ?",
+                ('Franklin <b onmouseover="x()">County</b>', FRANKLIN["sha256"]))
+    dst.commit()
+    dst.close()
+    (root / "files").symlink_to(fixture_archive.files_dir)
+    (root / "index").symlink_to(fixture_archive.index_dir)
+    return root
+
+
+def test_document_text_is_escaped(hostile_archive):
+    client = create_app({"DATA_DIR": str(hostile_archive)}).test_client()
+    body = html(client.get(f"/doc/{FRANKLIN['sha256']}?q=training"))
+    assert "<script>alert" not in body and "<img src=x" not in body and "<b onmouseover" not in body
+    assert "&lt;script&gt;alert(" in body and "&lt;img src=x onerror" in body
+    assert "<mark>training</mark>" in body
+    assert "Content-Security-Policy" in client.get("/").headers
+
+
+# --- search ----------------------------------------------------------------------------------
+
+def test_home_page_explains_the_query_language(client, fixture_archive):
+    body = html(client.get("/"))
+    assert "How to write a query" in body and "<code>\"Federal Tort Claims Act\"</code>" in body and "section:liability" in body
+    n = fixture_archive.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    assert f"{n} documents" in body
+
+
+def test_search_groups_hits_by_agreement_with_pages_and_snippets(client):
+    r = client.get("/search?q=training")
+    assert r.status_code == 200
+    body = html(r)
+    hits = re.findall(r'<li class="hit">.*?</li>\s*</ul>', body, re.S)
+    assert hits
+    first = hits[0]
+    m = re.search(r'href="/doc/([0-9a-f]{64})\?q=training#page-(\d+)"', first)
+    assert m, first[:500]
+    assert "<mark>" in first and "Pages:" in first
+
+
+def test_search_facets_filter_and_sort(client):
+    body = html(client.get("/search?q=officer"))
+    assert 'name="state" value="TEXAS"' in body and 'name="model" value="TFM"' in body
+    texas = html(client.get("/search?q=officer&state=TEXAS"))
+    assert "Franklin County" not in texas and ("Smith County" in texas or "Rusk County" in texas)
+    chip = re.search(r'<a class="chip" href="([^"]+)"[^>]*>State: Texas', texas)
+    assert chip and "state=" not in chip.group(1)     # removing the filter
+    by_date = html(client.get("/search?q=officer&sort=signed"))
+    assert "<strong>date signed</strong>" in by_date
+
+
+def test_search_paging_and_count(client, app):
+    from web import search_views
+    body = html(client.get("/search?q=the"))
+    total = int(re.search(r"<strong>(\d+)</strong> agreements?\s+match", body).group(1))
+    assert total == len(MANIFEST)
+    assert total <= search_views.PER_PAGE or "Next →" in body
+
+
+def test_search_bad_query_and_zero_results(client, app):
+    r = client.get('/search?q="unbalanced')
+    assert r.status_code == 400
+    assert "could not be run" in html(r) and "unclosed quote" in html(r)
+    assert "unclosed quote" in client.get('/api/search?q="unbalanced').json["message"]
+    r = client.get("/search?q=" + "x" * (app.config["MAX_QUERY_LENGTH"] + 1))
+    assert r.status_code == 400 and "the limit is" in html(r)
+    body = html(client.get("/search?q=zyzzyvaxqj"))
+    assert "No agreement matches" in body and "what to try" in body
+
+
+def test_search_csv_and_api(client):
+    r = client.get("/search.csv?q=training")
+    assert r.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(html(r))))
+    assert rows and all(len(row["sha256"]) == 64 for row in rows)
+    api = client.get("/api/search?q=training&per_page=2").json
+    assert api["total_documents"] == len(rows)
+    assert len(api["hits"]) <= 2
+    match = api["hits"][0]["matches"][0]
+    assert {"kind", "page", "snippet", "source", "url"} <= set(match)
+    assert set(api["facets"]) >= {"state", "model"}
+    assert client.get("/api/search").status_code == 400
+    assert client.get("/search.csv").status_code == 400
+
+
+def test_search_within_document_highlights_and_lists_pages(client):
+    sha = FRANKLIN["sha256"]
+    body = html(client.get(f"/doc/{sha}?q=training"))
+    assert "<mark>" in body and "highlight" in body
+    assert re.search(r'<a href="#page-\d+">p\. \d+</a>', body)
+    assert "No match for" in html(client.get(f"/doc/{sha}?q=zyzzyvaxqj"))
+
+
+# --- JSON API --------------------------------------------------------------------------------
+
+def test_api_index_and_documents(client):
+    assert "/api/search?q=QUERY" in client.get("/api").json["endpoints"]
+    docs = client.get("/api/documents").json
+    assert {d["sha256"] for d in docs} == {r["sha256"] for r in MANIFEST}
+    d = client.get(f"/api/documents/{RUSK['sha256']}").json
+    assert d["agency"] == RUSK["agency"] and d["state"] == "TEXAS" and d["model"] == "WSO"
+    assert len(d["pages"]) == int(RUSK["pages"])
+    assert all(p["method"] in ("ocr", "both") for p in d["pages"])
+    assert d["pdf_url"].endswith(f"/doc/{RUSK['sha256']}/pdf")
+    assert client.get(f"/api/documents/{'f' * 64}").status_code == 404
+
+
+def test_api_agreements_and_agencies(client, fixture_archive):
+    conn = fixture_archive.db
+    agr = client.get("/api/agreements?state=KENTUCKY").json
+    assert len(agr) == conn.execute("SELECT COUNT(*) FROM agreements WHERE state='KENTUCKY'").fetchone()[0]
+    grayson = BY_NAME["GraysonCountyDCKY_JEM_MOA_030425.pdf"]
+    one = next(a for a in agr if any(d["sha256"] == grayson["sha256"] for d in a["documents"]))
+    assert one["model"] == "JEM" and one["agency"] == grayson["agency"]
+    assert client.get(f"/api/agreements/{one['id']}").json["documents"][0]["sha256"] == grayson["sha256"]
+    assert client.get("/api/agreements/999999").status_code == 404
+    agencies = client.get("/api/agencies").json
+    assert len(agencies) == conn.execute(
+        "SELECT COUNT(DISTINCT state || agency_key) FROM agreements").fetchone()[0]
+    franklin = client.get("/api/agencies/ALABAMA/franklin county sheriff's office").json
+    assert sorted(a["model"] for a in franklin["agreements"]) == [r[0] for r in conn.execute(
+        "SELECT model FROM agreements WHERE state='ALABAMA' AND agency_key=? ORDER BY model",
+        ("franklin county sheriff's office",))]
+    assert FRANKLIN["sha256"] in {d["sha256"] for a in franklin["agreements"] for d in a["documents"]}
+    assert len(franklin["roster_history"]) == 4
+
+
+# --- the full corpus -----------------------------------------------------------------------
+
+@pytest.mark.corpus
+def test_corpus_every_document_page_renders(corpus_archive, shared_corpus):
+    client = create_app({"DATA_DIR": str(corpus_archive.root)}).test_client()
+    conn = corpus_archive.db
+    manifest = [r for r in load_manifest(shared_corpus) if r["kind"] == "moa"]
+    for row in manifest:
+        body = html(client.get(f"/doc/{row['sha256']}"))
+        assert body.count('<section class="page') == int(row["pages"]), row["file"]
+        ocr_pages = conn.execute("SELECT COUNT(*) FROM pages WHERE sha256 = ? AND method = 'ocr'",
+                                 (row["sha256"],)).fetchone()[0]
+        assert body.count('<span class="badge ocr" title="No usable text layer') == ocr_pages, row["file"]
+    # encrypted (AES-256, empty password) PDFs render too
+    for row in (r for r in manifest if r["encrypted"] == "1"):
+        r = client.get(f"/doc/{row['sha256']}/page/1.png")
+        assert r.status_code == 200 and r.data[:4] == b"\x89PNG", row["file"]
+    # every example of the query help finds something in the real corpus
+    home = html(client.get("/"))
+    help_box = home[home.index('class="syntax-body"'):home.index("</table>", home.index('class="syntax-body"'))]
+    examples = re.findall(r'href="/search\?q=([^"]+)"', help_box)
+    assert len(examples) >= 10
+    for q in examples:
+        body = html(client.get("/search?q=" + q))
+        assert "<strong>" in body[body.index('<p class="count">'):][:200], q
+    api = client.get("/api/search?q=%22Federal+Tort+Claims+Act%22&per_page=100").json
+    assert api["total_documents"] == len(api["hits"]) > 0
+    for hit in api["hits"]:
+        assert all(m["page"] for m in hit["matches"] if m["kind"] == "page")
+
+
+# --- moa serve ---------------------------------------------------------------------------
+
+def test_moa_serve_serves_the_site(fixture_archive):
+    """The real command in a subprocess: it announces its address on stderr and serves."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "--data-dir", str(fixture_archive.root),
+                             "serve", "--port", "0", "--threads", "2"],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        with urllib.request.urlopen(url + "browse?state=KENTUCKY", timeout=30) as r:
+            assert r.status == 200 and "Grayson County" in r.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,103 @@
+"""The JSON API: the same data as the pages (documented in README, "Web site and API")."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, jsonify, request, url_for
+
+from web import archive
+from web import queries as q
+from web.browse import read_filter
+from web.helpers import arg_int, check_sha
+from web.search_views import hit_row, read_filters, read_query, read_sort, run_search
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+ENDPOINTS = {
+    "/api/search?q=QUERY": "search: hits grouped by document, with matches and facets",
+    "/api/documents": "every document (sha256, file name, agency, state, model, signed, pages)",
+    "/api/documents/SHA256": "one document: metadata, versions, sections, facts and page texts",
+    "/api/agreements": "every agreement on ICE's rosters (filters: state, model, status, from, to)",
+    "/api/agreements/ID": "one agreement and its documents",
+    "/api/agencies": "every agency with its models and number of agreements",
+    "/api/agencies/STATE/AGENCY_KEY": "one agency: agreements, documents, roster history",
+    "/api/roster": "roster snapshots and what changed between consecutive ones",
+    "/search.csv?q=QUERY": "search results as CSV (every hit, not one page)",
+    "/browse.csv": "the agreement list as CSV (same filters as /browse)",
+}
+
+
+@bp.get("")
+@bp.get("/")
+def index():
+    return {"endpoints": ENDPOINTS}
+
+
+@bp.get("/search")
+def search():
+    query, error = read_query()
+    if not error and not query:
+        error = "Give a query: /api/search?q=..."
+    if error:
+        return {"error": "Bad query", "message": error, "status": 400}, 400
+    from archive.errors import QueryError
+    try:
+        results = run_search(query, filters=read_filters(), sort=read_sort(),
+                             page=arg_int("page", 1), per_page=arg_int("per_page", 20, hi=100))
+    except QueryError as e:
+        return {"error": "Bad query", "message": str(e), "status": 400}, 400
+    hits = []
+    for h in results.hits:
+        row = hit_row(h)
+        row["pages"] = h.pages
+        row["matches"] = [{**asdict(m), "url": url_for("documents.show", ref=h.sha256, q=query,
+                                                       _external=True) + (f"#page-{m.page}" if m.page else "")}
+                          for m in h.matches]
+        hits.append(row)
+    return {"query": results.query, "total_documents": results.total_documents,
+            "page": results.page, "per_page": results.per_page, "hits": hits,
+            "facets": {k: [{"value": v, "count": n} for v, n in vals] for k, vals in results.facets.items()}}
+
+
+@bp.get("/documents")
+def documents():
+    return jsonify(q.document_list(archive().db))
+
+
+@bp.get("/documents/<sha>")
+def document(sha: str):
+    sha = check_sha(sha)
+    conn = archive().db
+    doc = q.document(conn, sha)
+    doc["sections"] = q.sections(conn, sha)
+    doc["form_fields"] = q.form_fields(conn, sha)
+    doc["pages"] = q.pages(conn, sha) if request.args.get("pages", "1") != "0" else None
+    doc["pdf_url"] = url_for("documents.pdf", sha=sha, _external=True)
+    doc["page_url"] = url_for("documents.show", ref=sha, _external=True)
+    return jsonify(doc)
+
+
+@bp.get("/agreements")
+def agreements():
+    return jsonify(q.agreements(archive().db, read_filter()))
+
+
+@bp.get("/agreements/<int:agreement_id>")
+def agreement(agreement_id: int):
+    return jsonify(q.agreement(archive().db, agreement_id))
+
+
+@bp.get("/agencies")
+def agencies():
+    return jsonify(q.agencies(archive().db))
+
+
+@bp.get("/agencies/<state>/<path:key>")
+def agency(state: str, key: str):
+    return jsonify(q.agency(archive().db, state, key))
+
+
+@bp.get("/roster")
+def roster():
+    conn = archive().db
+    return {"snapshots": q.roster_snapshots(conn), "changes": q.roster_changes(archive())}

@@ -1,0 +1,92 @@
+"""The search page (also the home page) and its CSV download."""
+from __future__ import annotations
+
+from math import ceil
+
+from flask import Blueprint, current_app, render_template, request
+
+from archive.errors import QueryError
+from archive.search import search
+from web import archive
+from web import queries as q
+from web.helpers import arg_int, arg_list, csv_response
+
+bp = Blueprint("search", __name__)
+NAV = ("Search", "search.index")
+
+FACETS = (("state", "State"), ("model", "Model"), ("year", "Year signed"),
+          ("revision", "Template revision"), ("section", "Section"))
+SORTS = ("relevance", "signed")
+PER_PAGE = 20
+CSV_COLUMNS = ["sha256", "file_name", "agency", "state", "model", "signed", "revision", "score",
+               "pages", "section", "url"]
+
+
+def read_query() -> tuple[str, str | None]:
+    """The ?q= argument, trimmed; and an error message when it is over the length cap."""
+    query = " ".join(request.args.get("q", "").split())
+    limit = current_app.config["MAX_QUERY_LENGTH"]
+    if len(query) > limit:
+        return "", f"The query is {len(query)} characters long; the limit is {limit}. Shorten it."
+    return query, None
+
+
+def read_filters() -> dict[str, list[str]]:
+    return {name: arg_list(name) for name, _ in FACETS if arg_list(name)}
+
+
+def read_sort() -> str:
+    sort = request.args.get("sort", "relevance")
+    return sort if sort in SORTS else "relevance"
+
+
+def run_search(query: str, **kwargs):
+    """archive.search.search on this request's archive (raises QueryError)."""
+    return search(archive(), query, **kwargs)
+
+
+def search_page(query: str, query_error: str | None, *, all_results: bool = False):
+    """Run the search the request asks for; (results or None, error message or None)."""
+    if query_error or not query:
+        return None, query_error
+    try:
+        results = run_search(query, filters=read_filters(), sort=read_sort(),
+                             page=arg_int("page", 1), per_page=PER_PAGE, all_results=all_results)
+    except QueryError as e:
+        return None, str(e)
+    return results, None
+
+
+@bp.get("/")
+@bp.get("/search")
+def index():
+    query, error = read_query()
+    results, error = search_page(query, error)
+    status = 400 if error else 200
+    pages = ceil(results.total_documents / results.per_page) if results else 0
+    return render_template(
+        "search.html", query=query, error=error, results=results, pages=pages,
+        filters=read_filters(), sort=read_sort(), facets=FACETS,
+        summary=q.summary(archive().db) if not query else None), status
+
+
+@bp.get("/search.csv")
+def csv_download():
+    query, error = read_query()
+    results, error = search_page(query, error or (None if query else "Give a query (?q=...)."),
+                                 all_results=True)
+    if error:
+        return render_template("error.html", status=400, title="Bad query", message=error), 400
+    return csv_response([hit_row(h) for h in results.hits], CSV_COLUMNS, "moa-search.csv")
+
+
+def hit_row(hit) -> dict:
+    """One search hit as a flat record (CSV and JSON)."""
+    from flask import url_for
+    return {
+        "sha256": hit.sha256, "file_name": hit.file_name, "agency": hit.agency,
+        "state": hit.state, "model": hit.model, "signed": hit.signed, "revision": hit.revision,
+        "score": round(hit.score, 4), "pages": " ".join(map(str, hit.pages)),
+        "section": hit.section,
+        "url": url_for("documents.show", ref=hit.sha256, _external=True),
+    }
