@@ -109,10 +109,14 @@ def print_harvest(result) -> None:
                f"{result.bytes} byte(s); {result.new_files} new file(s), {result.new_versions} new "
                f"version(s), {result.not_modified + result.unchanged} unchanged, {result.new_snapshots} new "
                f"roster snapshot(s), {len(result.failures)} failure(s)")
-    for f in result.failures[:20]:
+    others = [f for f in result.failures if f.status != 404]
+    for f in others[:20]:
         click.echo(f"  failed {f.purpose} {f.url}: {f.reason}", err=True)
-    if len(result.failures) > 20:
-        click.echo(f"  ... and {len(result.failures) - 20} more (see `moa status`)", err=True)
+    if len(others) > 20:
+        click.echo(f"  ... and {len(others) - 20} more (see `moa status --json`)", err=True)
+    if len(others) < len(result.failures):
+        click.echo(f"  {len(result.failures) - len(others)} linked file(s) answered 404 (ICE lists them "
+                   "but does not publish them; see `moa status --json`)", err=True)
     if result.status == "failed":
         click.echo(f"error: nothing could be fetched from {result.source_url}; ICE may be unreachable "
                    "or refusing this client (see above). The archive is unchanged.", err=True)
@@ -174,10 +178,15 @@ def status(datadir: DataDir, as_json: bool) -> None:
                f"{s['bytes']} bytes; roster snapshots: {by(s['roster_snapshots'])}")
     click.echo("last harvest: " + (f"{last['started_at']} {last['status']}" if last else "never"))
     click.echo(f"failures: {s['failures']}")
-    for f in s["fetch_failures"]:
-        click.echo(f"  fetch {f['url']}: {f['error']}")
-    for f in s["failed_documents"]:
-        click.echo(f"  reading {f['file_name'] or f['sha256']}: {f['error']}")
+    lines = [f"  reading {f['file_name'] or f['sha256']}: {f['error']}" for f in s["failed_documents"]]
+    lines += [f"  fetch {f['url']}: {f['error']}" for f in s["fetch_failures"] if f["status"] != 404]
+    for line in lines[:20]:
+        click.echo(line)
+    if len(lines) > 20:
+        click.echo(f"  ... and {len(lines) - 20} more (see `moa status --json`)")
+    not_found = sum(f["status"] == 404 for f in s["fetch_failures"])
+    if not_found:
+        click.echo(f"  {not_found} linked file(s) answered 404 (see `moa status --json`)")
 
 
 @main.command()

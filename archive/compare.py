@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -193,6 +194,14 @@ def _diff(a: list[str], b: list[str]) -> tuple[float, list[list]]:
     return (round(sm.ratio(), 4) if a or b else 1.0), ops
 
 
+def _join(tokens: list[Token]) -> str:
+    """Display text of tokens; no space before what a fill-in was cut from ("LEA’s", "LEA,")."""
+    return _TIGHT.sub("", " ".join(t for _, t in tokens))
+
+
+_TIGHT = re.compile(r" (?=['’]s\b|[,.;:)])")
+
+
 def _compare_keys(a: list[str], b: list[str]) -> tuple[float, int]:
     """(similarity, number of material changes) between two normalised texts."""
     similarity, ops = _diff(a, b)
@@ -209,9 +218,9 @@ def redline(a: list[Token], b: list[Token]) -> dict:
     similarity, diff = _diff([k for k, _ in a], [k for k, _ in b])
     ops = []
     for tag, i1, i2, j1, j2, material, moved in diff:
-        op = {"op": tag, "a": " ".join(t for _, t in a[i1:i2])}
+        op = {"op": tag, "a": _join(a[i1:i2])}
         if tag != "equal":
-            op.update(b=" ".join(t for _, t in b[j1:j2]), material=material)
+            op.update(b=_join(b[j1:j2]), material=material)
             if moved:
                 op["moved"] = moved
         ops.append(op)

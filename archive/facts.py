@@ -14,7 +14,7 @@ from datetime import date
 from typing import Sequence
 
 from archive.documents import resolve
-from archive.sections import REVISION_RE, Line, Segmentation
+from archive.sections import Line, Segmentation
 
 
 @dataclass(frozen=True)
@@ -176,11 +176,15 @@ def signatures(seg: Segmentation) -> list[Fact]:
     Labelled blocks ("For the LEA: For ICE:" over "Name: ... Name: ...") are read by column;
     older unlabelled ones by what stands next to a date or a title."""
     lines = _section_lines(seg, "termination")
-    start = next((k for k, ln in enumerate(lines) if re.search(r"By\s+signing", ln.text, re.I)), None)
-    if start is None:
+    if not lines:
         return []
+    start = next((k for k, ln in enumerate(lines) if re.search(r"By\s+signing|fullest\s+extent", ln.text, re.I)),
+                 None)
+    if start is None:        # the closing sentence unread: the section's last page holds the block
+        start = next(k for k, ln in enumerate(lines) if ln.page == lines[-1].page) - 1
     block = lines[start + 1:]
-    out = _labelled(block) + _unlabelled(block)
+    labelled, read = _labelled(block)
+    out = labelled + _unlabelled([ln for k, ln in enumerate(block) if k not in read])
     seen, unique = set(), []
     for f in out:                        # the first reading of each fact wins
         if f.name not in seen:
@@ -189,11 +193,13 @@ def signatures(seg: Segmentation) -> list[Fact]:
     return unique
 
 
-def _labelled(block: list[Line]) -> list[Fact]:
+def _labelled(block: list[Line]) -> tuple[list[Fact], set[int]]:
+    """Facts from "Date:"/"Name:" lines under "For ...:" headings, and the lines read."""
     out: list[Fact] = []
+    read: set[int] = set()
     columns: list[str] | None = None     # side by side: parties left to right
     current: str | None = None           # stacked: the party of the block we are in
-    for ln in block:
+    for k, ln in enumerate(block):
         fors = list(FOR_RE.finditer(ln.text))
         if len(fors) >= 2:
             columns, current = [_party(m.group(1)) for m in fors], None
@@ -204,21 +210,22 @@ def _labelled(block: list[Line]) -> list[Fact]:
         labels = list(re.finditer(r"\b(Date|Name)\s*[:;.]", ln.text))
         if not labels:
             continue
-        values = [(m.group(1).lower(), ln.text[m.end():labels[k + 1].start() if k + 1 < len(labels) else None])
-                  for k, m in enumerate(labels)]
+        values = [(m.group(1).lower(), ln.text[m.end():labels[j + 1].start() if j + 1 < len(labels) else None])
+                  for j, m in enumerate(labels)]
         if columns and len(values) == len(columns) and len({v[0] for v in values}) == 1:
             parties = columns
         elif current and len(values) == 1:
             parties = [current]
         else:
             continue                     # one value under two columns: whose is unknowable
+        read.add(k)
         for (label, value), party in zip(values, parties):
             value = value.strip(" _.-~:;")
             if label == "date" and (dates := find_dates(value)):
                 out.append(Fact(f"signed_{party}", dates[0], ln.page))
             elif label == "name" and (m := NAME_RE.match(value)):
                 out.append(Fact(f"{party}_signatory", m.group(0), ln.page))
-    return out
+    return out, read
 
 
 def _unlabelled(block: list[Line]) -> list[Fact]:

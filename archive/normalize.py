@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 NORMALIZER_VERSION = 1
 
@@ -106,6 +107,16 @@ class FillIns:
     def to_dict(self) -> dict:
         return {"agency_names": self.agency_names, "abbreviations": self.abbreviations,
                 "state": self.state, "names": self.names, "cities": self.cities}
+
+    def regex(self) -> re.Pattern:
+        """The compiled pattern of all fill-ins (built once per document)."""
+        key = repr(self.to_dict())
+        if getattr(self, "_regex", (None, None))[0] != key:
+            self._regex = (key, _fillin_regex(self))
+        return self._regex[1]
+
+
+_NO_FILLINS = FillIns(abbreviations=list(GENERIC_AGENCY_TERMS))
 
 
 def find_fillins(text: str, *, agency: str | None = None, state: str | None = None,
@@ -194,6 +205,7 @@ def _fillin_regex(f: FillIns) -> re.Pattern:
     return re.compile("|".join(f"(?P<{kind}{i}>{p})" for i, (kind, p) in enumerate(parts)))
 
 
+@lru_cache(maxsize=200_000)
 def word_key(word: str, ocr: bool = True) -> str:
     """The comparison key of one word. With *ocr*, case, punctuation and OCR confusions go."""
     if not ocr:
@@ -212,7 +224,7 @@ def tokenize(text: str, fillins: FillIns | None = None, *, ignore_fillins: bool 
         text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
     spans: list[tuple[int, int, str]] = []
     if ignore_fillins:
-        rx = _fillin_regex(fillins or FillIns(abbreviations=list(GENERIC_AGENCY_TERMS)))
+        rx = (fillins or _NO_FILLINS).regex()
         for m in rx.finditer(text):
             if m.group(0).strip():
                 spans.append((m.start(), m.end(), "‹" + re.sub(r"\d+$", "", m.lastgroup) + "›"))
@@ -229,9 +241,14 @@ def tokenize(text: str, fillins: FillIns | None = None, *, ignore_fillins: bool 
     return out
 
 
+_ASCII_GARBAGE = re.compile(r"[~<>{}\[\]\\^*=+#]")
+
+
 def _is_garbage(word: str) -> bool:
-    return any(c in "~<>{}[]\\^*=+#" or (c != "§" and unicodedata.category(c) in ("So", "Sk", "Sm", "No", "Co", "Cn"))
-               for c in word)
+    if _ASCII_GARBAGE.search(word):
+        return True
+    return not word.isascii() and any(
+        c != "§" and unicodedata.category(c) in ("So", "Sk", "Sm", "No", "Co", "Cn") for c in word)
 
 
 def normalized(text: str, fillins: FillIns | None = None, **options) -> str:

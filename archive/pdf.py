@@ -52,7 +52,6 @@ class Pdf:
                 raise EncryptedPdfError(name, "encrypted with a password; only PDFs that open "
                                         "with an empty password can be read — ask ICE for an "
                                         "unprotected copy")
-            self.page_count = len(reader.pages)
             self.metadata = _metadata(reader)
             self.form_fields = _form_fields(reader)
         except DocumentError:
@@ -64,8 +63,7 @@ class Pdf:
             self._doc = pdfium.PdfDocument(data, password="" if self.encrypted else None)
         except pdfium.PdfiumError as e:
             raise DocumentError(name, f"corrupt PDF (pdfium: {e}); {REFETCH}") from e
-        if len(self._doc) != self.page_count:
-            self.page_count = min(self.page_count, len(self._doc))
+        self.page_count = len(self._doc)
 
     def page_text(self, index: int) -> PageText:
         """The text layer of page *index* (0-based)."""
@@ -145,6 +143,8 @@ def _metadata(reader: pypdf.PdfReader) -> dict:
 
 def _form_fields(reader: pypdf.PdfReader) -> list[FormField]:
     """Filled text and choice fields (signatures and buttons carry no text to search)."""
+    if "/AcroForm" not in reader.trailer["/Root"]:
+        return []
     fields = reader.get_fields() or {}
     pages = _widget_pages(reader)
     out = []

@@ -33,7 +33,7 @@ from archive.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-SEGMENTER_VERSION = 1
+SEGMENTER_VERSION = 2   # bump when sections or facts would come out differently
 
 # --- vocabulary --------------------------------------------------------------------
 # Printed titles (any case, any punctuation) → canonical key. Several printed titles may
@@ -479,6 +479,9 @@ def segment(pages: list[str]) -> Segmentation:
     numbers = template_numbers(expected) if layout in REGULAR else None
     starts = [(_start(lines, cands[k]), cands[k], expected[j],
                numbers[j] if numbers else _printed_number(cands[k], expected[j])) for k, j in pairs]
+    for n in range(1, len(starts)):  # a start moved up a page never passes the heading before
+        if starts[n][0] <= starts[n - 1][1].index:
+            starts[n] = (starts[n][1].index, *starts[n][1:])
     sections: list[Section] = []
     head_end = starts[0][0] if starts else len(lines)
     if head_end > 0:                # nothing is dropped: text before any heading is kept too

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 SHIFT = 29
 MIN_CHARS = 50            # the corpus manifest's threshold for "image-only"
 CONTROL_SHARE = 0.02
 MIN_WORDLIKE = 0.5
 MIN_WORDS_TO_JUDGE = 8
+MAX_TOKENS_TO_JUDGE = 200   # a sample is enough to tell words from junk
+MAX_PREFIX = 30
 
 GOOD = "good"
 EMPTY = "empty"
@@ -51,6 +54,7 @@ fund paid cost duty ice lea moa dhs ero hsi doj fbi usc cfr sop poc rev via v vs
 
 # Python counts \x1c-\x1f as white space; here they are shifted ':' and digits.
 _SPACES = re.compile(r"([ \t\n\r\f\v\xa0]+)")
+_LETTERED_TOKEN = re.compile(r"[^ \t\n\r\f\v\xa0]*[^\W\d_][^ \t\n\r\f\v\xa0]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ALPHA = re.compile(r"[A-Za-z]+")
 _WEIRD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\\^`\[\]{}|~<>=+#@*]")
@@ -103,9 +107,10 @@ def judge(text: str, *, shifted_traces: bool = False) -> Judgement:
 
 def wordlike_share(text: str) -> float:
     """Share of the whitespace-separated tokens with letters that look like words."""
-    tokens = [t for t in _SPACES.split(text) if any(c.isalpha() for c in t)]
+    tokens = _LETTERED_TOKEN.findall(text)
     if len(tokens) < MIN_WORDS_TO_JUDGE:
         return 1.0
+    tokens = tokens[::len(tokens) // MAX_TOKENS_TO_JUDGE + 1]
     return sum(1 for t in tokens if _score(t) >= 0) / len(tokens)
 
 
@@ -132,14 +137,14 @@ def unshift(s: str) -> str:
 def _repair_word(word: str) -> str:
     """Best of: the word as it is, or a prefix of it shifted back (a shifted label may be
     followed by ordinary text, as in "1DPH\\x1dShannon" → "Name:Shannon"). A prefix is
-    only shifted when that alone makes it more word-like, and never a bare number."""
+    only shifted when that alone makes it more word-like, and never a bare number.
+    Prefixes are tried up to MAX_PREFIX characters, and the whole word."""
     best, best_score = word, _score(word)
-    for k in range(1, len(word) + 1):
+    lengths = range(2, min(len(word), MAX_PREFIX) + 1)   # a lone "&" or "," stays as it is
+    for k in (*lengths, len(word)) if len(word) > MAX_PREFIX else lengths:
         prefix = word[:k]
-        if ord(prefix[-1]) > _SHIFTABLE_MAX:
+        if any(ord(c) > _SHIFTABLE_MAX for c in prefix):
             break
-        if k == 1:
-            continue      # a lone "&" or "," stays as it is
         if any(c.isdigit() for c in prefix) and not _CONTROL.search(prefix) \
                 and not any(c.isupper() for c in prefix):
             continue
@@ -153,6 +158,7 @@ def _repair_word(word: str) -> str:
     return best
 
 
+@lru_cache(maxsize=1 << 16)
 def _score(token: str) -> float:
     """How much *token* looks like text: + per letter in word-shaped runs, - per letter in
     runs that are not, - per odd symbol or control character."""

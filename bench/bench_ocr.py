@@ -92,13 +92,14 @@ def timed(f, *args):
     return result, time.perf_counter() - t0
 
 
-def text_layer_rate(root: Path) -> tuple[int, float]:
-    t0 = time.perf_counter()
+def text_layer_rate(root: Path) -> tuple[int, float, float]:
+    """Pages, wall seconds and CPU seconds to read every corpus page's text layer."""
+    t0, c0 = time.perf_counter(), time.process_time()
     n = 0
     for path in sorted((root / "pdfs").glob("*.pdf")):
         reading = extract._read_text_layers(extract._Job(path.name, path))
         n += len(reading.judgements)
-    return n, time.perf_counter() - t0
+    return n, time.perf_counter() - t0, time.process_time() - c0
 
 
 def main() -> None:
@@ -125,8 +126,10 @@ def main() -> None:
     print(f"accuracy on born-digital pages (share of text-layer words found): "
           f"naive {recall(truth, naive(truth)):.1%}, ours {recall(truth, ours(truth, args.workers)):.1%}")
 
-    n, s = text_layer_rate(root)
-    print(f"text layer (pdfium + judgement, 1 process): {n / s:.0f} pages/s ({n} pages, {s:.2f} s)")
+    n, s, cpu = text_layer_rate(root)
+    print(f"text layer (pdfium + judgement, 1 process): {n / s:.0f} pages/s ({n} pages, {s:.2f} s; "
+          f"{n / cpu:.0f} pages per CPU-second)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,9 @@ def test_search_open_hit_on_its_page_and_download_pdf(site, page, artifacts_dir,
     assert src.endswith(f"/page/{n}.png")
     assert page.request.get(site + src).body()[:4] == b"\x89PNG"
     page.screenshot(path=str(artifacts_dir / "web-3-document-page.png"))
+    page.keyboard.press("n")                 # the little script: step to the next highlight
+    assert page.locator(".page-text mark.current").count() == 1
+    assert page.inner_text("#mark-nav .where").startswith("1 of ")
 
     with page.expect_download() as info:
         page.click("text=Download the original PDF")

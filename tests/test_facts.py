@@ -93,3 +93,23 @@ def test_agency_from_form_field_when_the_page_text_is_blank(fixture_corpus):
     fields = [(k, v.get("/V") or "", 1) for k, v in pypdf.PdfReader(path).get_fields().items()]
     found = [f for f in extract(seg, form_fields=fields) if f.name == "agency"]
     assert [(f.value, f.page) for f in found] == [("Smith County Sheriff’s Office", 1)]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("file_name, want", [
+    # side by side, the ICE column left blank and ICE's date stamped below (OCR'd scan)
+    ("lakeCountySherrifsOffice_TF_MOA_03122025.pdf",
+     {"signed_agency": "2025-02-21", "signed_ice": "2025-02-26"}),
+    # labelled "Name: ... Name: ..." columns (image-only: text from OCR)
+    ("HamiltonCountySheriffTN_JEM_031325.pdf",
+     {"ice_signatory": "Todd M. Lyons", "agency_signatory": "Austin Garrétt"}),
+    # 2019 layout: name above the title, date stamped beside "Date:"
+    ("287gWSO_LakeCoFl2019-10-15.pdf",
+     {"signed_ice": "2019-10-15", "ice_signatory": "Timothy S. Robbins",
+      "agency_signatory": "Peyton C. Grinnell", "field_office": "Miami"}),
+])
+def test_corpus_signature_blocks(corpus_archive, file_name, want):
+    db = corpus_archive.db
+    sha = db.execute("SELECT sha256 FROM documents WHERE file_name = ?", (file_name,)).fetchone()[0]
+    got = dict(db.execute("SELECT name, value FROM facts WHERE sha256 = ? AND ord = 0", (sha,)).fetchall())
+    assert {k: got.get(k) for k in want} == want

@@ -193,6 +193,8 @@ def test_document_pages_text_and_anchors(client, fixture_archive):
     for p in pages:
         assert f'id="page-{p["page"]}"' in body
         assert f'/doc/{sha}/page/{p["page"]}.png' in body
+    text_only = html(client.get(f"/doc/{sha}?view=text"))
+    assert "<img" not in text_only and 'id="page-1"' in text_only
 
 
 def test_ocr_pages_are_marked_with_confidence(client, fixture_archive):
@@ -294,7 +296,7 @@ def test_home_page_explains_the_query_language(client, fixture_archive):
     body = html(client.get("/"))
     assert "How to write a query" in body and "<code>\"Federal Tort Claims Act\"</code>" in body and "section:liability" in body
     n = fixture_archive.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-    assert f"{n} documents" in body
+    assert f"{n} documents archived" in body
 
 
 def test_search_groups_hits_by_agreement_with_pages_and_snippets(client):
@@ -374,6 +376,7 @@ def test_api_index_and_documents(client):
     assert all(p["method"] in ("ocr", "both") for p in d["pages"])
     assert d["pdf_url"].endswith(f"/doc/{RUSK['sha256']}/pdf")
     assert client.get(f"/api/documents/{'f' * 64}").status_code == 404
+    assert client.get(f"/api/documents/{Path(RUSK['file']).name}").json["sha256"] == RUSK["sha256"]
 
 
 def test_api_agreements_and_agencies(client, fixture_archive):
@@ -421,6 +424,13 @@ def test_corpus_every_document_page_renders(corpus_archive, shared_corpus):
     for q in examples:
         body = html(client.get("/search?q=" + q))
         assert "<strong>" in body[body.index('<p class="count">'):][:200], q
+    # paging: 20 agreements a page, the next page starts at 21, no agreement on two pages
+    first, second = html(client.get("/search?q=training")), html(client.get("/search?q=training&page=2"))
+    total = int(re.search(r"<strong>(\d+)</strong> agreements\s+match", first).group(1))
+    assert total > 20 and "Next →" in first and 'rel="prev"' in second
+    assert '<ol class="hits" start="21">' in second
+    links = lambda b: set(re.findall(r'<h2><a href="/doc/([0-9a-f]{64})', b))  # noqa: E731
+    assert len(links(first)) == 20 and links(first).isdisjoint(links(second))
     api = client.get("/api/search?q=%22Federal+Tort+Claims+Act%22&per_page=100").json
     assert api["total_documents"] == len(api["hits"]) > 0
     for hit in api["hits"]:

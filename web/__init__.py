@@ -41,7 +41,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(
         DATA_DIR=os.environ.get("MOA_DATA_DIR", moa_config.DEFAULT_DATA_DIR),
         MAX_QUERY_LENGTH=MAX_QUERY_LENGTH,
-        JSON_SORT_KEYS=False,
     )
     if config:
         app.config.update(config)

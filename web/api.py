@@ -5,11 +5,12 @@ from dataclasses import asdict
 
 from flask import Blueprint, jsonify, request, url_for
 
+from archive.documents import resolve
 from web import archive
 from web import queries as q
 from web.browse import read_filter
-from web.helpers import arg_int, check_sha
-from web.search_views import hit_row, read_filters, read_query, read_sort, run_search
+from web.helpers import SHA_RE, arg_int
+from web.search_views import hit_row, read_query, search_page
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -36,16 +37,10 @@ def index():
 @bp.get("/search")
 def search():
     query, error = read_query()
-    if not error and not query:
-        error = "Give a query: /api/search?q=..."
+    results, error = search_page(query, error or (None if query else "Give a query: /api/search?q=..."),
+                                 per_page=arg_int("per_page", 20, hi=100))
     if error:
         return {"error": "Bad query", "message": error, "status": 400}, 400
-    from archive.errors import QueryError
-    try:
-        results = run_search(query, filters=read_filters(), sort=read_sort(),
-                             page=arg_int("page", 1), per_page=arg_int("per_page", 20, hi=100))
-    except QueryError as e:
-        return {"error": "Bad query", "message": str(e), "status": 400}, 400
     hits = []
     for h in results.hits:
         row = hit_row(h)
@@ -64,10 +59,11 @@ def documents():
     return jsonify(q.document_list(archive().db))
 
 
-@bp.get("/documents/<sha>")
-def document(sha: str):
-    sha = check_sha(sha)
+@bp.get("/documents/<path:ref>")
+def document(ref: str):
+    """By sha256, or anything archive.documents.resolve accepts (prefix, ICE's file name)."""
     conn = archive().db
+    sha = ref if SHA_RE.match(ref) else resolve(conn, ref)
     doc = q.document(conn, sha)
     doc["sections"] = q.sections(conn, sha)
     doc["form_fields"] = q.form_fields(conn, sha)

@@ -24,11 +24,6 @@ def _dicts(rows) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                        (name,)).fetchone() is not None
-
-
 # --- documents -----------------------------------------------------------------------
 
 def document(conn: sqlite3.Connection, sha: str) -> dict:
@@ -51,7 +46,7 @@ def document(conn: sqlite3.Connection, sha: str) -> dict:
     doc["agency_key"] = (doc["agreement"]["agency_key"] if doc["agreement"]
                          else agency_key(doc["agency"]) if doc["agency"] else None)
     doc["versions"] = versions(conn, sha)
-    doc["retrieved_at"] = max((v["last_fetched_at"] for v in doc["versions"]),
+    doc["retrieved_at"] = max((v["last_fetched_at"] for v in doc["versions"] if v["current"]),
                               default=doc["last_fetched_at"])
     doc["source_url"] = doc["url"] or next(
         (v["url"] for v in doc["versions"] if v["url"].startswith("http")), None)

@@ -45,13 +45,14 @@ def run_search(query: str, **kwargs):
     return search(archive(), query, **kwargs)
 
 
-def search_page(query: str, query_error: str | None, *, all_results: bool = False):
+def search_page(query: str, query_error: str | None, *, per_page: int = PER_PAGE,
+                all_results: bool = False):
     """Run the search the request asks for; (results or None, error message or None)."""
     if query_error or not query:
         return None, query_error
     try:
         results = run_search(query, filters=read_filters(), sort=read_sort(),
-                             page=arg_int("page", 1), per_page=PER_PAGE, all_results=all_results)
+                             page=arg_int("page", 1), per_page=per_page, all_results=all_results)
     except QueryError as e:
         return None, str(e)
     return results, None
