@@ -212,25 +212,49 @@ def roster() -> None:
     """ICE's roster snapshots."""
 
 
-@roster.command("diff")
-@click.option("--kind", type=click.Choice(["participating", "pending"]), default="participating", show_default=True)
+@roster.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 @pass_datadir
 @friendly_errors
-def roster_diff_cmd(datadir: DataDir, kind: str, as_json: bool) -> None:
-    """Agreements added, removed and changed between the two newest roster snapshots."""
-    from archive.status import roster_diff
-    d = roster_diff(datadir, kind)
+def roster_list_cmd(datadir: DataDir, as_json: bool) -> None:
+    """Every roster snapshot, oldest first, with the id `moa roster diff --from/--to` takes."""
+    from archive.status import roster_snapshots
+    snaps = roster_snapshots(datadir)
     if as_json:
-        return emit_json(d)
-    click.echo(f"{d['old']['file_name']} -> {d['new']['file_name']}: {len(d['added'])} added, "
-               f"{len(d['removed'])} removed, {len(d['changed'])} changed")
-    for sign, rows in (("+", d["added"]), ("-", d["removed"])):
-        for r in rows:
-            click.echo(f"{sign} {r['state']} | {r['agency']} | {r['model']} | signed {r['signed']}")
-    for c in d["changed"]:
-        changes = "; ".join(f"{k}: {v[0]} -> {v[1]}" for k, v in c["changes"].items())
-        click.echo(f"~ {c['state']} | {c['agency']} | {c['model']} | {changes}")
+        return emit_json(snaps)
+    for s in snaps:
+        click.echo(f"{s['id']:>4}  {s['kind']:<13}  {s['file_name']}  {s['fetched_at']}  {s['row_count']} rows")
+
+
+@roster.command("diff")
+@click.option("--kind", type=click.Choice(["participating", "pending"]), default="participating", show_default=True)
+@click.option("--from", "old_id", type=int, help="Snapshot id to compare from (see `moa roster list`).")
+@click.option("--to", "new_id", type=int, help="Snapshot id to compare to (default: the newest).")
+@click.option("--all", "every", is_flag=True, help="Every consecutive pair of snapshots, oldest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout (with --all: a list).")
+@pass_datadir
+@friendly_errors
+def roster_diff_cmd(datadir: DataDir, kind: str, old_id: int | None, new_id: int | None, every: bool,
+                    as_json: bool) -> None:
+    """Agreements added, removed and changed between two roster snapshots (default: the
+    two newest)."""
+    from archive.status import roster_diff, roster_history
+    if every and (old_id is not None or new_id is not None):
+        raise click.UsageError("--all compares every consecutive pair; leave out --from/--to")
+    diffs = roster_history(datadir, kind) if every else [roster_diff(datadir, kind, old_id, new_id)]
+    if as_json:
+        return emit_json(diffs if every else diffs[0])
+    if not diffs:
+        click.echo(f"fewer than two {kind} roster snapshots: nothing to compare")
+    for d in diffs:
+        click.echo(f"{d['old']['file_name']} -> {d['new']['file_name']}: {len(d['added'])} added, "
+                   f"{len(d['removed'])} removed, {len(d['changed'])} changed")
+        for sign, rows in (("+", d["added"]), ("-", d["removed"])):
+            for r in rows:
+                click.echo(f"{sign} {r['state']} | {r['agency']} | {r['model']} | signed {r['signed']}")
+        for c in d["changed"]:
+            changes = "; ".join(f"{k}: {v[0]} -> {v[1]}" for k, v in c["changes"].items())
+            click.echo(f"~ {c['state']} | {c['agency']} | {c['model']} | {changes}")
 
 
 

@@ -1,4 +1,4 @@
-"""What the archive holds: `moa status`, `moa export`, `moa roster diff`."""
+"""What the archive holds: `moa status`, `moa export`, `moa roster list|diff`."""
 from __future__ import annotations
 
 import json
@@ -83,16 +83,57 @@ def export_rows(datadir: DataDir) -> Iterator[dict]:
         yield {c: r[c] for c in EXPORT_COLUMNS}
 
 
-def roster_diff(datadir: DataDir, kind: str = "participating") -> dict:
-    """Agreements added, removed and changed between the two newest *kind* snapshots.
-    An agency whose only row changed model shows as changed (field ``model``)."""
-    conn = datadir.db
-    snaps = sorted(conn.execute("SELECT id, kind, file_name, fetched_at FROM roster_snapshots WHERE kind = ?",
-                                (kind,)), key=snapshot_order)
-    if len(snaps) < 2:
-        raise NotFound(f"roster diff needs two {kind} roster snapshots; the archive holds {len(snaps)} "
-                       "(run `moa harvest` after ICE publishes a new roster, or `moa import` an older one)")
-    old, new = snaps[-2], snaps[-1]
+ROSTER_KINDS = ("participating", "pending")
+
+
+def roster_snapshots(datadir: DataDir, kind: str | None = None) -> list[dict]:
+    """Every roster snapshot (or those of *kind*), oldest first as ``snapshot_order`` ranks them."""
+    sql = "SELECT id, kind, file_name, fetched_at, row_count FROM roster_snapshots"
+    rows = datadir.db.execute(sql + " WHERE kind = ?", (kind,)) if kind else datadir.db.execute(sql)
+    return [dict(r) for r in sorted(rows, key=snapshot_order)]
+
+
+def roster_diff(datadir: DataDir, kind: str = "participating",
+                old_id: int | None = None, new_id: int | None = None) -> dict:
+    """Agreements added, removed and changed between two *kind* snapshots: *old_id* and
+    *new_id* (by default the two newest; *old_id* alone compares it with the newest,
+    *new_id* alone with the snapshot before it). An agency whose only row changed model
+    shows as changed (field ``model``)."""
+    snaps = roster_snapshots(datadir, kind)
+    if old_id is None and new_id is None:
+        if len(snaps) < 2:
+            raise NotFound(f"roster diff needs two {kind} roster snapshots; the archive holds {len(snaps)} "
+                           "(run `moa harvest` after ICE publishes a new roster, or `moa import` an older one)")
+        return _diff(datadir.db, kind, snaps[-2], snaps[-1])
+    new = _pick(datadir, snaps, kind, new_id) if new_id is not None else snaps[-1]
+    if old_id is not None:
+        old = _pick(datadir, snaps, kind, old_id)
+    elif snaps.index(new) > 0:
+        old = snaps[snaps.index(new) - 1]
+    else:
+        raise NotFound(f"{kind} snapshot {new['id']} is the oldest; there is nothing before it to compare")
+    return _diff(datadir.db, kind, old, new)
+
+
+def roster_history(datadir: DataDir, kind: str = "participating") -> list[dict]:
+    """``roster_diff`` of every consecutive pair of *kind* snapshots, oldest pair first
+    (empty with fewer than two snapshots)."""
+    snaps = roster_snapshots(datadir, kind)
+    return [_diff(datadir.db, kind, old, new) for old, new in zip(snaps, snaps[1:])]
+
+
+def _pick(datadir: DataDir, snaps: list[dict], kind: str, snapshot_id: int) -> dict:
+    for s in snaps:
+        if s["id"] == snapshot_id:
+            return s
+    other = datadir.db.execute("SELECT kind FROM roster_snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+    if other is not None:
+        raise NotFound(f"roster snapshot {snapshot_id} is a {other['kind']} roster, not {kind} "
+                       f"(pass --kind {other['kind']}, or see `moa roster list`)")
+    raise NotFound(f"no roster snapshot {snapshot_id} (see `moa roster list` for the ids)")
+
+
+def _diff(conn: sqlite3.Connection, kind: str, old: dict, new: dict) -> dict:
     a, b = _rows_by_key(conn, old["id"]), _rows_by_key(conn, new["id"])
     added = {k: b[k] for k in b.keys() - a.keys()}
     removed = {k: a[k] for k in a.keys() - b.keys()}
@@ -109,8 +150,9 @@ def roster_diff(datadir: DataDir, kind: str = "participating") -> dict:
             o, n = removed.pop(kr[0]), added.pop(ka[0])
             fields = {f: [o[f], n[f]] for f in DIFF_FIELDS if o[f] != n[f]}
             changed.append(_describe(n) | {"changes": fields})
-    side = lambda s: {"id": s["id"], "file_name": s["file_name"], "fetched_at": s["fetched_at"]}  # noqa: E731
+    side = lambda s: {k: s[k] for k in ("id", "file_name", "fetched_at", "row_count")}  # noqa: E731
     return {"kind": kind, "old": side(old), "new": side(new),
+            "counts": {"added": len(added), "removed": len(removed), "changed": len(changed)},
             "added": [_describe(r) for _, r in sorted(added.items())],
             "removed": [_describe(r) for _, r in sorted(removed.items())],
             "changed": sorted(changed, key=lambda c: (c["state"], c["agency"], c["model"] or ""))}

@@ -106,8 +106,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=16, help="image-only pages to OCR")
     ap.add_argument("--workers", type=int, default=None, help="pool size (default: all cores)")
+    ap.add_argument("--text-only", action="store_true", help="only the text-layer figure")
     args = ap.parse_args()
     root = corpus()
+    if not args.text_only:
+        ocr_figures(root, args)
+    n, s, cpu = text_layer_rate(root)
+    print(f"text layer (pdfium + judgement, 1 process): {n / s:.0f} pages/s ({n} pages, {s:.2f} s; "
+          f"{n / cpu:.0f} pages per CPU-second)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def ocr_figures(root: Path, args) -> None:
     pages = scanned_pages(root, args.pages)
     truth = [(FIXTURES / "pdfs" / name, i) for name, idx in TRUTH for i in idx]
     print(f"corpus {root}; {len(pages)} image-only pages from "
@@ -120,16 +130,11 @@ def main() -> None:
     print(f"OCR naive (300 dpi colour, default threads, serial): {base_rate:.2f} pages/s ({base_s:.1f} s)")
     print(f"OCR ours  (pool):                                   {our_rate:.2f} pages/s ({our_s:.1f} s)")
     print(f"ratio ours/naive: {our_rate / base_rate:.1f}x")
-    agree = len(set().union(*map(words, base_texts)) & set().union(*map(words, our_texts))) / \
-        max(1, len(set().union(*map(words, base_texts))))
+    naive_words, our_words = set().union(*map(words, base_texts)), set().union(*map(words, our_texts))
+    agree = len(naive_words & our_words) / max(1, len(naive_words))
     print(f"scanned pages: {agree:.1%} of the naive run's distinct words also found by ours")
     print(f"accuracy on born-digital pages (share of text-layer words found): "
           f"naive {recall(truth, naive(truth)):.1%}, ours {recall(truth, ours(truth, args.workers)):.1%}")
-
-    n, s, cpu = text_layer_rate(root)
-    print(f"text layer (pdfium + judgement, 1 process): {n / s:.0f} pages/s ({n} pages, {s:.2f} s; "
-          f"{n / cpu:.0f} pages per CPU-second)")
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

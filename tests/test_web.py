@@ -412,6 +412,9 @@ def test_corpus_every_document_page_renders(corpus_archive, shared_corpus):
         ocr_pages = conn.execute("SELECT COUNT(*) FROM pages WHERE sha256 = ? AND method = 'ocr'",
                                  (row["sha256"],)).fetchone()[0]
         assert body.count('<span class="badge ocr" title="No usable text layer') == ocr_pages, row["file"]
+        repaired = conn.execute("SELECT COUNT(*) FROM pages WHERE sha256 = ? AND method = 'text'"
+                                " AND text_layer_quality = 'shifted-glyphs-repaired'", (row["sha256"],)).fetchone()[0]
+        assert body.count(">text layer repaired</span>") == repaired, row["file"]
     # encrypted (AES-256, empty password) PDFs render too
     for row in (r for r in manifest if r["encrypted"] == "1"):
         r = client.get(f"/doc/{row['sha256']}/page/1.png")

@@ -22,7 +22,8 @@ ENDPOINTS = {
     "/api/agreements/ID": "one agreement and its documents",
     "/api/agencies": "every agency with its models and number of agreements",
     "/api/agencies/STATE/AGENCY_KEY": "one agency: agreements, documents, roster history",
-    "/api/roster": "roster snapshots and what changed between consecutive ones",
+    "/api/roster": "roster snapshots, what changed between the two newest (changes) and between"
+                   " every consecutive pair (history)",
     "/search.csv?q=QUERY": "search results as CSV (every hit, not one page)",
     "/browse.csv": "the agreement list as CSV (same filters as /browse)",
 }
@@ -96,4 +97,5 @@ def agency(state: str, key: str):
 @bp.get("/roster")
 def roster():
     conn = archive().db
-    return {"snapshots": q.roster_snapshots(conn), "changes": q.roster_changes(archive())}
+    return {"snapshots": q.roster_snapshots(conn), "changes": q.roster_changes(archive()),
+            "history": q.roster_pair_history(archive())}

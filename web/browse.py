@@ -47,4 +47,4 @@ def agreements_csv():
 def roster():
     conn = archive().db
     return render_template("roster.html", snapshots=q.roster_snapshots(conn),
-                           changes=q.roster_changes(archive()))
+                           history=q.roster_pair_history(archive()))

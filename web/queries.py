@@ -293,3 +293,10 @@ def roster_changes(datadir) -> list[dict]:
         except NotFound as e:
             out.append({"kind": kind, "message": str(e)})
     return out
+
+
+def roster_pair_history(datadir) -> dict[str, list[dict]]:
+    """archive.status.roster_history for each roster kind: the diff of every consecutive
+    pair of snapshots, oldest pair first."""
+    from archive.status import ROSTER_KINDS, roster_history
+    return {kind: roster_history(datadir, kind) for kind in ROSTER_KINDS}
