@@ -243,8 +243,13 @@ def ocr_task(path: str, name: str, index: int, dpi: int, timeout: float) -> ocr.
 
 
 def _finish(reading: _Reading) -> DocumentText:
+    """Assemble the pages; OCR trouble on some pages is noted in ``error`` (status stays ok)."""
     doc = reading.doc
     doc.pages = [_page_record(i + 1, j, reading.ocr.get(i + 1)) for i, j in enumerate(reading.judgements)]
+    trouble = [f"page {r.page}: OCR {r.status} ({r.error})" for _, r in sorted(reading.ocr.items())
+               if r.status != ocr.OK]
+    if trouble:
+        doc.error = f"{doc.name}: " + "; ".join(trouble)
     return doc
 
 

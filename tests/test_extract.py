@@ -210,6 +210,15 @@ def test_read_pdf_reports_a_broken_file(tmp_path):
     assert doc.status == "failed" and "truncated" in doc.error and doc.pages == []
 
 
+def test_ocr_timeout_is_recorded_and_the_document_goes_on():
+    doc = read_pdf(PDFS / RUSK, workers=1, timeout=0.01)
+    assert doc.status == "ok" and len(doc.pages) == 10
+    for p in doc.pages:
+        assert p.ocr_status == "timeout" and p.ocr_text is None and p.method == "text"
+        assert p.text == p.text_layer
+    assert doc.error.startswith(f"{RUSK}: page 1: OCR timeout")
+
+
 # --- text-layer judgement on real text -----------------------------------------------------
 
 def test_judge_repairs_only_shifted_words():
