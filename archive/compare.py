@@ -439,7 +439,7 @@ def _same_variant(a: list[str], b: list[str]) -> bool:
 
 def variants(db: Db, key: str, model: str, era: str | None = None, *,
              redlines: bool = True) -> dict:
-    """Every agreement's text of section *key* (a slot such as ``civil_rights``) in *model*
+    """Every agreement's text of section *key* (a slot such as ``civil-rights``) in *model*
     (and *era*), grouped into variants. Each variant: count, agencies, its representative
     text and its redline against the majority variant."""
     conn = _conn(db)

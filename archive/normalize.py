@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-NORMALIZER_VERSION = 1
+NORMALIZER_VERSION = 2
 
 Token = tuple[str, str]  # (key, text)
 GARBLED = "~"            # key prefix of a word with symbols no word has (compare ignores it alone)

@@ -380,11 +380,8 @@ def test_corpus_civil_rights_one_variant_per_family(corpus_archive):
 
 @pytest.fixture(scope="module")
 def client(fixture_archive):
-    from web import compare_views, create_app
-    app = create_app({"DATA_DIR": str(fixture_archive.root)})
-    if "compare" not in app.blueprints:        # until web/__init__.py lists it in BLUEPRINTS
-        app.register_blueprint(compare_views.bp)
-    return app.test_client()
+    from web import create_app
+    return create_app({"DATA_DIR": str(fixture_archive.root)}).test_client()
 
 
 def _db_bytes(archive) -> bytes:
@@ -410,6 +407,12 @@ def test_web_compare_pages(client, fixture_archive):
         assert needle in r.get_data(as_text=True), path
     assert "<ins class=\"material\"" in client.get(f"/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}").get_data(as_text=True)
     assert _db_bytes(fixture_archive) == before          # the site only reads the archive
+
+
+def test_search_hits_offer_the_clause_across_agencies(client):
+    page = client.get("/search?q=%22Inter-Governmental+Service+Agreement%22").get_data(as_text=True)
+    assert "compare this clause across agencies" in page
+    assert "/compare/variants/costs?model=TFM" in page.replace("&amp;", "&")
 
 
 def test_web_compare_api_and_csv(client):
@@ -441,11 +444,8 @@ def compare_site(fixture_archive):
 
     from waitress.server import create_server
 
-    from web import compare_views, create_app
-    app = create_app({"DATA_DIR": str(fixture_archive.root)})
-    if "compare" not in app.blueprints:
-        app.register_blueprint(compare_views.bp)
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
+    from web import create_app
+    server = create_server(create_app({"DATA_DIR": str(fixture_archive.root)}), host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

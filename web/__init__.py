@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "web.browse",
     "web.agencies",
     "web.api",
+    "web.compare_views",
 )
 
 MAX_QUERY_LENGTH = 500  # characters; longer queries are refused with a clear message
