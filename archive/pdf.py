@@ -17,7 +17,7 @@ from pathlib import Path
 import pypdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
-from pypdf.errors import PdfReadError
+from pypdf.errors import DependencyError, PdfReadError
 
 from archive.errors import DocumentError, EncryptedPdfError
 
@@ -56,6 +56,9 @@ class Pdf:
             self.form_fields = _form_fields(reader)
         except DocumentError:
             raise
+        except DependencyError as e:
+            raise DocumentError(name, f"AES-encrypted; reading it needs the 'cryptography' package "
+                                f"(pip install cryptography): {e}") from e
         except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                 RecursionError) as e:
             raise DocumentError(name, f"corrupt PDF ({type(e).__name__}: {e}); {REFETCH}") from e
