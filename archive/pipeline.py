@@ -1,4 +1,5 @@
-"""Everything after harvest, in order: read pages → cut sections → update the index.
+"""Everything after harvest, in order: read pages → cut sections → update the index →
+refresh the compare cache.
 
 Every stage is incremental (it only works on documents that are new or were processed
 by an older version of that stage), so running this on an up-to-date archive does no work.
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from archive import extract, search, sections
+from archive import compare, extract, search, sections
 from archive.progress import NullProgress, Progress
 from store.datadir import DataDir
 
@@ -22,4 +23,5 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     summary["extract"] = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
     summary["sections"] = sections.segment_all(datadir, force=force, progress=progress("sections"))
     summary["index"] = search.update_index(datadir, progress=progress("index"))
+    summary["compare"] = compare.refresh_cache(datadir, progress=progress("compare"))
     return summary
