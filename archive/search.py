@@ -411,10 +411,11 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
 
     # 2. Where in the documents shown: pages, sections and form fields, with snippets.
     doc_units = {sha: r.doc_unit(best[sha][1]) for sha in shown}
-    located = _locate(r, tree, doc_units, section_units if in_sections else None)
+    doc_fields = {d: r.stored(d) for d in doc_units.values()}
+    located = _locate(r, tree, doc_fields, section_units if in_sections else None)
     hits = []
     for sha in shown:
-        f = r.stored(doc_units[sha])
+        f = doc_fields[doc_units[sha]]
         matches, pages, section = located[sha]
         hits.append(DocumentHit(sha256=sha, file_name=f.get("file_name"), agency=f.get("agency"),
                                 state=f.get("state"), model=f.get("model"), signed=f.get("signed"),
@@ -442,12 +443,13 @@ def _facets(r: ix.Reader, best: dict, section_units: dict | None) -> dict[str, l
     return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
 
 
-def _locate(r: ix.Reader, tree, doc_units: dict[str, int], section_units: dict | None) -> dict:
-    """sha -> (matches with snippets, matched pages, best section title)."""
+def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict | None) -> dict:
+    """sha -> (matches with snippets, matched pages, best section title), for the
+    documents given by their doc units (docnum -> stored fields)."""
     leaves = ix.text_leaves(tree)
-    found: dict[str, list[ix.UnitHit]] = {sha: [] for sha in doc_units}
-    if leaves and doc_units:
-        for h in r.units_of(ix.QOr(tuple(leaves)), doc_units.values()):
+    found: dict[str, list[ix.UnitHit]] = {f["sha256"]: [] for f in doc_fields.values()}
+    if leaves and doc_fields:
+        for h in r.units_of(ix.QOr(tuple(leaves)), doc_fields):
             found[h.sha256].append(h)
     words = r.leaf_words(tree)
     out = {}
@@ -457,29 +459,34 @@ def _locate(r: ix.Reader, tree, doc_units: dict[str, int], section_units: dict |
             ranges = [(f["page"], f["last_page"]) for f in secs.values()]
             hits = [h for h in hits if h.docnum in secs or (
                 h.kind == "page" and any(a <= h.page <= b for a, b in ranges))]
-            hits += [ix.UnitHit(d, 0.0, sha, "section", f["page"], f["section_key"])
+            hits += [ix.UnitHit(d, 0.0, sha, f["page"], r)
                      for d, f in secs.items() if d not in {h.docnum for h in hits}]
         hits.sort(key=lambda h: -h.score)
         pages = sorted({h.page for h in hits if h.page})
-        shown = [(h, r.stored(h.docnum)) for h in _distinct(hits)[:MATCHES_PER_DOCUMENT]]
-        matches = [_match(f, words) for _, f in shown]
-        best_section = next((h for h in hits if h.kind == "section"), None)
-        section = r.stored(best_section.docnum).get("section_title") if best_section else None
+        shown = {h.docnum: r.stored(h.docnum) for h in _distinct(hits, MATCHES_PER_DOCUMENT)}
+        matches = [_match(f, words) for f in shown.values()]
+        best_section = next((h.docnum for h in hits if h.kind == "section"), None)
+        section = None
+        if best_section is not None:
+            f = shown[best_section] if best_section in shown else r.stored(best_section)
+            section = f.get("section_title")
         if section is None and matches:
             section = matches[0].section_title
         out[sha] = (matches, pages, section)
     return out
 
 
-def _distinct(hits: list[ix.UnitHit]) -> list[ix.UnitHit]:
-    """Best first, one match per (kind, page, section): a page's second reading adds
-    nothing worth showing."""
+def _distinct(hits: list[ix.UnitHit], limit: int) -> list[ix.UnitHit]:
+    """The first *limit* hits with a distinct (kind, page, section): a page's second
+    reading adds nothing worth showing."""
     seen, out = set(), []
     for h in hits:
         key = (h.kind, h.page, h.section_key)
         if key not in seen:
             seen.add(key)
             out.append(h)
+            if len(out) == limit:
+                break
     return out
 
 

@@ -34,13 +34,14 @@ import unicodedata
 from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from whoosh import fields, index as windex, query as wq
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer
 from whoosh.columns import VarBytesColumn
-from whoosh.matching import IntersectionMatcher, NullMatcher
+from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
@@ -282,6 +283,14 @@ class _PhraseMatcher(SpanWrappingMatcher):
 
 
 class _Phrase(wq.Phrase):
+    """*within*: a query that every match must match too (the unit kind searched for).
+    Required before the positions are compared, it spares comparing them in units that
+    are not wanted; it adds nothing to the score."""
+
+    def __init__(self, fieldname, words, slop=1, boost=1.0, char_ranges=None, within=None):
+        super().__init__(fieldname, words, slop=slop, boost=boost, char_ranges=char_ranges)
+        self.within = within
+
     def matcher(self, searcher, context=None):
         leaves = []
         field = searcher.schema[self.fieldname]
@@ -292,23 +301,33 @@ class _Phrase(wq.Phrase):
         child = leaves[0]
         for m in leaves[1:]:
             child = IntersectionMatcher(child, m)
+        if self.within is not None:
+            child = RequireMatcher(child, self.within.matcher(searcher, context))
         return _PhraseMatcher(child, leaves, self.slop)
 
 
-def to_whoosh(node, expand=None) -> wq.Query:
+class _Or(wq.Or):
+    """An OR matched by a tree of unions that skips along the postings. On an index of
+    fewer than 5,000 units whoosh would preload and score every match in the whole
+    index, though only doc units, or the units of the documents shown, are wanted."""
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
+def to_whoosh(node, expand=None, within=None) -> wq.Query:
     """The Whoosh query for a query tree. *expand* (a Reader's) turns fuzzy and wildcard
-    leaves into plain terms, found once and remembered."""
+    leaves into plain terms, found once and remembered. *within*: see _Phrase (the
+    caller still requires it of the whole query)."""
     def conv(n):
-        return to_whoosh(n, expand)
+        return to_whoosh(n, expand, within)
     if isinstance(node, QAll):
         return wq.Every()
     if isinstance(node, QAnd):
         pos = [conv(i) for i in node.items if not isinstance(i, QNot)]
         neg = [conv(i.item) for i in node.items if isinstance(i, QNot)]
         q = wq.And(pos) if len(pos) > 1 else (pos[0] if pos else wq.Every())
-        return wq.AndNot(q, wq.Or(neg)) if neg else q
+        return wq.AndNot(q, _Or(neg)) if neg else q
     if isinstance(node, QOr):
-        return wq.Or([conv(i) for i in node.items])
+        return _Or([conv(i) for i in node.items])
     if isinstance(node, QNot):
         return wq.AndNot(wq.Every(), conv(node.item))
     if isinstance(node, QWords):
@@ -321,8 +340,8 @@ def to_whoosh(node, expand=None) -> wq.Query:
             if len(words) <= 3:
                 return wq.Term("shingles", " ".join(words))
             runs = [wq.Term("shingles", " ".join(words[i:i + 3])) for i in range(len(words) - 2)]
-            return wq.And(runs + [_Phrase(node.field, words)])
-        return _Phrase(node.field, words, slop=node.slop)
+            return wq.And(runs + [_Phrase(node.field, words, within=within)])
+        return _Phrase(node.field, words, slop=node.slop, within=within)
     if isinstance(node, QPattern):
         if expand is not None:
             return _any_of(node.field, expand(node))
@@ -339,7 +358,7 @@ def to_whoosh(node, expand=None) -> wq.Query:
         if len(words) == 1:
             return one(words[0])
         # "jail/correctional~" also finds the OCR run-together "jaiVcorrectional".
-        return wq.Or([wq.And([one(w) for w in words]), one("".join(words))])
+        return _Or([wq.And([one(w) for w in words]), one("".join(words))])
     if isinstance(node, QExact):
         return wq.Term(node.field, node.value)
     if isinstance(node, QPrefix):
@@ -350,7 +369,7 @@ def to_whoosh(node, expand=None) -> wq.Query:
 
 
 def _any_of(fieldname: str, words: list[str]) -> wq.Query:
-    return wq.Or([wq.Term(fieldname, w) for w in words]) if words else wq.NullQuery
+    return _Or([wq.Term(fieldname, w) for w in words]) if words else wq.NullQuery
 
 
 def _pattern(node: QPattern) -> wq.Query:
@@ -575,7 +594,8 @@ def _swap(root: Path, link: Path, new: Path) -> None:
 def update_in_place(ix, changed: dict[str, str], removed: set[str],
                     units_for, progress: Progress) -> int:
     """Replace the units of *changed* documents and delete *removed* ones, in one commit.
-    Merges segments when they pile up (fuzzy terms get slow on many segments)."""
+    Always merges into one segment: fuzzy terms get slow on many segments, and a segment
+    whose units were all replaced would otherwise stay behind, deleted but still scanned."""
     writer = ix.writer(limitmb=128)
     count = 0
     progress.start(len(changed), "documents")
@@ -587,7 +607,7 @@ def update_in_place(ix, changed: dict[str, str], removed: set[str],
                 writer.add_document(**unit)
                 count += 1
             progress.advance(1)
-        writer.commit(optimize=len(ix._segments()) >= 2)
+        writer.commit(optimize=bool(ix._segments()))
     except BaseException:
         writer.cancel()
         raise
@@ -604,12 +624,21 @@ def indexed_fingerprints(ix) -> dict[str, str]:
 
 @dataclass
 class UnitHit:
+    """A matching unit. Its kind and section key are read from the index only when
+    asked for: most hits of a search only need their page."""
     docnum: int
     score: float
     sha256: str
-    kind: str
     page: int | None
-    section_key: str
+    reader: "Reader" = field(repr=False, compare=False)
+
+    @cached_property
+    def kind(self) -> str:
+        return self.reader.column_text("kind", self.docnum)
+
+    @cached_property
+    def section_key(self) -> str:
+        return self.reader.column_text("section_key", self.docnum)
 
 
 class Reader:
@@ -670,7 +699,8 @@ class Reader:
 
     def match(self, node, kind: str) -> list[tuple[int, float]]:
         """(docnum, score) of every unit of *kind* matching *node*."""
-        q = wq.And([wq.Term("kind", kind), to_whoosh(node, self.expand_leaf)])
+        is_kind = wq.Term("kind", kind)
+        q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
         return [(h.docnum, h.score) for h in self.searcher.search(q, limit=None)]
 
     def doc_unit(self, docnum: int) -> int:
@@ -679,19 +709,19 @@ class Reader:
             docnum += 1
         return docnum
 
-    def units_of(self, node, doc_units: Iterable[int]) -> list[UnitHit]:
-        """The page/section/form units of the given documents (by their doc units) that
-        match *node*. A document's units sit just before its doc unit, so this skips
-        along the postings to those ranges only."""
+    def units_of(self, node, doc_units: dict[int, dict]) -> list[UnitHit]:
+        """The page/section/form units of the given documents (doc unit -> its stored
+        fields) that match *node*. A document's units sit just before its doc unit, so
+        this skips along the postings to those ranges only."""
         q = to_whoosh(node, self.expand_leaf)
-        ranges = sorted((d - self.stored(d).get("units", 0), d - 1) for d in doc_units)
+        ranges = sorted((d - f.get("units", 0), d - 1, f["sha256"]) for d, f in doc_units.items())
         found = []
         context = self.searcher.context()
         for sub, offset in self.searcher.leaf_searchers():
             end = offset + sub.doc_count_all()
             m = q.matcher(sub, context)
             deleted = sub.reader().has_deletions()
-            for lo, hi in ranges:
+            for lo, hi, sha in ranges:
                 if hi < offset or lo >= end:
                     continue
                 if not m.is_active():
@@ -700,11 +730,9 @@ class Reader:
                     m.skip_to(lo - offset)
                 while m.is_active() and m.id() + offset <= hi:
                     if not (deleted and sub.reader().is_deleted(m.id())):
-                        found.append((m.id() + offset, m.score()))
+                        found.append((m.id() + offset, m.score(), sha))
                     m.next()
-        return [UnitHit(d, score, self.column_text("sha256", d), self.column_text("kind", d),
-                        self.value("page", d) or None, self.column_text("section_key", d))
-                for d, score in found]
+        return [UnitHit(d, score, sha, self.value("page", d) or None, self) for d, score, sha in found]
 
 
 _readers: dict[str, Reader] = {}
@@ -744,8 +772,28 @@ def word_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     words = sorted(set(words), key=len, reverse=True)
     if not words:
         return []
+    low = text.lower()
+    if len(low) == len(text) and "\u0131" not in low and "\u017f" not in low and all(
+            w.isascii() and WORD_RE.fullmatch(w) for w in words):
+        return _find_words(low, words)
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
     return [m.span() for m in pattern.finditer(text)]
+
+
+def _find_words(low: str, words: list[str]) -> list[tuple[int, int]]:
+    """word_spans by str.find (several times faster than the regular expression) on the
+    lower-cased text. Gives the same spans when the text lower-cases character for
+    character and holds no dotless i or long s (which re.IGNORECASE equates with i, s)."""
+    def is_word(i: int) -> bool:      # as \w: a letter, digit or underscore
+        return 0 <= i < len(low) and (low[i].isalnum() or low[i] == "_")
+    out = []
+    for w in words:
+        i = low.find(w)
+        while i >= 0:
+            if not is_word(i - 1) and not is_word(i + len(w)):
+                out.append((i, i + len(w)))
+            i = low.find(w, i + len(w))
+    return sorted(out)
 
 
 def snippet(text: str, words: Iterable[str], width: int = SNIPPET_CHARS) -> str:

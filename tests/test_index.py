@@ -79,6 +79,19 @@ def test_incremental_update_adds_changes_and_removes(filled):
     assert search.search(filled, "perfonn").total_documents == 0
 
 
+def test_an_update_that_replaces_every_document_leaves_one_live_segment(filled):
+    search.update_index(filled)
+    filled.db.execute("UPDATE pages SET text = text || ' zygomorphic' WHERE page = 1")
+    assert search.update_index(filled)["indexed"] == 7
+    index = ix.open_index(filled.index_dir)
+    try:
+        segments = index._segments()
+        assert len(segments) == 1 and not segments[0].has_deletions()
+    finally:
+        index.close()
+    assert search.search(filled, "zygomorphic").total_documents == 7
+
+
 def test_writer_lock_refuses_a_second_writer(filled):
     search.update_index(filled)
     with ix.write_lock(filled.root):
