@@ -20,6 +20,18 @@ def emit_json(obj) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
 
+def emit_csv(rows, columns: list[str] | None = None) -> None:
+    """Tabular machine output: CSV with a header row on stdout. Columns: *columns* (rows are
+    then streamed), else the union of the rows' keys."""
+    import csv
+    if columns is None:
+        rows = list(rows)
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+    w = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+
+
 def progress_for(label: str, quiet: bool = False):
     return NullProgress() if quiet else StderrProgress(label)
 
@@ -195,16 +207,12 @@ def status(datadir: DataDir, as_json: bool) -> None:
 @friendly_errors
 def export(datadir: DataDir, fmt: str) -> None:
     """One row per stored document, with its provenance, on stdout."""
-    import csv
     from archive.status import EXPORT_COLUMNS, export_rows
-    out = sys.stdout
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(export_rows(datadir))
+        emit_csv(export_rows(datadir), EXPORT_COLUMNS)
     else:
         for row in export_rows(datadir):
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 @main.group()
@@ -422,15 +430,6 @@ def serve(datadir: DataDir, host: str, port: int, threads: int) -> None:
 
 
 # --- compare (issue #7) ----------------------------------------------------------
-
-def emit_csv(rows: list[dict]) -> None:
-    """Tabular machine output: CSV with a header row on stdout (columns: union of keys)."""
-    import csv
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    w = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-
 
 def _output_format(as_json: bool, as_csv: bool = False) -> str:
     if as_json and as_csv:

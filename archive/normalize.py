@@ -24,6 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from archive.filenames import STATES
+
 NORMALIZER_VERSION = 2
 
 Token = tuple[str, str]  # (key, text)
@@ -34,14 +36,7 @@ GENERIC_AGENCY_TERMS = ("LEA",)
 NOT_AN_AGENCY_ABBR = {"MOA", "ICE", "DHS", "OHS", "INA", "SOP", "FOD", "OPR", "JIC", "ERO", "HSI",
                       "OPLA", "DOJ", "SAC", "CFR", "USC", "FBI", "CBP", "EO", "US", "ADA", "IGSA",
                       "EAD", "POC", "POCS", "FOO", "POD", "AOR", "PII", "TFM", "JEM", "WSO", "TTFM", "AOR", "OPA"}
-_STATES = ("ALABAMA AL|ALASKA AK|ARIZONA AZ|ARKANSAS AR|CALIFORNIA CA|COLORADO CO|CONNECTICUT CT|"
-           "DELAWARE DE|FLORIDA FL|GEORGIA GA|HAWAII HI|IDAHO ID|ILLINOIS IL|INDIANA IN|IOWA IA|KANSAS KS|"
-           "KENTUCKY KY|LOUISIANA LA|MAINE ME|MARYLAND MD|MASSACHUSETTS MA|MICHIGAN MI|MINNESOTA MN|"
-           "MISSISSIPPI MS|MISSOURI MO|MONTANA MT|NEBRASKA NE|NEVADA NV|NEW HAMPSHIRE NH|NEW JERSEY NJ|"
-           "NEW MEXICO NM|NEW YORK NY|NORTH CAROLINA NC|NORTH DAKOTA ND|OHIO OH|OKLAHOMA OK|OREGON OR|"
-           "PENNSYLVANIA PA|RHODE ISLAND RI|SOUTH CAROLINA SC|SOUTH DAKOTA SD|TENNESSEE TN|TEXAS TX|UTAH UT|"
-           "VERMONT VT|VIRGINIA VA|WASHINGTON WA|WEST VIRGINIA WV|WISCONSIN WI|WYOMING WY|PUERTO RICO PR|GUAM GU")
-STATE_CODES = dict(s.rsplit(" ", 1) for s in _STATES.split("|"))   # ALABAMA → AL
+STATE_CODES = {name: code for code, name in STATES.items()}   # ALABAMA → AL
 # ERO field offices (a city may also be caught by the "<City> Field Office" pattern).
 FIELD_OFFICE_CITIES = ("Atlanta", "Baltimore", "Boston", "Buffalo", "Chicago", "Dallas", "Denver",
                        "Detroit", "El Paso", "Harlingen", "Houston", "Los Angeles", "Miami", "Newark",
