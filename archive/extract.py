@@ -10,9 +10,9 @@ Per page we keep the text layer (shifted glyphs repaired), its quality judgement
 - method ``both``: the text layer was too short to be the page (a scan carrying a stamp
   or a few typed words) — the OCR text, then the text-layer lines OCR did not read.
 
-The parent opens each PDF and reads its text layers (pdfium, fast); pages that need OCR
-go to a process pool whose workers only render and OCR (OMP_THREAD_LIMIT=1 each) and
-return results. Only the parent writes the database: one transaction per document.
+A process pool (one worker per core, OMP_THREAD_LIMIT=1 each) first reads every
+document's text layers (pdfium, fast), then renders and OCRs the pages that need it; the
+workers return results. Only the parent writes the database: one transaction per document.
 A document that cannot be read gets an ``extractions`` row with status 'failed' and the
 reason; the batch goes on.
 """
@@ -24,6 +24,7 @@ import os
 import re
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -156,18 +157,16 @@ def read_document(datadir: DataDir, ref: str) -> DocumentText:
 
 def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float,
           progress: Progress = NullProgress()) -> Iterator[DocumentText]:
-    """Yield each document once read. Text layers first (here), then OCR (in the pool)."""
-    readings: list[_Reading] = []
-    for job in jobs:
-        reading = _read_text_layers(job)
-        if reading.doc.status == "failed":
-            yield reading.doc
-        else:
-            readings.append(reading)
-    progress.start(sum(r.doc.page_count for r in readings), "pages")
-    pending: dict[Future, tuple[_Reading, int]] = {}
-    pool = None
+    """Yield each document once read. Text layers first, then OCR; both in the pool when
+    there is more than one document (one document's text layer is read here)."""
+    jobs = list(jobs)
+    pool = ocr_pool(workers) if len(jobs) > 1 else None
     try:
+        readings, pool = _read_all_text_layers(jobs, pool, workers)
+        yield from (r.doc for r in readings if r.doc.status == "failed")
+        readings = [r for r in readings if r.doc.status != "failed"]
+        progress.start(sum(r.doc.page_count for r in readings), "pages")
+        pending: dict[Future, tuple[_Reading, int]] = {}
         for reading in readings:
             need = [i for i, j in enumerate(reading.judgements) if not j.usable]
             progress.advance(reading.doc.page_count - len(need))
@@ -206,6 +205,45 @@ def ocr_pool(workers: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=ocr.limit_threads)
+
+
+def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None,
+                          workers: int | None) -> tuple[list[_Reading], ProcessPoolExecutor | None]:
+    """Each job's text layers, in job order, read in the pool's workers when there is a
+    pool. When a worker dies, every unfinished job's future breaks with it: the first of
+    them is tried again alone in a new pool (a file that kills that worker too fails
+    alone), and the jobs after it go on in that pool, which is returned for the OCR."""
+    if pool is None:
+        return [_read_text_layers(job) for job in jobs], None
+    readings: list[_Reading] = []
+    remaining = jobs
+    while remaining:
+        futures = [pool.submit(_read_text_layers, job) for job in remaining]
+        for k, (job, fut) in enumerate(zip(remaining, futures)):
+            try:
+                readings.append(fut.result())
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                reading, pool = _read_alone(job, workers)
+                readings.append(reading)
+                remaining = remaining[k + 1:]
+                break
+        else:
+            remaining = []
+    return readings, pool
+
+
+def _read_alone(job: _Job, workers: int | None) -> tuple[_Reading, ProcessPoolExecutor]:
+    """Read one job's text layers in a fresh pool; the pool to go on with comes back too."""
+    pool = ocr_pool(workers)
+    try:
+        return pool.submit(_read_text_layers, job).result(), pool
+    except BrokenProcessPool as e:
+        pool.shutdown(wait=False, cancel_futures=True)
+        doc = DocumentText(name=job.name, sha256=job.sha256, status="failed",
+                           error=f"{job.name}: reading the PDF stopped its worker process "
+                                 f"({e}); `moa extract --force` tries it again")
+        return _Reading(doc, job.path, []), ocr_pool(workers)
 
 
 def _read_text_layers(job: _Job) -> _Reading:

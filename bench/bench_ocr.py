@@ -1,16 +1,23 @@
-"""OCR and text-layer speed: a naive baseline against our extractor, side by side.
+"""OCR and text-layer speed: a naive baseline, OCRmyPDF and our extractor, side by side.
 
-    .venv/bin/python bench/bench_ocr.py [--pages 16] [--workers N]
+    .venv/bin/python bench/bench_ocr.py [--pages 16] [--workers N] [--floor-pages 8]
+    (OCRmyPDF is compared when installed: .venv/bin/pip install -e '.[bench]')
 
-- OCR: a fixed set of image-only corpus pages (the first pages of fully scanned MOAs),
-  read twice: the naive way (one page at a time, 300 dpi colour, pytesseract with
-  tesseract's default threading) and by our extractor's process pool (archive.extract:
-  grey, archive.ocr.DEFAULT_DPI, one tesseract thread per worker). Accuracy is checked on
-  born-digital pages, whose text layer is the truth: the share of its words each OCR found.
+- OCR: a fixed set of image-only corpus pages (pages of fully scanned MOAs), read by
+  - naive: one page at a time, 300 dpi colour, pytesseract with tesseract's default threading;
+  - OCRmyPDF --skip-text -j N on a PDF of the same pages (its own rendering and pool);
+  - ours: the extractor's process pool (archive.extract: grey, one tesseract thread per
+    worker), at 300 dpi and at archive.ocr.DEFAULT_DPI.
+- Engine floor: tesseract alone on pre-rendered pages, serial, one thread: CPU-seconds
+  per page for grey/colour at 200/300 dpi. With N cores no pool can beat N / floor
+  pages/s; ours is shown as a share of that ceiling.
+- Accuracy on born-digital pages, whose text layer is the truth: the share of its words
+  each OCR found.
 - Text layer: every page of every corpus PDF through the extractor's text-layer reading
-  (pdfium text, shifted-glyph repair, quality judgement).
+  (pdfium text, shifted-glyph repair, quality judgement, form fields) in its pool, and in
+  one process.
 
-Prints pages/s for each and the ratio. The machine may be shared: figures are noisy.
+Prints pages/s for each and the ratios. The machine may be shared: figures are noisy.
 """
 from __future__ import annotations
 
@@ -18,13 +25,18 @@ import argparse
 import csv
 import os
 import re
+import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import pypdf  # noqa: E402
 import pytesseract  # noqa: E402
 
 from archive import extract, ocr  # noqa: E402
@@ -64,12 +76,49 @@ def naive(pages: list[tuple[Path, int]]) -> list[str]:
             os.environ["OMP_THREAD_LIMIT"] = env_limit
 
 
-def ours(pages: list[tuple[Path, int]], workers: int | None) -> list[str]:
-    """The extractor's pool and settings."""
+def ours(pages: list[tuple[Path, int]], workers: int | None, dpi: int = ocr.DEFAULT_DPI) -> list[str]:
+    """The extractor's pool and settings (the pool's start-up is counted)."""
     with extract.ocr_pool(workers) as pool:
-        futures = [pool.submit(extract.ocr_task, str(p), p.name, i, ocr.DEFAULT_DPI, ocr.DEFAULT_TIMEOUT)
+        futures = [pool.submit(extract.ocr_task, str(p), p.name, i, dpi, ocr.DEFAULT_TIMEOUT)
                    for p, i in pages]
         return [f.result().text for f in futures]
+
+
+def ocrmypdf(pages: list[tuple[Path, int]], workers: int, tmp: Path) -> tuple[list[str], float] | None:
+    """OCRmyPDF --skip-text on a PDF of the same pages: (texts, seconds), or None when it is
+    not installed."""
+    exe = shutil.which("ocrmypdf") or shutil.which("ocrmypdf", path=str(Path(sys.executable).parent))
+    if exe is None:
+        return None
+    writer = pypdf.PdfWriter()
+    for path, i in pages:
+        writer.add_page(pypdf.PdfReader(path).pages[i])
+    source, sidecar = tmp / "pages.pdf", tmp / "sidecar.txt"
+    writer.write(source)
+    t0 = time.perf_counter()
+    subprocess.run([exe, "--skip-text", "-j", str(workers), "--output-type", "pdf", "-q",
+                    "--sidecar", str(sidecar), str(source), str(tmp / "out.pdf")], check=True)
+    seconds = time.perf_counter() - t0
+    return sidecar.read_text(encoding="utf-8").split("\f"), seconds
+
+
+def engine_floor(pages: list[tuple[Path, int]], dpi: int, grey: bool, tmp: Path) -> float:
+    """CPU-seconds per page of tesseract alone (our settings, one thread, pages rendered
+    beforehand): the least any pool pays per page."""
+    files = []
+    for k, (path, i) in enumerate(pages):
+        with open_pdf(path) as pdf:
+            image = pdf.render(i, dpi, grey=grey)
+        files.append(tmp / f"p{k}.{'pgm' if grey else 'ppm'}")
+        image.save(files[-1])
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for f in files:
+        subprocess.run(["tesseract", str(f), "stdout", "-l", ocr.LANG, *ocr.CONFIG.split()],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu / len(files)
 
 
 def words(text: str) -> set[str]:
@@ -92,49 +141,86 @@ def timed(f, *args):
     return result, time.perf_counter() - t0
 
 
-def text_layer_rate(root: Path) -> tuple[int, float, float]:
-    """Pages, wall seconds and CPU seconds to read every corpus page's text layer."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    n = 0
-    for path in sorted((root / "pdfs").glob("*.pdf")):
-        reading = extract._read_text_layers(extract._Job(path.name, path))
-        n += len(reading.judgements)
-    return n, time.perf_counter() - t0, time.process_time() - c0
+def text_layer_rates(root: Path, workers: int | None) -> tuple[int, float, float]:
+    """Pages, and wall seconds to read every corpus page's text layer in the extractor's
+    pool (its start-up counted) and in one process."""
+    jobs = [extract._Job(p.name, p) for p in sorted((root / "pdfs").glob("*.pdf"))]
+    t0 = time.perf_counter()
+    readings, pool = extract._read_all_text_layers(jobs, extract.ocr_pool(workers), workers)
+    pool.shutdown()
+    pooled = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for job in jobs:
+        extract._read_text_layers(job)
+    return sum(len(r.judgements) for r in readings), pooled, time.perf_counter() - t0
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=16, help="image-only pages to OCR")
+    ap.add_argument("--floor-pages", type=int, default=8, help="pages for the engine floor")
     ap.add_argument("--workers", type=int, default=None, help="pool size (default: all cores)")
-    ap.add_argument("--text-only", action="store_true", help="only the text-layer figure")
+    ap.add_argument("--text-only", action="store_true", help="only the text-layer figures")
     args = ap.parse_args()
     root = corpus()
     if not args.text_only:
-        ocr_figures(root, args)
-    n, s, cpu = text_layer_rate(root)
-    print(f"text layer (pdfium + judgement, 1 process): {n / s:.0f} pages/s ({n} pages, {s:.2f} s; "
-          f"{n / cpu:.0f} pages per CPU-second)")
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        with tempfile.TemporaryDirectory() as tmp:
+            ocr_figures(root, args, Path(tmp))
+    n, pooled, single = text_layer_rates(root, args.workers)
+    print(f"text layer (pdfium, judgement, form fields), pool of {args.workers or os.cpu_count()}: "
+          f"{n / pooled:.0f} pages/s ({n} pages, {pooled:.2f} s); one process: {n / single:.0f} pages/s")
+    print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
-def ocr_figures(root: Path, args) -> None:
+def ocr_figures(root: Path, args, tmp: Path) -> None:
+    workers = args.workers or os.cpu_count() or 1
     pages = scanned_pages(root, args.pages)
     truth = [(FIXTURES / "pdfs" / name, i) for name, idx in TRUTH for i in idx]
-    print(f"corpus {root}; {len(pages)} image-only pages from "
-          f"{len({p for p, _ in pages})} documents; {os.cpu_count()} cores; "
-          f"ours: grey {ocr.DEFAULT_DPI} dpi, {ocr.CONFIG!r}, workers {args.workers or os.cpu_count()}")
+    print(f"corpus {root}; {len(pages)} image-only pages from {len({p for p, _ in pages})} "
+          f"documents; {os.cpu_count()} cores; ours: grey, {ocr.CONFIG!r}, {workers} workers")
 
-    base_texts, base_s = timed(naive, pages)
-    our_texts, our_s = timed(ours, pages, args.workers)
-    base_rate, our_rate = len(pages) / base_s, len(pages) / our_s
-    print(f"OCR naive (300 dpi colour, default threads, serial): {base_rate:.2f} pages/s ({base_s:.1f} s)")
-    print(f"OCR ours  (pool):                                   {our_rate:.2f} pages/s ({our_s:.1f} s)")
-    print(f"ratio ours/naive: {our_rate / base_rate:.1f}x")
-    naive_words, our_words = set().union(*map(words, base_texts)), set().union(*map(words, our_texts))
-    agree = len(naive_words & our_words) / max(1, len(naive_words))
-    print(f"scanned pages: {agree:.1%} of the naive run's distinct words also found by ours")
+    floor = {}
+    for dpi in (300, 200):
+        for grey in (True, False):
+            floor[dpi, grey] = engine_floor(pages[:args.floor_pages], dpi, grey, tmp)
+            print(f"engine floor, tesseract alone, {dpi} dpi {'grey  ' if grey else 'colour'}: "
+                  f"{floor[dpi, grey]:.2f} CPU-s/page -> at most {workers / floor[dpi, grey]:.2f} pages/s "
+                  f"on {workers} cores")
+    print(f"grey/colour speed-up: {floor[300, False] / floor[300, True]:.2f}x at 300 dpi, "
+          f"{floor[200, False] / floor[200, True]:.2f}x at 200 dpi; "
+          f"200 over 300 dpi (grey): {floor[300, True] / floor[200, True]:.2f}x")
+
+    rates, texts = {}, {}
+    texts["naive"], s = timed(naive, pages)
+    rates["naive"] = len(pages) / s
+    print(f"OCR naive (300 dpi colour, default threads, serial): {rates['naive']:.2f} pages/s ({s:.1f} s)")
+    other = ocrmypdf(pages, workers, tmp)
+    if other is None:
+        print("OCR OCRmyPDF: not installed (.venv/bin/pip install -e '.[bench]')")
+    else:
+        texts["ocrmypdf"], s = other
+        rates["ocrmypdf"] = len(pages) / s
+        print(f"OCR OCRmyPDF --skip-text -j {workers}:                {rates['ocrmypdf']:.2f} pages/s ({s:.1f} s)")
+    for dpi in sorted({300, ocr.DEFAULT_DPI}, reverse=True):
+        key = f"ours {dpi}"
+        texts[key], s = timed(ours, pages, args.workers, dpi)
+        rates[key] = len(pages) / s
+        print(f"OCR ours ({dpi} dpi grey, pool):                    {rates[key]:.2f} pages/s ({s:.1f} s); "
+              f"{rates[key] / (workers / floor[dpi, True]):.0%} of the engine's ceiling")
+    for key in rates:
+        if key != "naive":
+            print(f"ratio {key}/naive: {rates[key] / rates['naive']:.1f}x", end="")
+            print(f"; {key}/OCRmyPDF: {rates[key] / rates['ocrmypdf']:.2f}x" if "ocrmypdf" in rates
+                  and key.startswith("ours") else "")
+    naive_words = set().union(*map(words, texts["naive"]))
+    for key, found in texts.items():
+        if key != "naive":
+            share = len(naive_words & set().union(*map(words, found))) / max(1, len(naive_words))
+            print(f"scanned pages: {share:.1%} of the naive run's distinct words also found by {key}")
     print(f"accuracy on born-digital pages (share of text-layer words found): "
-          f"naive {recall(truth, naive(truth)):.1%}, ours {recall(truth, ours(truth, args.workers)):.1%}")
+          f"naive {recall(truth, naive(truth)):.1%}, "
+          f"ours 300 dpi {recall(truth, ours(truth, args.workers, 300)):.1%}, "
+          f"ours {ocr.DEFAULT_DPI} dpi {recall(truth, ours(truth, args.workers)):.1%}")
 
 
 if __name__ == "__main__":

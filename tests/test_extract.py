@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
+import select
+import signal
+import threading
+import time
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -186,6 +193,94 @@ def test_broken_files_fail_alone(datadir, tmp_path):
     again = extract_all(datadir, force=True, workers=1)
     assert again["documents"] == 5 and again["failed"] == 4
     assert datadir.db.execute("SELECT count(*) FROM pages").fetchone()[0] == 15
+
+
+def _wait_for_reader(fifo: Path, stop: threading.Event) -> int | None:
+    """The write end of *fifo* once a process opens it to read (None if stopped first)."""
+    while not stop.is_set():
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)   # fails until a reader is there
+        except OSError:
+            time.sleep(0.02)
+    return None
+
+
+def _wait_until_gone(fd: int, stop: threading.Event) -> None:
+    """Until the reader at the other end of *fd* has closed it (poll says POLLERR)."""
+    gone = select.poll()
+    gone.register(fd, select.POLLERR)
+    while not stop.is_set() and not gone.poll(20):
+        pass
+
+
+def _kill_every_reader(fifo: Path, stop: threading.Event) -> None:
+    """SIGKILL each pool worker that opens *fifo* to read it."""
+    while (fd := _wait_for_reader(fifo, stop)) is not None:
+        try:
+            killed = False
+            while not killed and not stop.is_set():
+                for child in multiprocessing.active_children():
+                    fds = Path(f"/proc/{child.pid}/fd")
+                    try:
+                        if any(os.readlink(fds / n) == str(fifo) for n in os.listdir(fds)):
+                            os.kill(child.pid, signal.SIGKILL)
+                            killed = True
+                    except OSError:
+                        continue
+            _wait_until_gone(fd, stop)
+        finally:
+            os.close(fd)
+
+
+def _hold_first_reader(fifo: Path, data: bytes, stop: threading.Event) -> None:
+    """Keep the first reader of *fifo* blocked until it dies, then put a regular file with
+    *data* in the fifo's place for the readers after it."""
+    fd = _wait_for_reader(fifo, stop)
+    if fd is None:
+        return
+    try:
+        _wait_until_gone(fd, stop)
+    finally:
+        os.close(fd)
+    replacement = fifo.with_name(fifo.name + ".tmp")
+    replacement.write_bytes(data)
+    os.replace(replacement, fifo)
+
+
+def test_a_file_that_kills_its_worker_fails_alone(datadir):
+    """Text layers are read in the pool. Two workers: one is held reading an innocent
+    document while the other is killed reading a file that kills every worker that
+    reads it. The pool breaks under both; the innocent one is read again, the killer
+    fails with a reason, and every other document is read."""
+    names = [TEXAS_OAG, SMITH, FRANKLIN_WSO, LAWRENCE]
+    shas = {record(datadir, n, (PDFS / n).read_bytes()): n for n in names}
+    held, killer = sorted(shas)[:2]                # jobs run in sha256 order
+    fifos = {}
+    for sha in (held, killer):
+        blob = datadir.blobs.path(sha)
+        blob.chmod(0o644)
+        blob.unlink()
+        os.mkfifo(blob)
+        fifos[sha] = blob
+    stop = threading.Event()
+    watchers = [
+        threading.Thread(target=_hold_first_reader, args=(fifos[held], (PDFS / shas[held]).read_bytes(), stop)),
+        threading.Thread(target=_kill_every_reader, args=(fifos[killer], stop)),
+    ]
+    for w in watchers:
+        w.start()
+    try:
+        summary = extract_all(datadir, workers=2)
+    finally:
+        stop.set()
+        for w in watchers:
+            w.join()
+    assert summary["documents"] == 4 and summary["ok"] == 3 and summary["failed"] == 1
+    assert summary["failures"][0]["file_name"] == shas[killer]
+    assert "stopped its worker process" in summary["failures"][0]["error"]
+    for sha, name in shas.items():
+        pages = datadir.db.execute("SELECT count(*) FROM pages WHERE sha256 = ?", (sha,)).fetchone()[0]
+        assert (pages == 0) == (sha == killer), name
 
 
 def test_open_pdf_errors_name_the_problem(tmp_path):
