@@ -148,10 +148,8 @@ def _form_fields(reader: pypdf.PdfReader) -> list[FormField]:
     """Filled text and choice fields (signatures and buttons carry no text to search)."""
     if "/AcroForm" not in reader.trailer["/Root"]:
         return []
-    fields = reader.get_fields() or {}
-    pages = _widget_pages(reader)
-    out = []
-    for name, field in fields.items():
+    filled = {}
+    for name, field in (reader.get_fields() or {}).items():
         if field.get("/FT") not in ("/Tx", "/Ch"):
             continue
         value = field.get("/V")
@@ -159,8 +157,11 @@ def _form_fields(reader: pypdf.PdfReader) -> list[FormField]:
             value = "; ".join(str(v) for v in value)
         value = str(value).strip() if value is not None else ""
         if value:
-            out.append(FormField(name, value, pages.get(name)))
-    return out
+            filled[name] = value
+    if not filled:
+        return []          # most forms are blank: skip the walk over every page's widgets
+    pages = _widget_pages(reader)
+    return [FormField(name, value, pages.get(name)) for name, value in filled.items()]
 
 
 def _widget_pages(reader: pypdf.PdfReader) -> dict[str, int]:
