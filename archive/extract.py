@@ -218,7 +218,10 @@ def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None,
     readings: list[_Reading] = []
     remaining = jobs
     while remaining:
-        futures = [pool.submit(_read_text_layers, job) for job in remaining]
+        # largest files first, so that no core idles at the end on one big file
+        futures = {id(job): pool.submit(_read_text_layers, job)
+                   for job in sorted(remaining, key=_size, reverse=True)}
+        futures = [futures[id(job)] for job in remaining]
         for k, (job, fut) in enumerate(zip(remaining, futures)):
             try:
                 readings.append(fut.result())
@@ -231,6 +234,13 @@ def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None,
         else:
             remaining = []
     return readings, pool
+
+
+def _size(job: _Job) -> int:
+    try:
+        return job.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _read_alone(job: _Job, workers: int | None) -> tuple[_Reading, ProcessPoolExecutor]:

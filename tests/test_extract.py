@@ -254,7 +254,7 @@ def test_a_file_that_kills_its_worker_fails_alone(datadir):
     fails with a reason, and every other document is read."""
     names = [TEXAS_OAG, SMITH, FRANKLIN_WSO, LAWRENCE]
     shas = {record(datadir, n, (PDFS / n).read_bytes()): n for n in names}
-    held, killer = sorted(shas)[:2]                # jobs run in sha256 order
+    held, killer = sorted(shas)[:2]    # jobs go in sha256 order, these two (fifos, size 0) last
     fifos = {}
     for sha in (held, killer):
         blob = datadir.blobs.path(sha)
