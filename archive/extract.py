@@ -218,13 +218,13 @@ def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None,
     readings: list[_Reading] = []
     remaining = jobs
     while remaining:
-        # largest files first, so that no core idles at the end on one big file
-        futures = {id(job): pool.submit(_read_text_layers, job)
-                   for job in sorted(remaining, key=_size, reverse=True)}
-        futures = [futures[id(job)] for job in remaining]
-        for k, (job, fut) in enumerate(zip(remaining, futures)):
+        futures: dict[int, Future] = {}
+        # submitted largest files first, so that no core idles at the end on one big file
+        for k in sorted(range(len(remaining)), key=lambda k: _size(remaining[k]), reverse=True):
+            futures[k] = pool.submit(_read_text_layers, remaining[k])
+        for k, job in enumerate(remaining):
             try:
-                readings.append(fut.result())
+                readings.append(futures[k].result())
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 reading, pool = _read_alone(job, workers)
