@@ -1,5 +1,5 @@
 """`moa`: the command line. Each command parses options, calls one library function,
-prints. Settings: option, else environment variable, else default (archive.config)."""
+prints. Settings: option, else environment variable, else default (archive.core.config)."""
 from __future__ import annotations
 
 import functools
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from archive import config
-from archive.errors import MoaError
-from archive.progress import NullProgress, StderrProgress
+from archive.core import config
+from archive.core.errors import MoaError
+from archive.core.progress import NullProgress, StderrProgress
 from store.datadir import DataDir
 
 
@@ -70,7 +70,7 @@ pass_datadir = click.make_pass_decorator(DataDir)
 @friendly_errors
 def import_cmd(datadir: DataDir, paths: tuple[Path, ...], as_json: bool) -> None:
     """Add local PDFs and roster workbooks (files or directories), e.g. FOIA copies."""
-    from archive.importer import import_paths
+    from archive.harvest.importer import import_paths
     result = import_paths(datadir, list(paths), progress=progress_for("import", as_json))
     if as_json:
         emit_json(result.to_dict())
@@ -141,7 +141,7 @@ def print_harvest(result) -> None:
 @friendly_errors
 def harvest(datadir: DataDir, as_json: bool, **options) -> None:
     """Fetch ICE's 287(g) rosters, MOAs, addenda, templates and archived MOAs."""
-    from archive.harvest import harvest as run_harvest
+    from archive.harvest.run import harvest as run_harvest
     result = run_harvest(datadir, harvest_settings(**options), progress=progress_for("harvest", as_json))
     emit_json(result.to_dict()) if as_json else print_harvest(result)
     if result.status == "failed":
@@ -158,7 +158,7 @@ def harvest(datadir: DataDir, as_json: bool, **options) -> None:
 def update(datadir: DataDir, workers, force, as_json, **options) -> None:
     """Harvest, then read, structure and index what is new. If ICE cannot be reached,
     what the archive holds is still processed, and the exit code is 1."""
-    from archive.harvest import harvest as run_harvest
+    from archive.harvest.run import harvest as run_harvest
     from archive.pipeline import process
     result = run_harvest(datadir, harvest_settings(**options), progress=progress_for("harvest", as_json))
     if not as_json:
@@ -277,7 +277,7 @@ def roster_diff_cmd(datadir: DataDir, kind: str, old_id: int | None, new_id: int
 @friendly_errors
 def extract(datadir: DataDir, workers: int | None, force: bool, as_json: bool) -> None:
     """Read every page of the documents not yet read: text layer, OCR where it is bad."""
-    from archive.extract import extract_all
+    from archive.read.extract import extract_all
     s = extract_all(datadir, workers=workers, force=force, progress=progress_for("read", as_json))
     if as_json:
         return emit_json(s)
@@ -296,7 +296,7 @@ def extract(datadir: DataDir, workers: int | None, force: bool, as_json: bool) -
 @friendly_errors
 def text(datadir: DataDir, doc: str, as_json: bool) -> None:
     """A document's pages and form-field values (DOC: sha256, unique prefix or ICE's file name)."""
-    from archive.extract import read_document
+    from archive.read.extract import read_document
     d = read_document(datadir, doc)
     if as_json:
         return emit_json(d.to_dict())
@@ -323,7 +323,7 @@ def text(datadir: DataDir, doc: str, as_json: bool) -> None:
 @friendly_errors
 def sections_cmd(datadir: DataDir, doc: str | None, report: bool, as_json: bool) -> None:
     """A document's sections (DOC: sha256, unique prefix or ICE's file name), or --report."""
-    from archive import sections
+    from archive.structure import sections
     if report == bool(doc):
         raise click.UsageError("give either DOC or --report")
     if report:
@@ -352,7 +352,7 @@ def sections_cmd(datadir: DataDir, doc: str | None, report: bool, as_json: bool)
 @friendly_errors
 def facts_cmd(datadir: DataDir, doc: str, as_json: bool) -> None:
     """The agreement's facts (agency, model, revision, signatures, contacts), with pages."""
-    from archive.facts import document_facts
+    from archive.structure.facts import document_facts
     result = document_facts(datadir, doc)
     if as_json:
         emit_json(result)

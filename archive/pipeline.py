@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from archive import compare, extract, search, sections
-from archive.progress import NullProgress, Progress
+from archive import compare, search
+from archive.read import extract
+from archive.structure import sections
+from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 
 ProgressFactory = Callable[[str], Progress]

@@ -5,8 +5,8 @@ import json
 import sqlite3
 from typing import Iterator
 
-from archive.errors import NotFound
-from archive.records import snapshot_order
+from archive.core.errors import NotFound
+from archive.harvest.recording import snapshot_order
 from store.datadir import DataDir
 
 EXPORT_COLUMNS = ("sha256", "kind", "url", "file_name", "agency", "state", "model", "signed",

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from archive.config import HarvestSettings  # noqa: E402
-from archive.harvest import harvest  # noqa: E402
-from archive.importer import import_paths  # noqa: E402
+from archive.core.config import HarvestSettings  # noqa: E402
+from archive.harvest.run import harvest  # noqa: E402
+from archive.harvest.importer import import_paths  # noqa: E402
 from ice_server import IceServer  # noqa: E402
 from store.datadir import DataDir  # noqa: E402
 

@@ -6,8 +6,8 @@
 - OCR: a fixed set of image-only corpus pages (pages of fully scanned MOAs), read by
   - naive: one page at a time, 300 dpi colour, pytesseract with tesseract's default threading;
   - OCRmyPDF --skip-text -j N on a PDF of the same pages (its own rendering and pool);
-  - ours: the extractor's process pool (archive.extract: grey, one tesseract thread per
-    worker), at 300 dpi and at archive.ocr.DEFAULT_DPI.
+  - ours: the extractor's process pool (archive.read.extract: grey, one tesseract thread per
+    worker), at 300 dpi and at archive.read.ocr.DEFAULT_DPI.
 - Engine floor: tesseract alone on pre-rendered pages, serial, one thread: CPU-seconds
   per page for grey/colour at 200/300 dpi. With N cores no pool can beat N / floor
   pages/s; ours is shown as a share of that ceiling.
@@ -40,8 +40,8 @@ import pypdf  # noqa: E402
 import pypdfium2 as pdfium  # noqa: E402
 import pytesseract  # noqa: E402
 
-from archive import extract, ocr  # noqa: E402
-from archive.pdf import open_pdf  # noqa: E402
+from archive.read import extract, ocr  # noqa: E402
+from archive.read.pdf import open_pdf  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "corpus"
 FIXTURES = ROOT / "tests" / "fixtures" / "corpus"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive import sections  # noqa: E402
+from archive.structure import sections  # noqa: E402
 from store.datadir import DataDir  # noqa: E402
 
 BASELINE_PERCENT = 91.0   # the prototype's share of all documents cut cleanly (issue #4)

@@ -45,8 +45,8 @@ from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-from archive.errors import IndexBusy, MoaError
-from archive.progress import Progress
+from archive.core.errors import IndexBusy, MoaError
+from archive.core.progress import Progress
 
 INDEX_VERSION = 3            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"

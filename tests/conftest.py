@@ -54,7 +54,7 @@ def artifacts_dir() -> Path:
 
 def _build_archive(corpus: Path, data: Path) -> DataDir:
     """Import a corpus (rosters, then PDFs) and run every stage after harvest."""
-    from archive.importer import import_paths
+    from archive.harvest.importer import import_paths
     from archive.pipeline import process
 
     d = DataDir(data)

@@ -141,7 +141,7 @@ class IceServer:
 
     def roster_links(self) -> list[str]:
         """Unquoted server paths of every MOA/addendum the served participating roster links."""
-        from archive.rosters import parse_roster
+        from archive.harvest.rosters import parse_roster
         roster = parse_roster(self.content(ROSTERS + self.participating), self.participating)
         return [unquote(urlsplit(u).path) for r in roster.rows for u in (r.moa_url, r.addendum_url) if u]
 
@@ -209,7 +209,7 @@ class IceServer:
     def _rewritten_roster(self, path: Path) -> bytes:
         """The corpus workbook with its ice.gov links pointed at this server; those ICE
         wrapped in SafeLinks stay wrapped, and so is every 5th other one."""
-        from archive.ice_site import unwrap_safelinks
+        from archive.harvest.ice_site import unwrap_safelinks
         wb = openpyxl.load_workbook(path)
         ws = wb.worksheets[0]
         for row in ws.iter_rows(min_row=2):

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive import compare
-from archive.normalize import find_fillins, normalized, tokenize, word_key
-from archive.sections import segment
+from archive.compare.normalize import find_fillins, normalized, tokenize, word_key
+from archive.structure.sections import segment
 from conftest import FIXTURE_CORPUS, load_manifest
 
 GOLDEN = Path(__file__).parent / "golden" / "compare"
@@ -293,7 +293,7 @@ def test_models_side_by_side(fixture_archive):
 
 
 def test_errors_name_what_is_missing(fixture_archive):
-    from archive.errors import NotFound
+    from archive.core.errors import NotFound
     with pytest.raises(NotFound, match="no-such-section"):
         compare.variants(fixture_archive, "no-such-section", "TFM")
     with pytest.raises(NotFound, match="TTFM"):

@@ -15,11 +15,12 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from archive import extract, textquality
-from archive.errors import DocumentError, EncryptedPdfError
-from archive.extract import extract_all, read_document, read_pdf
-from archive.pdf import open_pdf
-from archive.records import Source, record_file
+from archive.read import extract
+from archive.read import textquality
+from archive.core.errors import DocumentError, EncryptedPdfError
+from archive.read.extract import extract_all, read_document, read_pdf
+from archive.read.pdf import open_pdf
+from archive.harvest.recording import Source, record_file
 from cli import main
 from conftest import FIXTURE_CORPUS, load_manifest
 from store.db import utc_now

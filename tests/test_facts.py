@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from archive.facts import extract, revision
-from archive.sections import Segmentation, segment
+from archive.structure.facts import extract, revision
+from archive.structure.sections import Segmentation, segment
 from tests.test_sections import text_layer
 
 

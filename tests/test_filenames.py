@@ -3,7 +3,7 @@ import csv
 
 import pytest
 
-from archive.filenames import infer
+from archive.harvest.filenames import infer
 from conftest import FIXTURE_CORPUS, SHARED_CORPUS
 
 

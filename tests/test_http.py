@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from archive.config import HarvestSettings
-from archive.errors import FetchError, HostNotAllowed
-from archive.http import Fetcher
+from archive.core.config import HarvestSettings
+from archive.core.errors import FetchError, HostNotAllowed
+from archive.harvest.http import Fetcher
 from conftest import FIXTURE_CORPUS
 from ice_server import MOAS, PROGRAM, ROSTERS, IceServer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.importer import import_paths
+from archive.harvest.importer import import_paths
 from cli import main
 from conftest import load_manifest
 from ice_server import write_roster

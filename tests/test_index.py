@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from archive import search
-from archive.errors import IndexBusy
+from archive.core.errors import IndexBusy
 from conftest import fill_text_archive
 from store import index as ix
 from store.datadir import DataDir

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.errors import NotFound
-from archive.importer import import_paths
+from archive.core.errors import NotFound
+from archive.harvest.importer import import_paths
 from archive.status import roster_diff, roster_history, roster_snapshots
 from cli import main
 from store.datadir import DataDir

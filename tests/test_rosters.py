@@ -5,9 +5,9 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from archive.errors import DocumentError
-from archive.ice_site import unwrap_safelinks
-from archive.rosters import agency_key, normalise_model, parse_date, parse_roster, published_key
+from archive.core.errors import DocumentError
+from archive.harvest.ice_site import unwrap_safelinks
+from archive.harvest.rosters import agency_key, normalise_model, parse_date, parse_roster, published_key
 from ice_server import write_roster
 
 ICE = "https://www.ice.gov/doclib/287gMOA/"

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive import search
-from archive.errors import QueryError
+from archive.core.errors import QueryError
 from cli import main
 
 FINNEY, FRANKLIN, GRAYSON, LAWRENCE, RUSK, SMITH, TEXAS_AG = (

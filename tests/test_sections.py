@@ -10,8 +10,8 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
-from archive import sections
-from archive.sections import fix_roman, segment, segment_all
+from archive.structure import sections
+from archive.structure.sections import fix_roman, segment, segment_all
 from store.db import utc_now
 
 GOLDEN = Path(__file__).parent / "golden" / "sections"

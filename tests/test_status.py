@@ -8,7 +8,7 @@ from datetime import datetime
 
 from click.testing import CliRunner
 
-from archive.importer import import_paths
+from archive.harvest.importer import import_paths
 from cli import main
 from ice_server import IceServer, write_roster
 from store.datadir import DataDir

@@ -162,7 +162,7 @@ def test_roster_page_shows_changes_between_snapshots(client, fixture_archive):
         "SELECT * FROM roster_rows WHERE snapshot_id = ?", (change["old"]["id"],))}
     first = change["added"][0]
     assert (first["state"], first["agency"]) not in old or first["model"]
-    from archive.rosters import agency_key
+    from archive.harvest.rosters import agency_key
     assert escape_html(first["agency"]) in body
     assert client.get(f"/agency/{first['state']}/{agency_key(first['agency'])}").status_code == 200
 

@@ -19,8 +19,8 @@ import sqlite3
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive import config as moa_config
-from archive.errors import AmbiguousReference, IndexBusy, MoaError, NotFound
+from archive.core import config as moa_config
+from archive.core.errors import AmbiguousReference, IndexBusy, MoaError, NotFound
 from store.datadir import DataDir
 
 BLUEPRINTS = (

@@ -5,7 +5,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, jsonify, request, url_for
 
-from archive.documents import resolve
+from archive.core.refs import resolve
 from web import archive
 from web import queries as q
 from web.browse import read_filter
@@ -62,7 +62,7 @@ def documents():
 
 @bp.get("/documents/<path:ref>")
 def document(ref: str):
-    """By sha256, or anything archive.documents.resolve accepts (prefix, ICE's file name)."""
+    """By sha256, or anything archive.core.refs.resolve accepts (prefix, ICE's file name)."""
     conn = archive().db
     sha = ref if SHA_RE.match(ref) else resolve(conn, ref)
     doc = q.document(conn, sha)

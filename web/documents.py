@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
-from archive.documents import resolve
-from archive.errors import DocumentError, NotFound, QueryError
+from archive.core.refs import resolve
+from archive.core.errors import DocumentError, NotFound, QueryError
 from archive.search import highlight_text, search_terms_for_highlight
 from web import archive
 from web import queries as q

@@ -10,7 +10,7 @@ from datetime import date
 from flask import Flask, Response, abort, current_app, request, url_for
 from markupsafe import Markup, escape
 
-from archive.rosters import agency_key
+from archive.harvest.rosters import agency_key
 from web.queries import MODEL_NAMES
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")

@@ -10,7 +10,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from archive.errors import DocumentError
+from archive.core.errors import DocumentError
 from store.datadir import DataDir
 
 WIDTH = 1000  # pixels; sharp enough to read a signature page, ~150 KB a page

@@ -9,8 +9,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from archive.errors import NotFound
-from archive.rosters import agency_key
+from archive.core.errors import NotFound
+from archive.harvest.rosters import agency_key
 
 MODEL_NAMES = {
     "JEM": "Jail Enforcement Model",

@@ -5,7 +5,7 @@ from math import ceil
 
 from flask import Blueprint, current_app, render_template, request
 
-from archive.errors import QueryError
+from archive.core.errors import QueryError
 from archive.search import search
 from web import archive
 from web import queries as q

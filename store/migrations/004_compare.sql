@@ -4,7 +4,7 @@
 
 CREATE TABLE compare_docs (
     sha256             TEXT PRIMARY KEY REFERENCES files(sha256),
-    normalizer_version INTEGER NOT NULL,       -- archive.normalize.NORMALIZER_VERSION used
+    normalizer_version INTEGER NOT NULL,       -- archive.compare.normalize.NORMALIZER_VERSION used
     segmented_at       TEXT,                   -- segmentations.segmented_at the rows were made from
     agency             TEXT,                   -- documents.agency / state at the time (fill-ins)
     state              TEXT,

@@ -17,9 +17,9 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from archive.errors import IndexBusy, MoaError, QueryError
-from archive.filenames import STATES
-from archive.progress import NullProgress, Progress
+from archive.core.errors import IndexBusy, MoaError, QueryError
+from archive.harvest.filenames import STATES
+from archive.core.progress import NullProgress, Progress
 from store import index as ix
 from store.datadir import DataDir
 

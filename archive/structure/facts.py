@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
-from archive.documents import resolve
-from archive.sections import Line, Segmentation
+from archive.core.refs import resolve
+from archive.structure.sections import Line, Segmentation
 
 
 @dataclass(frozen=True)

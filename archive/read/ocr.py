@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytesseract
 
-from archive.pdf import Pdf
+from archive.read.pdf import Pdf
 
 DEFAULT_DPI = 200            # same words as 300 dpi on our check, ~1.25x faster
 DEFAULT_TIMEOUT = 120.0       # seconds per page

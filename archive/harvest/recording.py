@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import quote, unquote
 
-from archive import filenames
-from archive.rosters import PARTICIPATING, PENDING, Roster, published_key
+from archive.harvest import filenames
+from archive.harvest.rosters import PARTICIPATING, PENDING, Roster, published_key
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from archive.errors import FetchError
+from archive.core.errors import FetchError
 
 SAFELINKS_SUFFIX = "safelinks.protection.outlook.com"
 
@@ -122,7 +122,7 @@ def parse_program_page(html: str, base_url: str) -> ProgramPage:
 def parse_archive_page(html: str, base_url: str) -> list[ArchivedMoa]:
     """The archive page's PDF links, with state (accordion heading), agency, model and
     date read from link text like "Agency [JEM] (Mar. 11, 2020)"."""
-    from archive.rosters import normalise_model
+    from archive.harvest.rosters import normalise_model
     out, seen = [], set()
     for link in links(html, base_url):
         if not urlsplit(link.url).path.lower().endswith(".pdf") or link.url in seen:

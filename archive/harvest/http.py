@@ -10,9 +10,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from archive.config import HarvestSettings
-from archive.errors import FetchError, HostNotAllowed
-from archive.records import content_problem
+from archive.core.config import HarvestSettings
+from archive.core.errors import FetchError, HostNotAllowed
+from archive.harvest.recording import content_problem
 
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)

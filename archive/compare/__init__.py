@@ -2,7 +2,7 @@
 
 Everything works on the ``sections`` rows of the sections stage, aligned by canonical
 section key (a key that occurs twice in one document gets the *slot* ``key#2``).
-Texts are compared as word tokens after :mod:`archive.normalize` removed fill-ins
+Texts are compared as word tokens after :mod:`archive.compare.normalize` removed fill-ins
 (agency names, abbreviations, cities, addresses, dates, names) and OCR noise.
 
 - :func:`compare_pair` — two agreements side by side: word-level redline per section.
@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
 
-from archive.documents import resolve
-from archive.errors import NotFound
-from archive.normalize import GARBLED, NORMALIZER_VERSION, FillIns, Token, find_fillins, tokenize
-from archive.progress import NullProgress, Progress
-from archive.sections import FRONT_MATTER, era_of
+from archive.core.refs import resolve
+from archive.core.errors import NotFound
+from archive.compare.normalize import GARBLED, NORMALIZER_VERSION, FillIns, Token, find_fillins, tokenize
+from archive.core.progress import NullProgress, Progress
+from archive.structure.sections import FRONT_MATTER, era_of
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from archive.filenames import STATES
+from archive.harvest.filenames import STATES
 
 NORMALIZER_VERSION = 2
 

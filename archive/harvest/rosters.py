@@ -16,8 +16,8 @@ from datetime import date, datetime
 
 import openpyxl
 
-from archive.errors import DocumentError
-from archive.ice_site import unwrap_safelinks
+from archive.core.errors import DocumentError
+from archive.harvest.ice_site import unwrap_safelinks
 
 PARTICIPATING, PENDING = "participating", "pending"
 

@@ -1,6 +1,6 @@
 """`moa import`: add local PDFs and roster workbooks (FOIA copies, or when ICE answers 403).
 
-Each file is recorded exactly as a harvested one would be (archive.records), with
+Each file is recorded exactly as a harvested one would be (archive.harvest.recording), with
 ``file:`` + its absolute path as its URL. Rosters go first so PDFs link at once, but
 linking does not depend on the order.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from archive.errors import DocumentError
-from archive.progress import NullProgress, Progress
-from archive.records import Source, content_problem, finish_run, record_file, start_run, writer_lock
-from archive.rosters import parse_roster
+from archive.core.errors import DocumentError
+from archive.core.progress import NullProgress, Progress
+from archive.harvest.recording import Source, content_problem, finish_run, record_file, start_run, writer_lock
+from archive.harvest.rosters import parse_roster
 from store.datadir import DataDir
 from store.db import utc_now
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 from urllib.parse import unquote
 
-from archive.errors import AmbiguousReference, NotFound
+from archive.core.errors import AmbiguousReference, NotFound
 
 
 def resolve(conn: sqlite3.Connection, ref: str) -> str:

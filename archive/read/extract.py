@@ -1,7 +1,7 @@
 """Reading every page: the text layer where it is good, tesseract where it is not.
 
 Per page we keep the text layer (shifted glyphs repaired), its quality judgement
-(archive.textquality), the OCR text and mean word confidence when OCR ran, and in
+(archive.read.textquality), the OCR text and mean word confidence when OCR ran, and in
 ``text`` the text later stages search and segment:
 
 - method ``text``: the text layer was good (or OCR failed: then the text layer, whatever
@@ -29,11 +29,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from archive import ocr, textquality
-from archive.documents import resolve
-from archive.errors import DocumentError, NotFound
-from archive.pdf import FormField, Pdf, open_pdf
-from archive.progress import NullProgress, Progress
+from archive.read import ocr
+from archive.read import textquality
+from archive.core.refs import resolve
+from archive.core.errors import DocumentError, NotFound
+from archive.read.pdf import FormField, Pdf, open_pdf
+from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 

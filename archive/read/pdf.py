@@ -19,7 +19,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 from pypdf.errors import DependencyError, PdfReadError
 
-from archive.errors import DocumentError, EncryptedPdfError
+from archive.core.errors import DocumentError, EncryptedPdfError
 
 REFETCH = "fetch it again (or re-import a good copy)"
 METADATA_KEYS = {"/Producer": "producer", "/Creator": "creator", "/CreationDate": "created",

@@ -28,8 +28,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from archive.documents import resolve
-from archive.progress import NullProgress, Progress
+from archive.core.refs import resolve
+from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
@@ -561,7 +561,7 @@ def segment_all(datadir: DataDir, *, force: bool = False,
     """Segment every successfully extracted document not yet segmented by this version
     (all of them with *force*), store sections and facts; one transaction per document.
     A document that cannot be cut completely keeps what was found, complete=0."""
-    from archive import facts as facts_mod
+    from archive.structure import facts as facts_mod
 
     conn = datadir.db
     todo = [r["sha256"] for r in conn.execute(
@@ -605,7 +605,7 @@ def segment_all(datadir: DataDir, *, force: bool = False,
 
 
 def document_sections(datadir: DataDir, ref: str) -> dict:
-    """The sections of the document *ref* names (see archive.documents.resolve), in the
+    """The sections of the document *ref* names (see archive.core.refs.resolve), in the
     CLI's JSON form; `parent` is the enclosing section's key (None at top level)."""
     sha256 = resolve(datadir.db, ref)
     rows = datadir.db.execute("SELECT * FROM sections WHERE sha256 = ? ORDER BY ord",

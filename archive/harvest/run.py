@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from archive import ice_site
-from archive.config import HarvestSettings
-from archive.errors import DocumentError, FetchError
-from archive.http import Fetcher, Response
-from archive.progress import NullProgress, Progress
-from archive.records import (DocMeta, Source, finish_run, latest_version, record_file, start_run,
+from archive.harvest import ice_site
+from archive.core.config import HarvestSettings
+from archive.core.errors import DocumentError, FetchError
+from archive.harvest.http import Fetcher, Response
+from archive.core.progress import NullProgress, Progress
+from archive.harvest.recording import (DocMeta, Source, finish_run, latest_version, record_file, start_run,
                              touch_version, writer_lock)
-from archive.rosters import Roster, parse_roster
+from archive.harvest.rosters import Roster, parse_roster
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
