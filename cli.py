@@ -167,8 +167,17 @@ def update(datadir: DataDir, workers, force, as_json, **options) -> None:
                       progress=lambda label: progress_for(label, as_json))
     if as_json:
         emit_json({"harvest": result.to_dict(), "process": summary})
+    else:
+        print_watch_summary(summary)
     if result.status == "failed":
         sys.exit(1)
+
+
+def print_watch_summary(summary: dict) -> None:
+    """One line per saved search after processing (archive/watch)."""
+    from archive.watch import summary_line
+    for report in summary.get("watch", []):
+        click.echo(summary_line(report))
 
 
 @main.command()
@@ -409,6 +418,77 @@ def search_cmd(datadir: DataDir, query: str, as_json: bool, limit: int, all_resu
         for m in h.matches:
             text = m.snippet.replace("<mark>", "[").replace("</mark>", "]")
             click.echo(f"  p.{m.page} ({m.source}): {html.unescape(text)}")
+
+
+# --- saved searches (issue #18) ----------------------------------------------------
+
+@main.group()
+def watch() -> None:
+    """Saved searches: what newly matches them since their last run."""
+
+
+@watch.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--report-existing", is_flag=True,
+              help="Report what matches now on the first run (default: only what is new from now on).")
+@pass_datadir
+@friendly_errors
+def watch_add_cmd(datadir: DataDir, name: str, query: str, report_existing: bool) -> None:
+    """Save QUERY (the search language) as NAME."""
+    from archive import watch as watches
+    w = watches.add(datadir, name, query, report_existing=report_existing)
+    click.echo(f"saved watch {w.name}: {w.query}  ({w.matching} document(s) match now"
+               + (", reported on the first run)" if report_existing else ", counted as seen)"))
+
+
+@watch.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@pass_datadir
+@friendly_errors
+def watch_list_cmd(datadir: DataDir, as_json: bool) -> None:
+    """Every saved search, with what it matches and when it last ran."""
+    from archive import watch as watches
+    ws = watches.list_watches(datadir)
+    if as_json:
+        return emit_json([w.to_dict() for w in ws])
+    for w in ws:
+        click.echo(f"{w.name:<20} {w.matching:>4} matching, {w.unreported} not yet reported; last run "
+                   f"{w.last_run_at or 'never'}  {w.query}")
+
+
+@watch.command("rm")
+@click.argument("name")
+@pass_datadir
+@friendly_errors
+def watch_rm_cmd(datadir: DataDir, name: str) -> None:
+    """Forget the saved search NAME."""
+    from archive import watch as watches
+    watches.remove(datadir, name)
+    click.echo(f"removed watch {name}")
+
+
+@watch.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@pass_datadir
+@friendly_errors
+def watch_run_cmd(datadir: DataDir, names: tuple[str, ...], as_json: bool) -> None:
+    """Per saved search (all, or NAMES), the documents that newly match since its last run."""
+    import html
+
+    from archive import watch as watches
+    reports = [r.to_dict() for r in watches.run(datadir, list(names))]
+    if as_json:
+        return emit_json({"watches": reports, "new_total": sum(r["new_count"] for r in reports)})
+    for r in reports:
+        click.echo(watches.summary_line(r, hint=False))
+        for m in r["new"]:
+            click.echo(f"  {m['sha256'][:12]}  {m['agency'] or '?'} ({m['state'] or '?'}) {m['model'] or '?'} "
+                       f"signed {m['signed'] or '?'}  {m['file_name'] or ''}")
+            for x in m["matches"]:
+                text = x["snippet"].replace("<mark>", "[").replace("</mark>", "]")
+                click.echo(f"    p.{x['page']} ({x['source']}): {html.unescape(text)}")
 
 
 # --- web (issue #6) --------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from archive import compare, search
+from archive import compare, search, watch
 from archive.read import extract
 from archive.structure import sections
 from archive.core.progress import NullProgress, Progress
@@ -26,4 +26,6 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     summary["sections"] = sections.segment_all(datadir, force=force, progress=progress("sections"))
     summary["index"] = search.update_index(datadir, progress=progress("index"))
     summary["compare"] = compare.refresh_cache(datadir, progress=progress("compare"))
+    # Saved searches (archive/watch), on the fresh index: record what newly matches them.
+    summary["watch"] = [r.to_dict() for r in watch.refresh_all(datadir)]
     return summary
