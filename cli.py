@@ -103,17 +103,27 @@ def harvest_options(f):
                      help="Largest response accepted (env MOA_MAX_BYTES)."),
         click.option("--user-agent", envvar="MOA_USER_AGENT", default=config.DEFAULT_USER_AGENT,
                      help="User-Agent header (env MOA_USER_AGENT)."),
+        click.option("--wayback/--no-wayback", envvar="MOA_WAYBACK", default=False, show_default=True,
+                     help="Recover linked PDFs that answer 404/410 from the Wayback Machine (env MOA_WAYBACK=1)."),
+        click.option("--wayback-url", envvar="MOA_WAYBACK_URL", default=config.DEFAULT_WAYBACK_URL,
+                     show_default=True, help="The Wayback Machine (env MOA_WAYBACK_URL); allowed only with --wayback."),
+        click.option("--wayback-delay", envvar="MOA_WAYBACK_DELAY", type=click.FloatRange(min=0),
+                     default=config.DEFAULT_WAYBACK_DELAY, show_default=True,
+                     help="Seconds between requests to the Wayback Machine (env MOA_WAYBACK_DELAY)."),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def harvest_settings(source_url, allow_hosts, delay, timeout, retries, max_bytes, user_agent) -> config.HarvestSettings:
+def harvest_settings(source_url, allow_hosts, delay, timeout, retries, max_bytes, user_agent,
+                     wayback=False, wayback_url=config.DEFAULT_WAYBACK_URL,
+                     wayback_delay=config.DEFAULT_WAYBACK_DELAY) -> config.HarvestSettings:
     import os
     extra = tuple(allow_hosts) + tuple(os.environ.get("MOA_ALLOW_HOSTS", "").split(","))
     return config.HarvestSettings(source_url=source_url, delay=delay, timeout=timeout, retries=retries,
-                                  max_bytes=max_bytes, user_agent=user_agent, extra_hosts=extra)
+                                  max_bytes=max_bytes, user_agent=user_agent, extra_hosts=extra,
+                                  wayback=wayback, wayback_url=wayback_url, wayback_delay=wayback_delay)
 
 
 def print_harvest(result) -> None:
@@ -129,6 +139,12 @@ def print_harvest(result) -> None:
     if len(others) < len(result.failures):
         click.echo(f"  {len(result.failures) - len(others)} linked file(s) answered 404 (ICE lists them "
                    "but does not publish them; see `moa status --json`)", err=True)
+    if result.wayback:
+        w = result.wayback
+        click.echo(f"  wayback: {w['recovered']} dead link(s) recovered ({w['already_recovered']} earlier), "
+                   f"{w['no_capture']} without a capture, {w['not_pdf']} whose captures are not PDFs, "
+                   f"{w['failed']} failed, {w['held']} held from ICE, {w['skipped']} skipped; "
+                   f"{w['asked']} CDX quer(ies)", err=True)
     if result.status == "failed":
         click.echo(f"error: nothing could be fetched from {result.source_url}; ICE may be unreachable "
                    "or refusing this client (see above). The archive is unchanged.", err=True)

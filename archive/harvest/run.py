@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from archive.harvest import ice_site
+from archive.harvest import ice_site, wayback
 from archive.core.config import HarvestSettings
 from archive.core.errors import DocumentError, FetchError
 from archive.harvest.http import Fetcher, Response
@@ -46,6 +46,7 @@ class HarvestResult:
     new_snapshots: int = 0
     documents: int = 0            # document URLs tried (MOAs, addenda, templates, archive)
     failures: list[Failure] = field(default_factory=list)
+    wayback: dict | None = None   # with --wayback: archive.harvest.wayback.WaybackResult
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +67,7 @@ class _Harvest:
         self.fetcher, self.progress = fetcher, progress
         self.result = HarvestResult(source_url=settings.source_url)
         self._failed_rows: list[tuple] = []
+        self.recovery = wayback.Recovery(self) if settings.wayback else None
 
     def run(self) -> HarvestResult:
         r = self.result
@@ -74,6 +76,7 @@ class _Harvest:
             self._run()
         finally:
             self._flush_failures()
+            r.wayback = self.recovery.result.to_dict() if self.recovery else None
             r.requests, r.bytes = self.fetcher.requests, self.fetcher.bytes
             r.status = "failed" if r.fetched == 0 else ("partial" if r.failures else "ok")
             finish_run(self.conn, r.run_id, r.status, {k: v for k, v in r.to_dict().items() if k != "failures"}
@@ -112,7 +115,9 @@ class _Harvest:
         self.progress.start(len(links), "files")
         for url, (kind, meta) in links.items():
             before = (len(self.result.failures), self.fetcher.bytes)
-            self._store(url, kind, "pdf", meta=meta)
+            if self._store(url, kind, "pdf", meta=meta) is None and self.recovery and \
+                    len(self.result.failures) > before[0] and self.result.failures[-1].status in wayback.DEAD:
+                self.recovery.recover(url, kind, meta, _file_name(url))
             self.progress.advance(failed=len(self.result.failures) - before[0],
                                   bytes=self.fetcher.bytes - before[1])
         self.progress.finish()
