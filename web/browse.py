@@ -5,7 +5,7 @@ import re
 
 from flask import Blueprint, render_template, request
 
-from web import archive
+from web import archive, coverage
 from web import queries as q
 from web.helpers import arg_list, csv_response
 
@@ -30,7 +30,7 @@ def agreements():
     conn = archive().db
     flt = read_filter()
     rows = q.agreements(conn, flt)
-    return render_template("browse.html", agreements=rows, flt=flt,
+    return render_template("browse.html", agreements=rows, flt=flt, cov=coverage.totals(flt.state, flt.model),
                            facets=q.agreement_facets(conn, flt),
                            total=conn.execute("SELECT COUNT(*) FROM agreements").fetchone()[0])
 
