@@ -54,6 +54,16 @@ def test_status_counts_and_failures(tmp_path, fixture_corpus):
     assert s["last_harvest"]["status"] == "failed"
     text = moa(data, "status").output
     assert "failures: 2" in text and "cannot decrypt" in text
+
+    # A harvest killed after it started (its run left 'running', nobody holding the lock)
+    # hides nothing: it shows as interrupted, and the failures are the last completed run's.
+    from archive.harvest.recording import start_run
+    start_run(d.db, "harvest", server.source_url)
+    s = json.loads(moa(data, "status", "--json").stdout)
+    assert s["last_harvest"]["status"] == "interrupted" and s["last_completed_harvest"]["status"] == "failed"
+    assert s["failures"] == 2 and s["fetch_failures"][0]["url"] == server.source_url
+    text = moa(data, "status").output
+    assert "interrupted" in text and "last completed harvest" in text and "failures (of the last" in text
     d.close()
 
 
