@@ -12,7 +12,7 @@ from typing import Callable
 from archive import compare, search
 from archive.core.progress import NullProgress, Progress
 from archive.read import extract
-from archive.structure import sections
+from archive.structure import stage
 from store.datadir import DataDir
 
 ProgressFactory = Callable[[str], Progress]
@@ -51,7 +51,7 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     r = ProcessResult()
     # Stages are added here in pipeline order, one line each.
     r.extract = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
-    r.sections = sections.segment_all(datadir, force=force, progress=progress("sections"))
+    r.sections = stage.segment_all(datadir, force=force, progress=progress("sections"))
     r.index = search.update_index(datadir, progress=progress("index"))
     r.compare = compare.refresh_cache(datadir, progress=progress("compare"))
     return r
