@@ -21,15 +21,11 @@ def emit_json(obj) -> None:
 
 
 def emit_csv(rows, columns: list[str] | None = None) -> None:
-    """Tabular machine output: CSV with a header row on stdout. Columns: *columns* (rows are
-    then streamed), else the union of the rows' keys."""
-    import csv
-    if columns is None:
-        rows = list(rows)
-        columns = list(dict.fromkeys(k for r in rows for k in r))
-    w = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
+    """Tabular output: CSV with a header row on stdout, formulas neutralised as the web's
+    (archive.core.csvout). Columns: *columns* (rows are then streamed), else the union of
+    the rows' keys."""
+    from archive.core.csvout import write_csv
+    write_csv(sys.stdout, rows, columns, lineterminator="\n")
 
 
 def exit_status(*all_done: bool) -> None:

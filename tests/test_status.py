@@ -87,6 +87,25 @@ def test_export_csv_and_jsonl(tmp_path, fixture_corpus):
     d.close()
 
 
+def test_export_csv_neutralises_spreadsheet_formulas(tmp_path, fixture_corpus):
+    """A roster cell such as an agency named "@HYPERLINK(...)" reaches `moa export` as text
+    a spreadsheet will not run, as on the web's CSV downloads. (A cell starting "=" is a
+    formula in the workbook itself, which openpyxl does not evaluate.)"""
+    data = tmp_path / "data"
+    rusk = "RuskCoSOTX_WSO_MOA_030425.pdf"
+    hostile = '@HYPERLINK("http://evil.example","x")'
+    (tmp_path / "participatingAgencies03012025am.xlsx").write_bytes(write_roster([
+        dict(state="TEXAS", agency=hostile, support="Warrant Service Officer",
+             signed=datetime(2025, 3, 5), moa=ICE + rusk)]))
+    d = DataDir(data)
+    import_paths(d, [tmp_path / "participatingAgencies03012025am.xlsx", fixture_corpus / "pdfs" / rusk])
+    rows = list(csv.DictReader(io.StringIO(moa(data, "export").stdout)))
+    assert [r["agency"] for r in rows] == ["'" + hostile]
+    jsonl = [json.loads(line) for line in moa(data, "export", "--format", "jsonl").stdout.splitlines()]
+    assert [r["agency"] for r in jsonl] == [hostile]             # JSON keeps the value as it is
+    d.close()
+
+
 def test_roster_diff(tmp_path):
     old = [dict(state="TEXAS", agency="A Sheriff’s Office", support="Jail Enforcement Model",
                 signed=datetime(2025, 3, 1), moa=ICE + "A.pdf"),
