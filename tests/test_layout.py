@@ -144,3 +144,24 @@ def test_no_import_cycles():
         if v not in index:
             visit(v)
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_ci_turns_skipped_corpus_and_browser_tests_into_failures(tmp_path):
+    """The conftest hook, run for real: a pytest in a subprocess with our conftest as a plugin."""
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "test_probe.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.corpus\ndef test_corpus():\n    pytest.skip('needs the full corpus')\n"
+        "@pytest.mark.browser\ndef test_browser():\n    pytest.skip('needs chromium')\n"
+        "def test_other():\n    pytest.skip('not a corpus test')\n")
+
+    def run(ci: str) -> str:
+        env = dict(os.environ, CI=ci, PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+                               "--rootdir", str(tmp_path), str(tmp_path / "test_probe.py")],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120).stdout
+
+    assert "2 failed, 1 skipped" in run("true")
+    assert "3 skipped" in run("")
