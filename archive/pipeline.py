@@ -25,5 +25,5 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     summary["extract"] = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
     summary["sections"] = sections.segment_all(datadir, force=force, progress=progress("sections"))
     summary["index"] = search.update_index(datadir, progress=progress("index"))
-    summary["compare"] = compare.refresh_cache(datadir, progress=progress("compare"))
+    summary["compare"] = compare.refresh(datadir, progress=progress("compare"))
     return summary
