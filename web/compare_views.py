@@ -19,7 +19,10 @@ NAV = ("Compare", "compare.index")
 
 @bp.errorhandler(compare.NotComputed)
 def not_computed(e: compare.NotComputed):
-    abort(503, str(e))
+    title = "Comparisons not computed yet"
+    if request.path.startswith("/api/"):
+        return {"error": title, "message": str(e), "status": 503}, 503
+    return render_template("error.html", status=503, title=title, message=str(e)), 503
 
 
 @bp.context_processor
