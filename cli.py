@@ -526,18 +526,20 @@ def compare_cmd(datadir: DataDir, doc_a: str, doc_b: str, ignore_fillins: bool, 
 @click.option("--era", help="With --top: only this era (2019-2020, 2025).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="With --top: print CSV on stdout.")
+@click.option("--include-unreliable", is_flag=True,
+              help="With --top: rank agreements whose text is unreliable (garbled or failed pages) too.")
 @pass_datadir
 @friendly_errors
 def deviation_cmd(datadir: DataDir, doc: str | None, top: int | None, model: str | None, era: str | None,
-                  as_json: bool, as_csv: bool) -> None:
+                  as_json: bool, as_csv: bool, include_unreliable: bool) -> None:
     """DOC against its model's baseline (template, else consensus), or the --top N that depart most."""
     from archive import compare
     fmt = _output_format(as_json, as_csv)
     if bool(doc) == bool(top):
         raise click.UsageError("give either DOC or --top N")
     if top:
-        rows = compare.top_deviations(datadir, top, model=model, era=era,
-                                      progress=progress_for("deviation", fmt != "text"))
+        rows = compare.Stored(datadir, live=True).top_deviations(top, model=model, era=era,
+                                                                 include_unreliable=include_unreliable)
         if fmt == "json":
             emit_json(rows)
         elif fmt == "csv":
@@ -545,11 +547,12 @@ def deviation_cmd(datadir: DataDir, doc: str | None, top: int | None, model: str
         else:
             for r in rows:
                 click.echo(f"{r['deviation']:.3f}  {r['model']:<4} {r['era']:<9} {r['file_name']}  "
-                           f"changed {r['changed']}, missing {r['missing']}, extra {r['extra']}")
+                           f"changed {r['changed']}, missing {r['missing']}, extra {r['extra']}"
+                           + ("  (unreliable text)" if r["unreliable"] else ""))
         return
     if fmt == "csv":
         raise click.UsageError("--csv goes with --top; for one document use --json")
-    r = compare.deviation(datadir, doc)
+    r = compare.Stored(datadir, live=True).deviation(doc)
     if fmt == "json":
         emit_json(r)
         return
@@ -577,7 +580,7 @@ def variants_cmd(datadir: DataDir, section_key: str | None, model: str, era: str
     from archive import compare
     fmt = _output_format(as_json, as_csv)
     if list_keys or not section_key:
-        rows = compare.section_keys(datadir, model, era)
+        rows = compare.Stored(datadir, live=True).section_keys(model, era)
         if fmt == "json":
             emit_json(rows)
         elif fmt == "csv":
@@ -586,7 +589,7 @@ def variants_cmd(datadir: DataDir, section_key: str | None, model: str, era: str
             for r in rows:
                 click.echo(f"{r['key']:<28} {r['agreements']:>4}  {r['title']}")
         return
-    r = compare.variants(datadir, section_key, model, era)
+    r = compare.Stored(datadir, live=True).variants(section_key, model, era)
     if fmt == "json":
         emit_json(r)
     elif fmt == "csv":
@@ -612,7 +615,7 @@ def models_cmd(datadir: DataDir, era: str, as_json: bool, as_csv: bool) -> None:
     """The baselines of the models (JEM, TFM, TTFM, WSO) side by side by canonical section."""
     from archive import compare
     fmt = _output_format(as_json, as_csv)
-    r = compare.models(datadir, era)
+    r = compare.Stored(datadir, live=True).models(era)
     if fmt == "json":
         emit_json(r)
     elif fmt == "csv":

@@ -53,5 +53,5 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     r.extract = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
     r.sections = stage.segment_all(datadir, force=force, progress=progress("sections"))
     r.index = search.update_index(datadir, progress=progress("index"))
-    r.compare = compare.refresh_cache(datadir, progress=progress("compare"))
+    r.compare = compare.refresh(datadir, progress=progress("compare"))
     return r
