@@ -24,8 +24,8 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict:
 
 def status(datadir: DataDir) -> dict:
     """Counts and the last runs, JSON-able. ``failures`` counts the failed requests of the
-    last harvest plus the documents whose reading failed (details in ``fetch_failures``
-    and ``failed_documents``)."""
+    last harvest plus the documents whose reading failed or is partial (OCR failed on some
+    pages; details in ``fetch_failures`` and ``failed_documents``)."""
     conn = datadir.db
     last_harvest = conn.execute("SELECT * FROM runs WHERE command = 'harvest' ORDER BY id DESC LIMIT 1").fetchone()
     fetch_failures = [] if last_harvest is None else [dict(r) for r in conn.execute(
@@ -33,7 +33,7 @@ def status(datadir: DataDir) -> dict:
         (last_harvest["id"],))]
     failed_documents = [dict(r) for r in conn.execute(
         "SELECT e.sha256, d.file_name, e.error FROM extractions e LEFT JOIN documents d USING (sha256)"
-        " WHERE e.status = 'failed' ORDER BY d.file_name")]
+        " WHERE e.status IN ('failed', 'partial') ORDER BY d.file_name")]
     last_run = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     return {
         "agreements": _count(conn, "SELECT COUNT(*) FROM agreements"),

@@ -566,7 +566,8 @@ def segment_all(datadir: DataDir, *, force: bool = False,
     conn = datadir.db
     todo = [r["sha256"] for r in conn.execute(
         "SELECT e.sha256 FROM extractions e LEFT JOIN segmentations s ON s.sha256 = e.sha256"
-        " WHERE e.status = 'ok' AND (? OR s.sha256 IS NULL OR s.segmenter_version <> ?)"
+        " WHERE e.status IN ('ok', 'partial') AND (? OR s.sha256 IS NULL OR s.segmenter_version <> ?"
+        " OR s.segmented_at < e.extracted_at)"
         " ORDER BY e.sha256", (int(force), SEGMENTER_VERSION))]
     progress.start(len(todo), "documents")
     summary = {"documents": len(todo), "complete": 0, "incomplete": 0, "seconds": 0.0}
