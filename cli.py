@@ -331,14 +331,14 @@ def extract(datadir: DataDir, workers: int | None, force: bool, as_json: bool) -
     s = extract_all(datadir, workers=workers, force=force, progress=progress_for("read", as_json))
     if as_json:
         emit_json(s)
-        return exit_status(not s["failed"])
-    click.echo(f"read {s['ok']} document(s), {s['failed']} failed; {s['pages']} page(s): "
+        return exit_status(not s["failed"] and not s["partial"])
+    click.echo(f"read {s['ok']} document(s), {s['partial']} partial, {s['failed']} failed; {s['pages']} page(s): "
                f"{s['text_pages']} from the text layer, {s['ocr_pages']} OCR'd "
                f"({s['ocr_failed_pages']} OCR failure(s)); {s['form_fields']} form value(s); "
                f"{s['seconds']} s")
     for f in s["failures"]:
-        click.echo(f"failed: {f['error']}", err=True)
-    exit_status(not s["failed"])
+        click.echo(f"{f['status']}: {f['error']}", err=True)
+    exit_status(not s["failed"] and not s["partial"])
 
 
 @main.command()
@@ -357,7 +357,8 @@ def text(datadir: DataDir, doc: str, as_json: bool) -> None:
     for p in d.pages:
         conf = f"  OCR confidence {p.ocr_confidence:.0f}" if p.ocr_confidence is not None else ""
         ocr_state = f"  OCR {p.ocr_status}" if p.ocr_status not in (None, "ok") else ""
-        click.echo(f"\n--- page {p.page}  method {p.method}  text layer {p.text_layer_quality}{conf}{ocr_state}")
+        click.echo(f"\n--- page {p.page}  method {p.method}  text layer {p.text_layer_quality}{conf}{ocr_state}"
+                   f"  read by {p.reader or '?'}")
         click.echo(p.text.rstrip())
     if d.form_fields:
         click.echo("\n--- form fields")

@@ -25,10 +25,11 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict:
 def status(datadir: DataDir) -> dict:
     """Counts and the last runs, JSON-able. ``failures`` counts the failed requests of the
     last *completed* harvest (``last_completed_harvest``: not one still running or
-    interrupted) plus the documents whose reading failed (details in ``fetch_failures``
-    and ``failed_documents``). A run marked ``running`` while nobody holds the writer
-    lock was killed: it is shown as ``interrupted`` (the next harvest or import closes it
-    so in the database). ``writer``: who holds the lock now, if anyone."""
+    interrupted) plus the documents whose reading failed or is partial (OCR failed on
+    some pages; details in ``fetch_failures`` and ``failed_documents``). A run marked
+    ``running`` while nobody holds the writer lock was killed: it is shown as
+    ``interrupted`` (the next harvest or import closes it so in the database).
+    ``writer``: who holds the lock now, if anyone."""
     conn = datadir.db
     writer = lock_holder(datadir)
     last_harvest = _run(conn.execute("SELECT * FROM runs WHERE command = 'harvest' ORDER BY id DESC LIMIT 1")
@@ -40,7 +41,7 @@ def status(datadir: DataDir) -> dict:
         " ORDER BY id", (completed["id"],))]
     failed_documents = [dict(r) for r in conn.execute(
         "SELECT e.sha256, d.file_name, e.error FROM extractions e LEFT JOIN documents d USING (sha256)"
-        " WHERE e.status = 'failed' ORDER BY d.file_name")]
+        " WHERE e.status IN ('failed', 'partial') ORDER BY d.file_name")]
     last_run = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     return {
         "agreements": _count(conn, "SELECT COUNT(*) FROM agreements"),

@@ -73,7 +73,7 @@ def versions(conn: sqlite3.Connection, sha: str) -> list[dict]:
 
 def pages(conn: sqlite3.Connection, sha: str) -> list[dict]:
     return _dicts(conn.execute(
-        "SELECT page, text, method, ocr_confidence, ocr_status, text_layer_quality"
+        "SELECT page, text, method, ocr_confidence, ocr_status, text_layer_quality, reader"
         " FROM pages WHERE sha256 = ? ORDER BY page", (sha,)))
 
 
