@@ -382,8 +382,8 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
            all_results: bool = False, within: str | None = None) -> SearchResults:
     """Documents matching *query*, best first (or newest signed first), grouped with
     their matching pages/sections/form fields. Raises QueryError."""
-    if sort not in ("relevance", "signed"):
-        raise QueryError(f"unknown sort {sort!r}: use relevance or signed")
+    if sort not in ("relevance", "signed", "oldest"):
+        raise QueryError(f"unknown sort {sort!r}: use relevance, signed (newest first) or oldest")
     tree = parse(query)
     parts = [tree] + filter_query(filters)
     if within:
@@ -404,6 +404,9 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
     facets = _facets(r, best, section_units if in_sections else None)
     if sort == "signed":
         order = sorted(best, key=lambda s: (r.column_text("signed", best[s][1]), best[s][0]), reverse=True)
+    elif sort == "oldest":   # undated documents last
+        order = sorted(best, key=lambda s: (not r.column_text("signed", best[s][1]),
+                                            r.column_text("signed", best[s][1]), -best[s][0]))
     else:
         order = sorted(best, key=lambda s: best[s][0], reverse=True)
     page = max(1, page)
