@@ -184,8 +184,8 @@ def arg_date(name: str) -> str | None:
 def check_page(page: int, pages: int, name: str = "page") -> None:
     """A 400 when *page* is past the last page of results (page 1 always exists)."""
     if page > max(pages, 1):
-        raise BadRequest(f"{name}={page} in the address is past the last page: there "
-                         f"{'is 1 page' if pages == 1 else f'are {pages} pages'} of results.")
+        there = "is 1 page" if pages == 1 else f"are {pages} pages" if pages else "is only page 1"
+        raise BadRequest(f"{name}={page} in the address is past the last page: there {there} of results.")
 
 
 def check_sha(sha: str) -> str:
