@@ -14,13 +14,14 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
 import sqlite3
 
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from archive.core import config as moa_config
-from archive.core.errors import AmbiguousReference, IndexBusy, MoaError, NotFound
+from archive.core.errors import AmbiguousReference, IndexBusy, IndexNotBuilt, MoaError, NotFound
 from store.datadir import DataDir
 
 BLUEPRINTS = (
@@ -95,10 +96,9 @@ def archive() -> DataDir:
         try:
             d.db
         except sqlite3.OperationalError as e:
-            log.warning("no archive database at %s: run `moa update` (or `moa import`) first, "
-                        "or point MOA_DATA_DIR at an archive", d.db_path)
-            raise ArchiveMissing("This site has no archive to show yet. Whoever runs it has to "
-                                 "build the archive first (see the README's Quick start).") from e
+            raise ArchiveMissing(f"This site has no archive to show yet. For whoever runs it: no "
+                                 f"archive database at {d.db_path}: run `moa update` (or `moa import`) "
+                                 "first, or point MOA_DATA_DIR at an archive") from e
         g.archive = d
     return g.archive
 
@@ -130,14 +130,25 @@ GENERIC = {
 }
 
 
+def web_terms(message: str, fallback: str) -> str:
+    """A library message (written for the command line too) without its hints about
+    `moa` commands: parentheses and clauses that name one are dropped; *fallback* if
+    nothing else is left."""
+    if "`moa " not in message:
+        return message
+    text = re.sub(r"\s*\([^()]*`moa [^()]*\)", "", message)
+    text = "; ".join(part for part in re.split(r";\s+", text) if "`moa " not in part)
+    text = re.sub(r"[:,]\s*(?:run|see|use|pass)\b[^.;]*`moa [^.;]*", "", text).strip(" ;:,")
+    return text if text and "`moa " not in text else fallback
+
+
 def _install_error_pages(app: Flask) -> None:
     def wants_json() -> bool:
         return request.path.startswith("/api/")
 
     def page(status: int, title: str, message: str, **extra):
-        if "`moa " in message:   # a library message meant for the command line
-            log.info("error %s for %s: %s", status, request.path, message)
-            message = GENERIC.get(status, GENERIC[500])
+        if status < 500:         # the visitor's own request: in web terms, no CLI commands
+            message = web_terms(message, GENERIC.get(status, GENERIC[400]))
         if wants_json():
             return {"error": title, "message": message, "status": status, **extra}, status
         return render_template("error.html", status=status, title=title, message=message,
@@ -164,6 +175,10 @@ def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(ArchiveMissing)
     def missing(e: ArchiveMissing):
         return page(503, "No archive yet", str(e))
+
+    @app.errorhandler(IndexNotBuilt)
+    def index_not_built(e: IndexNotBuilt):
+        return page(503, "Search index not built", f"{e}. Everything else works meanwhile.")
 
     @app.errorhandler(IndexBusy)
     def busy(e: IndexBusy):

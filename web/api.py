@@ -3,7 +3,6 @@ README, "Web site and API")."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
 from math import ceil
 
 from flask import Blueprint, current_app, jsonify, url_for
@@ -14,7 +13,7 @@ from web import archive
 from web.browse import PER_PAGE as AGREEMENTS_PER_PAGE, read_filter, roster_changes
 from web.documents import document_list, document_record, find
 from web.helpers import SHA_RE, arg_choice, arg_int, check_page, request_args
-from web.search_views import hit_row, read_query, search_page
+from web.search_views import read_query, search_page
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -83,18 +82,16 @@ def search():
     if error:
         return {"error": "Bad query", "message": error, "status": 400}, 400
     pages = ceil(results.total_documents / results.per_page)
-    hits = []
-    for h in results.hits:
-        row = hit_row(h)
-        row["pages"] = h.pages
-        row["matches"] = [{**asdict(m), "url": url_for("documents.show", ref=h.sha256, q=query,
-                                                       _external=True) + (f"#page-{m.page}" if m.page else "")}
-                          for m in h.matches]
-        hits.append(row)
-    return {"query": results.query, "total_documents": results.total_documents,
-            "page": results.page, "per_page": results.per_page, "pages": pages,
-            **paging("api.search", results.page, pages), "hits": hits,
-            "facets": {k: [{"value": v, "count": n} for v, n in vals] for k, vals in results.facets.items()}}
+    data = results.to_dict()
+    for hit, row in zip(results.hits, data["hits"]):
+        doc_url = url_for("documents.show", ref=hit.sha256, q=query, _external=True)
+        row["url"] = url_for("documents.show", ref=hit.sha256, _external=True)
+        for m in row["matches"]:
+            m["url"] = doc_url + (f"#page-{m['page']}" if m["page"] else "")
+    hits = data.pop("hits")
+    facets = data.pop("facets")
+    return {**data, "pages": pages, **paging("api.search", results.page, pages),
+            "hits": hits, "facets": facets}
 
 
 @bp.get("/documents")

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from archive.core.errors import DocumentError, NotFound, QueryError
 from archive.core.refs import resolve
+from archive.core.vocabulary import MODEL_NAMES
 from archive.harvest import documents as stored_documents
 from archive.read.extract import read_document
 from archive.read.stored import page_count, page_counts
@@ -15,7 +16,7 @@ from archive.status import holdings
 from archive.structure.facts import document_facts
 from archive.structure.sections import document_sections
 from web import AmbiguousPrefix, archive
-from web.helpers import MODEL_NAMES, SHA_RE, arg_choice, arg_int, check_sha, request_args
+from web.helpers import SHA_RE, arg_choice, arg_int, check_sha, request_args
 from web.search_views import read_query, run_search
 
 bp = Blueprint("documents", __name__)

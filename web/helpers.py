@@ -12,14 +12,9 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest
 
 from archive.harvest.rosters import agency_key
+from archive.core.vocabulary import MODEL_NAMES, model_name
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-MODEL_NAMES = {
-    "JEM": "Jail Enforcement Model",
-    "TFM": "Task Force Model",
-    "WSO": "Warrant Service Officer",
-    "TTFM": "Tribal Task Force Model",
-}
 # The query arguments the site reads. Only these are ever carried from a request into a
 # URL it builds (url_with): Flask's own url_for keywords (_external, _scheme, _method,
 # _anchor) and anything else a visitor adds are dropped. A blueprint whose pages read
@@ -75,10 +70,6 @@ def human_time(value: str | None) -> str:
     if not value:
         return ""
     return value.replace("T", " ")[:16] + " UTC" if "T" in value else value
-
-
-def model_name(code: str | None) -> str:
-    return MODEL_NAMES.get(code or "", code or "unknown model")
 
 
 def title_state(state: str | None) -> str:
