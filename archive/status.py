@@ -70,6 +70,22 @@ def status(datadir: DataDir) -> dict:
     }
 
 
+def holdings(datadir: DataDir) -> dict:
+    """The archive in a few numbers (the site's home page): documents, pages (and how
+    many read by OCR), agreements, agencies, states, roster snapshots, last retrieval."""
+    from archive.read.stored import page_totals
+    conn = datadir.db
+    return {
+        "documents": _count(conn, "SELECT COUNT(*) FROM documents"),
+        **page_totals(datadir),
+        "agreements": _count(conn, "SELECT COUNT(*) FROM agreements"),
+        "agencies": _count(conn, "SELECT COUNT(DISTINCT state || '|' || agency_key) FROM agreements"),
+        "states": _count(conn, "SELECT COUNT(DISTINCT state) FROM agreements"),
+        "snapshots": _count(conn, "SELECT COUNT(*) FROM roster_snapshots"),
+        "last_fetch": _count(conn, "SELECT MAX(last_fetched_at) FROM documents"),
+    }
+
+
 COMPLETED = ("ok", "partial", "failed")
 
 
@@ -103,7 +119,7 @@ ROSTER_KINDS = ("participating", "pending")
 
 def roster_snapshots(datadir: DataDir, kind: str | None = None) -> list[dict]:
     """Every roster snapshot (or those of *kind*), oldest first as ``snapshot_order`` ranks them."""
-    sql = "SELECT id, kind, file_name, fetched_at, row_count FROM roster_snapshots"
+    sql = "SELECT id, kind, file_name, fetched_at, row_count, sha256, url FROM roster_snapshots"
     rows = datadir.db.execute(sql + " WHERE kind = ?", (kind,)) if kind else datadir.db.execute(sql)
     return [dict(r) for r in sorted(rows, key=snapshot_order)]
 

@@ -115,8 +115,8 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
            all_results: bool = False, within: str | None = None) -> SearchResult:
     """Documents matching *query*, best first (or newest signed first), grouped with
     their matching pages/sections/form fields. Raises QueryError."""
-    if sort not in ("relevance", "signed"):
-        raise QueryError(f"unknown sort {sort!r}: use relevance or signed")
+    if sort not in ("relevance", "signed", "oldest"):
+        raise QueryError(f"unknown sort {sort!r}: use relevance, signed (newest first) or oldest")
     tree = parse(query)
     parts = [tree] + filter_query(filters)
     if within:
@@ -142,6 +142,9 @@ def _run(r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: i
     facets = _facets(r, best, section_units if in_sections else None)
     if sort == "signed":
         order = sorted(best, key=lambda s: (r.column_text("signed", best[s][1]), best[s][0]), reverse=True)
+    elif sort == "oldest":   # undated documents last
+        order = sorted(best, key=lambda s: (not r.column_text("signed", best[s][1]),
+                                            r.column_text("signed", best[s][1]), -best[s][0]))
     else:
         order = sorted(best, key=lambda s: best[s][0], reverse=True)
     shown = order if all_results else order[(page - 1) * per_page: page * per_page]
