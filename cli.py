@@ -113,17 +113,27 @@ def harvest_options(f):
                      help="Largest response accepted (env MOA_MAX_BYTES)."),
         click.option("--user-agent", envvar="MOA_USER_AGENT", default=config.DEFAULT_USER_AGENT,
                      help="User-Agent header (env MOA_USER_AGENT)."),
+        click.option("--wayback/--no-wayback", envvar="MOA_WAYBACK", default=False, show_default=True,
+                     help="Recover linked PDFs that answer 404/410 from the Wayback Machine (env MOA_WAYBACK=1)."),
+        click.option("--wayback-url", envvar="MOA_WAYBACK_URL", default=config.DEFAULT_WAYBACK_URL,
+                     show_default=True, help="The Wayback Machine (env MOA_WAYBACK_URL); allowed only with --wayback."),
+        click.option("--wayback-delay", envvar="MOA_WAYBACK_DELAY", type=click.FloatRange(min=0),
+                     default=config.DEFAULT_WAYBACK_DELAY, show_default=True,
+                     help="Seconds between requests to the Wayback Machine (env MOA_WAYBACK_DELAY)."),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def harvest_settings(source_url, allow_hosts, delay, timeout, retries, max_bytes, user_agent) -> config.HarvestSettings:
+def harvest_settings(source_url, allow_hosts, delay, timeout, retries, max_bytes, user_agent,
+                     wayback=False, wayback_url=config.DEFAULT_WAYBACK_URL,
+                     wayback_delay=config.DEFAULT_WAYBACK_DELAY) -> config.HarvestSettings:
     import os
     extra = tuple(allow_hosts) + tuple(os.environ.get("MOA_ALLOW_HOSTS", "").split(","))
     return config.HarvestSettings(source_url=source_url, delay=delay, timeout=timeout, retries=retries,
-                                  max_bytes=max_bytes, user_agent=user_agent, extra_hosts=extra)
+                                  max_bytes=max_bytes, user_agent=user_agent, extra_hosts=extra,
+                                  wayback=wayback, wayback_url=wayback_url, wayback_delay=wayback_delay)
 
 
 def print_harvest(result) -> None:
@@ -140,6 +150,12 @@ def print_harvest(result) -> None:
     if result.unpublished:
         click.echo(f"  {result.unpublished} linked file(s) answered 404 (ICE lists them "
                    "but does not publish them; see `moa status --json`)", err=True)
+    if result.wayback:
+        w = result.wayback
+        click.echo(f"  wayback: {w['recovered']} dead link(s) recovered ({w['already_recovered']} earlier), "
+                   f"{w['no_capture']} without a capture, {w['not_pdf']} whose captures are not PDFs, "
+                   f"{w['failed']} failed, {w['held']} held from ICE, {w['skipped']} skipped; "
+                   f"{w['asked']} CDX quer(ies)", err=True)
     if result.status == "failed":
         click.echo(f"error: nothing could be fetched from {result.source_url}; ICE may be unreachable "
                    "or refusing this client (see above). The archive is unchanged.", err=True)
@@ -197,6 +213,7 @@ def print_process(result) -> None:
         click.echo(f"  failed {line}", err=True)
     if len(result.problems) > 20:
         click.echo(f"  ... and {len(result.problems) - 20} more (see `moa status`)", err=True)
+    print_watch_summary(result.to_dict())
 
 
 @main.command("process")
@@ -213,6 +230,13 @@ def process_cmd(datadir: DataDir, workers, force, as_json) -> None:
                         progress=lambda label: progress_for(label, as_json))
     emit_json(processed.to_dict()) if as_json else print_process(processed)
     exit_status(processed.all_done)
+
+
+def print_watch_summary(summary: dict) -> None:
+    """One line per saved search after processing (archive/watch)."""
+    from archive.watch import summary_line
+    for report in summary.get("watch", []):
+        click.echo(summary_line(report))
 
 
 @main.command()
@@ -331,14 +355,14 @@ def extract(datadir: DataDir, workers: int | None, force: bool, as_json: bool) -
     s = extract_all(datadir, workers=workers, force=force, progress=progress_for("read", as_json))
     if as_json:
         emit_json(s)
-        return exit_status(not s["failed"])
-    click.echo(f"read {s['ok']} document(s), {s['failed']} failed; {s['pages']} page(s): "
+        return exit_status(not s["failed"] and not s["partial"])
+    click.echo(f"read {s['ok']} document(s), {s['partial']} partial, {s['failed']} failed; {s['pages']} page(s): "
                f"{s['text_pages']} from the text layer, {s['ocr_pages']} OCR'd "
                f"({s['ocr_failed_pages']} OCR failure(s)); {s['form_fields']} form value(s); "
                f"{s['seconds']} s")
     for f in s["failures"]:
-        click.echo(f"failed: {f['error']}", err=True)
-    exit_status(not s["failed"])
+        click.echo(f"{f['status']}: {f['error']}", err=True)
+    exit_status(not s["failed"] and not s["partial"])
 
 
 @main.command()
@@ -357,7 +381,8 @@ def text(datadir: DataDir, doc: str, as_json: bool) -> None:
     for p in d.pages:
         conf = f"  OCR confidence {p.ocr_confidence:.0f}" if p.ocr_confidence is not None else ""
         ocr_state = f"  OCR {p.ocr_status}" if p.ocr_status not in (None, "ok") else ""
-        click.echo(f"\n--- page {p.page}  method {p.method}  text layer {p.text_layer_quality}{conf}{ocr_state}")
+        click.echo(f"\n--- page {p.page}  method {p.method}  text layer {p.text_layer_quality}{conf}{ocr_state}"
+                   f"  read by {p.reader or '?'}")
         click.echo(p.text.rstrip())
     if d.form_fields:
         click.echo("\n--- form fields")
@@ -461,6 +486,77 @@ def search_cmd(datadir: DataDir, query: str, as_json: bool, limit: int, all_resu
             click.echo(f"  p.{m.page} ({m.source}): {html.unescape(text)}")
 
 
+# --- saved searches (issue #18) ----------------------------------------------------
+
+@main.group()
+def watch() -> None:
+    """Saved searches: what newly matches them since their last run."""
+
+
+@watch.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--report-existing", is_flag=True,
+              help="Report what matches now on the first run (default: only what is new from now on).")
+@pass_datadir
+@friendly_errors
+def watch_add_cmd(datadir: DataDir, name: str, query: str, report_existing: bool) -> None:
+    """Save QUERY (the search language) as NAME."""
+    from archive import watch as watches
+    w = watches.add(datadir, name, query, report_existing=report_existing)
+    click.echo(f"saved watch {w.name}: {w.query}  ({w.matching} document(s) match now"
+               + (", reported on the first run)" if report_existing else ", counted as seen)"))
+
+
+@watch.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@pass_datadir
+@friendly_errors
+def watch_list_cmd(datadir: DataDir, as_json: bool) -> None:
+    """Every saved search, with what it matches and when it last ran."""
+    from archive import watch as watches
+    ws = watches.list_watches(datadir)
+    if as_json:
+        return emit_json([w.to_dict() for w in ws])
+    for w in ws:
+        click.echo(f"{w.name:<20} {w.matching:>4} matching, {w.unreported} not yet reported; last run "
+                   f"{w.last_run_at or 'never'}  {w.query}")
+
+
+@watch.command("rm")
+@click.argument("name")
+@pass_datadir
+@friendly_errors
+def watch_rm_cmd(datadir: DataDir, name: str) -> None:
+    """Forget the saved search NAME."""
+    from archive import watch as watches
+    watches.remove(datadir, name)
+    click.echo(f"removed watch {name}")
+
+
+@watch.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@pass_datadir
+@friendly_errors
+def watch_run_cmd(datadir: DataDir, names: tuple[str, ...], as_json: bool) -> None:
+    """Per saved search (all, or NAMES), the documents that newly match since its last run."""
+    import html
+
+    from archive import watch as watches
+    reports = [r.to_dict() for r in watches.run(datadir, list(names))]
+    if as_json:
+        return emit_json({"watches": reports, "new_total": sum(r["new_count"] for r in reports)})
+    for r in reports:
+        click.echo(watches.summary_line(r, hint=False))
+        for m in r["new"]:
+            click.echo(f"  {m['sha256'][:12]}  {m['agency'] or '?'} ({m['state'] or '?'}) {m['model'] or '?'} "
+                       f"signed {m['signed'] or '?'}  {m['file_name'] or ''}")
+            for x in m["matches"]:
+                text = x["snippet"].replace("<mark>", "[").replace("</mark>", "]")
+                click.echo(f"    p.{x['page']} ({x['source']}): {html.unescape(text)}")
+
+
 # --- web (issue #6) --------------------------------------------------------------
 
 @main.command()
@@ -526,18 +622,20 @@ def compare_cmd(datadir: DataDir, doc_a: str, doc_b: str, ignore_fillins: bool, 
 @click.option("--era", help="With --top: only this era (2019-2020, 2025).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="With --top: print CSV on stdout.")
+@click.option("--include-unreliable", is_flag=True,
+              help="With --top: rank agreements whose text is unreliable (garbled or failed pages) too.")
 @pass_datadir
 @friendly_errors
 def deviation_cmd(datadir: DataDir, doc: str | None, top: int | None, model: str | None, era: str | None,
-                  as_json: bool, as_csv: bool) -> None:
+                  as_json: bool, as_csv: bool, include_unreliable: bool) -> None:
     """DOC against its model's baseline (template, else consensus), or the --top N that depart most."""
     from archive import compare
     fmt = _output_format(as_json, as_csv)
     if bool(doc) == bool(top):
         raise click.UsageError("give either DOC or --top N")
     if top:
-        rows = compare.top_deviations(datadir, top, model=model, era=era,
-                                      progress=progress_for("deviation", fmt != "text"))
+        rows = compare.Stored(datadir, live=True).top_deviations(top, model=model, era=era,
+                                                                 include_unreliable=include_unreliable)
         if fmt == "json":
             emit_json(rows)
         elif fmt == "csv":
@@ -545,11 +643,12 @@ def deviation_cmd(datadir: DataDir, doc: str | None, top: int | None, model: str
         else:
             for r in rows:
                 click.echo(f"{r['deviation']:.3f}  {r['model']:<4} {r['era']:<9} {r['file_name']}  "
-                           f"changed {r['changed']}, missing {r['missing']}, extra {r['extra']}")
+                           f"changed {r['changed']}, missing {r['missing']}, extra {r['extra']}"
+                           + ("  (unreliable text)" if r["unreliable"] else ""))
         return
     if fmt == "csv":
         raise click.UsageError("--csv goes with --top; for one document use --json")
-    r = compare.deviation(datadir, doc)
+    r = compare.Stored(datadir, live=True).deviation(doc)
     if fmt == "json":
         emit_json(r)
         return
@@ -577,7 +676,7 @@ def variants_cmd(datadir: DataDir, section_key: str | None, model: str, era: str
     from archive import compare
     fmt = _output_format(as_json, as_csv)
     if list_keys or not section_key:
-        rows = compare.section_keys(datadir, model, era)
+        rows = compare.Stored(datadir, live=True).section_keys(model, era)
         if fmt == "json":
             emit_json(rows)
         elif fmt == "csv":
@@ -586,7 +685,7 @@ def variants_cmd(datadir: DataDir, section_key: str | None, model: str, era: str
             for r in rows:
                 click.echo(f"{r['key']:<28} {r['agreements']:>4}  {r['title']}")
         return
-    r = compare.variants(datadir, section_key, model, era)
+    r = compare.Stored(datadir, live=True).variants(section_key, model, era)
     if fmt == "json":
         emit_json(r)
     elif fmt == "csv":
@@ -612,7 +711,7 @@ def models_cmd(datadir: DataDir, era: str, as_json: bool, as_csv: bool) -> None:
     """The baselines of the models (JEM, TFM, TTFM, WSO) side by side by canonical section."""
     from archive import compare
     fmt = _output_format(as_json, as_csv)
-    r = compare.models(datadir, era)
+    r = compare.Stored(datadir, live=True).models(era)
     if fmt == "json":
         emit_json(r)
     elif fmt == "csv":

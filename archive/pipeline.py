@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from archive import compare, search
+from archive import compare, search, watch
 from archive.core.progress import NullProgress, Progress
 from archive.read import extract
 from archive.structure import stage
 from store.datadir import DataDir
 
 ProgressFactory = Callable[[str], Progress]
-STAGES = ("extract", "sections", "index", "compare")
+STAGES = ("extract", "sections", "index", "compare", "watch")
 
 
 @dataclass
@@ -26,6 +26,7 @@ class ProcessResult:
     sections: dict = field(default_factory=dict)
     index: dict = field(default_factory=dict)
     compare: dict = field(default_factory=dict)
+    watch: list = field(default_factory=list)      # per saved search: what newly matches
 
     @property
     def problems(self) -> list[str]:
@@ -53,5 +54,7 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     r.extract = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
     r.sections = stage.segment_all(datadir, force=force, progress=progress("sections"))
     r.index = search.update_index(datadir, progress=progress("index"))
-    r.compare = compare.refresh_cache(datadir, progress=progress("compare"))
+    r.compare = compare.refresh(datadir, progress=progress("compare"))
+    # Saved searches (archive/watch), on the fresh index: record what newly matches them.
+    r.watch = [w.to_dict() for w in watch.refresh_all(datadir)]
     return r

@@ -33,9 +33,16 @@ class DocumentError(MoaError):
         self.reason = reason
         super().__init__(f"{name}: {reason}")
 
+    def __reduce__(self):          # so that it crosses a process pool intact
+        return (type(self), (self.name, self.reason))
+
 
 class EncryptedPdfError(DocumentError):
     """Encrypted with a password we do not have."""
+
+
+class ToolMissing(MoaError):
+    """An outside program the run needs (tesseract) is missing or broken: the run stops."""
 
 
 class NotFound(MoaError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from archive.harvest import ice_site
+from archive.harvest import ice_site, wayback
 from archive.core.config import HarvestSettings
 from archive.core.errors import DocumentError, FetchError
 from archive.harvest.http import Fetcher, Response
@@ -48,6 +48,7 @@ class HarvestResult:
     unpublished: int = 0          # documents a roster links that ICE answers 404 for (ICE's state)
     problems: int = 0             # every other failure: what makes the exit status 1
     failures: list[Failure] = field(default_factory=list)
+    wayback: dict | None = None   # with --wayback: archive.harvest.wayback.WaybackResult
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,6 +84,7 @@ class _Harvest:
         self.fetcher, self.progress = fetcher, progress
         self.result = HarvestResult(source_url=settings.source_url)
         self._failed_rows: list[tuple] = []
+        self.recovery = wayback.Recovery(self) if settings.wayback else None
 
     def run(self) -> HarvestResult:
         r = self.result
@@ -91,6 +93,7 @@ class _Harvest:
             self._run()
         finally:
             self._flush_failures()
+            r.wayback = self.recovery.result.to_dict() if self.recovery else None
             r.requests, r.bytes = self.fetcher.requests, self.fetcher.bytes
             r.status = "failed" if r.fetched == 0 else ("partial" if r.failures else "ok")
             r.unpublished = sum(map(unpublished, r.failures))
@@ -131,7 +134,9 @@ class _Harvest:
         self.progress.start(len(links), "files")
         for url, (kind, meta) in links.items():
             before = (len(self.result.failures), self.fetcher.bytes)
-            self._store(url, kind, "pdf", meta=meta)
+            if self._store(url, kind, "pdf", meta=meta) is None and self.recovery and \
+                    len(self.result.failures) > before[0] and self.result.failures[-1].status in wayback.DEAD:
+                self.recovery.recover(url, kind, meta, _file_name(url))
             self.progress.advance(failed=len(self.result.failures) - before[0],
                                   bytes=self.fetcher.bytes - before[1])
         self.progress.finish()
