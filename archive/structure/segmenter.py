@@ -188,10 +188,11 @@ def ocr_letters(text: str) -> str:
     return re.sub(r"[^A-Za-z]", "", text.translate(_OCR_LETTERS))
 
 
-def _score(title: str, vocab: list[tuple[str, str]]) -> tuple[str | None, float]:
-    """The key whose printed title *title* is closest to (OCR noise allowed) and how close."""
+def _score(title: str, vocab: list[tuple[str, str]], caps: bool = True) -> tuple[str | None, float]:
+    """The key whose printed title *title* is closest to (OCR noise allowed) and how close;
+    only titles in capitals unless *caps* is False."""
     letters = ocr_letters(title)
-    if not letters or not _capitals(title):
+    if not letters or caps and not _capitals(title):
         return None, 0.0     # headings are printed in capitals; body text is not
     up = letters.replace("l", "I").upper()     # in a line of capitals, "l" is a misread I
     best, score = None, 0.0
@@ -334,6 +335,38 @@ def _titled(i: int, forms: list[tuple[str, str]], nxt: str, span: int, threshold
     return None
 
 
+def _worded_differently(title: str) -> str | None:
+    """The one key whose title a numbered heading holds within more words ("STATUTORY
+    AUTHORITY", "RESPONSIBILITIES OF THE PARTIES") or shortens ("TERMINATION"), or None."""
+    if not _capitals(title):
+        return None
+    up = ocr_letters(title).replace("l", "I").upper()
+    found = [(key, want) for key, want in _VOCAB
+             if (len(want) >= 6 and want in up and len(up) <= len(want) + 24)
+             or (len(up) >= 8 and up in want)]
+    keys = {k for k, _ in found}
+    if len(keys) > 1:        # "RESPONSIBILITIES OF THE PARTIES": the title it opens with
+        keys = {k for k, want in found if up.startswith(want)}
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _lower_case(i: int, forms: list[tuple[str, str]], length: int) -> Candidate | None:
+    """A numbered heading not in capitals ("IV. Responsibilities": a retyped agreement, a
+    small-caps font read as lower case): a short line whose title is a known one."""
+    for num, title in forms:
+        key, score = _score(title, _VOCAB, caps=False)
+        if length < 60 and key and score >= 0.9 and title[:1].isupper():
+            return Candidate(i, 1, key, num.strip(), _clean_title(title), 0.5)
+    return None
+
+
+def _reworded(i: int, forms: list[tuple[str, str]]) -> Candidate | None:
+    for num, title in forms:
+        if len(title) < 70 and (key := _worded_differently(title)):
+            return Candidate(i, 1, key, num.strip(), _clean_title(title), 0.6)
+    return None
+
+
 def _unnumbered(i: int, text: str, nxt: str) -> Candidate | None:
     """A known title with no number (lost to OCR, or never printed), on one line or two."""
     for span, title in ((1, text), (2, text + " " + nxt)):
@@ -393,6 +426,7 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         speck = re.sub(r"^\S{1,2}\s+(?=\S)", "", text)     # "| lII. POLICY": a speck before it
         numbered = [f for t in dict.fromkeys((text, speck)) if (f := _numbered(t))]
         found = (_titled(i, numbered[:1], nxt, span, 0.8, 1.0) or _titled(i, numbered[1:], nxt, span, 0.86, 0.6)
+                 or _reworded(i, numbered[:1]) or _lower_case(i, numbered[:1], len(text))
                  or (_unnumbered(i, text, nxt) if len(text) < 70 else None)
                  or (_titled(i, _glued(text), nxt, span, 0.86, 0.6) if len(text) < 70 else None))
         if not found and len(text) < 70 and (i == 0 or lines[i - 1].page != lines[i].page):
@@ -536,8 +570,44 @@ def segment(pages: list[str]) -> Segmentation:
             p = sections[sec.parent]
             p.last_page = max(p.last_page, sec.last_page)
     if not any(s.key != FRONT_MATTER for s in sections):
-        problems.insert(0, "no section headings recognised")
+        problems = ["no section headings recognised" + _why(pages)]
+        layout = None                   # no layout was recognised: none is claimed
+    elif len(pairs) < 0.5 * sum(not e.optional for e in expected):
+        problems.insert(0, f"only {len(pairs)} of the {len(expected)} sections of layout {layout}"
+                           f" recognised" + _why(pages))
     return Segmentation(layout, not problems, problems, sections, lines, headers, revisions)
+
+
+def readable(text: str) -> bool:
+    """Whether a page's text reads as words (not blank, not OCR noise of a dark or
+    skewed scan): most of its letters are in words with a vowel."""
+    chars = re.sub(r"\s", "", text or "")
+    if len(chars) < 20:
+        return False
+    words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if re.search(r"[aeiouyAEIOUY]", w)
+             and (w.islower() or w.isupper() or w.istitle())]
+    return sum(map(len, words)) >= 0.5 * len(chars)
+
+
+def _pages_text(pages: list[int]) -> str:
+    """"1-3, 7" for [1, 2, 3, 7]."""
+    runs: list[list[int]] = []
+    for p in pages:
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _why(pages: list[str]) -> str:
+    """Why a document could not be cut, as far as its text tells."""
+    bad = [n for n, p in enumerate(pages, 1) if not readable(p)]
+    if len(bad) == len(pages):
+        return ": no page has readable text (blank or OCR noise); the scan needs reading again"
+    if bad:
+        return f": page(s) {_pages_text(bad)} of {len(pages)} have no readable text"
+    return ": the text reads but has none of the headings of a known MOA layout (not an agreement, or a new template)"
 
 
 def _attachment_start(lines: list[Line], marked: set[int], last_start: int) -> int | None:
