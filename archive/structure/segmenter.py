@@ -554,7 +554,8 @@ def segment(pages: list[str]) -> Segmentation:
     if head_end > 0:                # nothing is dropped: text before any heading is kept too
         sections.append(_section(0, FRONT_MATTER, None, None, lines, slice(0, head_end), None))
     ord_of: dict[str, int] = {}
-    tail = _attachment_start(lines, marked, starts[-1][0]) if starts else None
+    unread = {n for n, p in enumerate(pages, 1) if not readable(p)}
+    tail = _attachment_start(lines, marked, starts[-1][0], unread) if starts else None
     for n, (idx, cand, exp, number) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else (tail or len(lines))
         parent = ord_of.get(exp.parent) if exp.parent else None
@@ -610,7 +611,8 @@ def _why(pages: list[str]) -> str:
     return ": the text reads but has none of the headings of a known MOA layout (not an agreement, or a new template)"
 
 
-def _attachment_start(lines: list[Line], marked: set[int], last_start: int) -> int | None:
+def _attachment_start(lines: list[Line], marked: set[int], last_start: int,
+                      unread: set[int] = frozenset()) -> int | None:
     """Where trailing pages that are not the agreement's begin (a council resolution, a
     cover letter): pages after the last section's first page that lack the running header
     and revision footer that page carries. None when there are none."""
@@ -622,8 +624,8 @@ def _attachment_start(lines: list[Line], marked: set[int], last_start: int) -> i
         page -= 1
     cut = next(i for i in range(last_start, len(lines)) if lines[i].page >= page)
     # Only when the agreement's pages reliably carry the marks (OCR can miss a footer)
-    # and the page does not simply continue a sentence.
-    if len(marked & set(range(1, page))) < 0.8 * (page - 1) or re.match(r"^[a-z]", lines[cut].text):
+    # and the page does not simply continue a sentence (unreadable pages carry no marks).
+    if len(marked & set(range(1, page))) < 0.8 * len(set(range(1, page)) - unread) or re.match(r"^[a-z]", lines[cut].text):
         return None
     return cut
 
