@@ -266,8 +266,17 @@ def test_cli_sections_report_and_facts(small_archive):
     out = run(main, args + ["sections", "--report"])
     assert "2/3 documents segmented completely" in out.output
     out = run(main, args + ["facts", "0000000", "--json"])
-    facts = json.loads(out.output)["facts"]
+    result = json.loads(out.output)
+    facts = result["facts"]
     assert facts["revision"] == [{"value": "02/14/2025", "page": 1}]
+    assert result["signed_check"]["roster"] is None and result["signed_check"]["agrees"] is None
+    small_archive.db.execute("UPDATE documents SET signed = '2025-03-06' WHERE sha256 = ?", ("1" * 64,))
+    small_archive.db.execute("UPDATE facts SET value = '2025-03-05' WHERE sha256 = ? AND name = 'signed_ice'",
+                             ("1" * 64,))
+    small_archive.db.execute("INSERT OR IGNORE INTO facts (sha256, name, value, page) VALUES (?, 'signed_ice', '2025-03-05', 7)",
+                             ("1" * 64,))
+    out = run(main, args + ["facts", "1111111"])
+    assert "ICE signed 2025-03-05, roster SIGNED 2025-03-06: DISAGREES by 1 day(s)" in out.output
     out = run(main, args + ["sections", "nosuch.pdf"])
     assert out.exit_code == 1 and "no document" in out.output
 
