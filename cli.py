@@ -437,6 +437,8 @@ def facts_cmd(datadir: DataDir, doc: str, as_json: bool) -> None:
     for name, values in result["facts"].items():
         for v in values:
             click.echo(f"{name:<17} {v['value']}  (p. {v['page'] if v['page'] is not None else '?'})")
+    from archive.structure.facts import format_signed_check
+    click.echo(format_signed_check(result["signed_check"]))
 
 
 
