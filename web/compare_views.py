@@ -12,11 +12,13 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from archive import compare
+from archive.core.vocabulary import MODELS, code_for
 from web import archive
-from web.helpers import arg_int, csv_response
+from web.helpers import arg_int, csv_response, request_args
 
 bp = Blueprint("compare", __name__)
 NAV = ("Compare", "compare.index")
+ARGS = ("unreliable",)       # query arguments of these pages beyond the site's (web.helpers.QUERY_ARGS)
 
 
 @bp.errorhandler(compare.NotComputed)
@@ -31,7 +33,7 @@ def not_computed(e: compare.NotComputed):
 def _helpers():
     def link(endpoint: str, **view_args) -> str:
         """*endpoint* (with its path arguments) carrying the current query arguments."""
-        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in view_args}
+        args = {k: v for k, v in request_args().items() if k not in view_args}
         return url_for(endpoint, **view_args, **args)
     return {"link": link}
 
@@ -46,9 +48,9 @@ def _flag(name: str, default: str = "1") -> bool:
 
 
 def _model() -> str:
-    model = request.args.get("model", "").strip().upper()
-    if model not in compare.MODELS:
-        abort(400, f"give ?model= one of {', '.join(compare.MODELS)}")
+    model = code_for(request.args.get("model", ""))
+    if model is None:
+        abort(400, f"give ?model= one of {', '.join(MODELS)}")
     return model
 
 
@@ -69,14 +71,14 @@ def _pair() -> dict:
 
 
 def _top(default: int) -> list[dict]:
-    return _stored().top_deviations(arg_int("top", default, 1, 5000), model=request.args.get("model") or None,
+    return _stored().top_deviations(arg_int("top", default, 1, 5000), model=_model() if request.args.get("model") else None,
                                     era=_era(), include_unreliable=_flag("unreliable", "0"))
 
 
 @bp.get("/compare")
 def index():
     docs = [d.meta() for d in compare.agreements(archive())]
-    counts = {m: sum(1 for d in docs if d["model"] == m) for m in compare.MODELS}
+    counts = {m: sum(1 for d in docs if d["model"] == m) for m in MODELS}
     return render_template("compare.html", docs=docs, counts=counts,
                            eras=sorted({d["era"] for d in docs}))
 
@@ -89,7 +91,7 @@ def _view() -> str:
 
 
 def _exports(endpoint: str, **view_args) -> list[tuple[str, str]]:
-    args = {k: v for k, v in request.args.items() if k != "view"}
+    args = {k: v for k, v in request_args().items() if k != "view"}
     out = [("HTML", url_for(endpoint, fmt="html", **view_args, **args))]
     if compare.docx_available():
         out.append(("Word", url_for(endpoint, fmt="docx", **view_args, **args)))
@@ -168,10 +170,10 @@ def deviation_export(ref: str, fmt: str):
 
 @bp.get("/compare/variants")
 def variants_index():
-    model = request.args.get("model", "").strip().upper() or None
+    model = code_for(request.args.get("model", "")) if request.args.get("model", "").strip() else None
     keys = _stored().section_keys(model, _era()) if model else []
     return render_template("compare_variants_index.html", model=model, era=_era(), keys=keys,
-                           models=compare.MODELS)
+                           models=MODELS)
 
 
 @bp.get("/compare/variants/<key>")

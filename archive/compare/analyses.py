@@ -15,9 +15,9 @@ from archive.compare.loading import (Db, Doc, SectionText, agreements, conn_of, 
 from archive.compare.normalize import Token
 from archive.core.errors import NotFound
 from archive.core.progress import NullProgress, Progress
+from archive.core.vocabulary import MODELS
 from archive.structure.sections import FRONT_MATTER
 
-MODELS = ("JEM", "TFM", "TTFM", "WSO")
 
 
 # --- two agreements side by side -------------------------------------------------------
