@@ -415,7 +415,7 @@ def search_cmd(datadir: DataDir, query: str, as_json: bool, limit: int, all_resu
               help="Address to listen on (env MOA_HOST); 0.0.0.0 for every interface.")
 @click.option("--port", envvar="MOA_PORT", default=8287, show_default=True, type=int,
               help="Port to listen on (env MOA_PORT).")
-@click.option("--threads", envvar="MOA_THREADS", default=4, show_default=True,
+@click.option("--threads", envvar="MOA_THREADS", default=8, show_default=True,
               type=click.IntRange(1, 64), help="Worker threads (env MOA_THREADS).")
 @pass_datadir
 @friendly_errors
