@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "web.agencies",
     "web.api",
     "web.compare_views",
+    "web.feeds",
 )
 
 MAX_QUERY_LENGTH = 500  # characters; longer queries are refused with a clear message

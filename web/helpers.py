@@ -2,7 +2,6 @@
 argument parsing, and highlighting query words in a page's text."""
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import date
@@ -12,6 +11,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest
 
 from archive.harvest.rosters import agency_key
+from archive.core.csvout import write_csv
 from archive.core.vocabulary import MODEL_NAMES, model_name
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -189,16 +189,8 @@ def check_sha(sha: str) -> str:
 
 def csv_response(rows: list[dict], columns: list[str], filename: str) -> Response:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: _csv_safe(r.get(k)) for k in columns})
+    write_csv(buf, rows, columns)
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _csv_safe(value):
-    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ gets a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value

@@ -9,7 +9,9 @@ then located for the documents shown, and only those get highlighted snippets.
 from __future__ import annotations
 
 import warnings
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Iterator
 
 from archive.core.errors import IndexBusy, IndexNotBuilt, QueryError
 from archive.search.indexing import IndexRebuiltWarning, rebuild_index
@@ -87,22 +89,25 @@ class SearchResult:
 NOT_BUILT = "the search index is not built yet: run `moa index --rebuild` (or `moa process`)"
 
 
-def _reader(datadir: DataDir) -> ix.Reader:
-    """The index reader. A missing or unreadable index is rebuilt with a warning, except
-    in a read-only archive (the web site's: GET requests never write), which raises
-    IndexNotBuilt saying how to build it."""
-    try:
-        return ix.reader_for(datadir.index_dir)
-    except ix.IndexUnusable as e:
-        if datadir.readonly:
-            raise IndexNotBuilt(f"{NOT_BUILT} ({e})") from e
-        warnings.warn(f"{e}; rebuilding it from the database", IndexRebuiltWarning, stacklevel=3)
+@contextmanager
+def _reading(datadir: DataDir) -> Iterator[ix.Reader]:
+    """An index reader for this thread (store.index.reading). A missing or unreadable
+    index is rebuilt with a warning, except in a read-only archive (the web site's: GET
+    requests never write), which raises IndexNotBuilt saying how to build it."""
+    with ExitStack() as stack:
         try:
-            rebuild_index(datadir)
-        except IndexBusy as busy:
-            raise IndexBusy("the search index is being built by another process; "
-                            "try again when it finishes") from busy
-        return ix.reader_for(datadir.index_dir)
+            reader = stack.enter_context(ix.reading(datadir.index_dir))
+        except ix.IndexUnusable as e:
+            if datadir.readonly:
+                raise IndexNotBuilt(f"{NOT_BUILT} ({e})") from e
+            warnings.warn(f"{e}; rebuilding it from the database", IndexRebuiltWarning, stacklevel=4)
+            try:
+                rebuild_index(datadir)
+            except IndexBusy as busy:
+                raise IndexBusy("the search index is being built by another process; "
+                                "try again when it finishes") from busy
+            reader = stack.enter_context(ix.reading(datadir.index_dir))
+        yield reader
 
 
 def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None = None,
@@ -117,8 +122,13 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
     if within:
         parts.append(ix.QExact("sha256", within))
     node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
+    with _reading(datadir) as r:
+        return _run(r, query, tree, node, sort, max(1, page), per_page, all_results)
+
+
+def _run(r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: int,
+         all_results: bool) -> SearchResult:
     in_sections = ix.targets_sections(node)
-    r = _reader(datadir)
 
     # 1. Which documents match: decided on whole documents, or on sections.
     best: dict[str, tuple[float, int]] = {}
@@ -137,7 +147,6 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
                                             r.column_text("signed", best[s][1]), -best[s][0]))
     else:
         order = sorted(best, key=lambda s: best[s][0], reverse=True)
-    page = max(1, page)
     shown = order if all_results else order[(page - 1) * per_page: page * per_page]
 
     # 2. Where in the documents shown: pages, sections and form fields, with snippets.
@@ -232,4 +241,6 @@ def _match(f: dict, words: set[str]) -> Match:
 def search_terms_for_highlight(datadir: DataDir, query: str) -> list[str]:
     """The index words a query's free text stands for (fuzzy and wildcard terms expanded,
     negated words left out): highlight a document's pages with highlight_text()."""
-    return sorted(_reader(datadir).leaf_words(parse(query)))
+    tree = parse(query)
+    with _reading(datadir) as r:
+        return sorted(r.leaf_words(tree))
