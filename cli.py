@@ -566,7 +566,7 @@ def watch_run_cmd(datadir: DataDir, names: tuple[str, ...], as_json: bool) -> No
               help="Address to listen on (env MOA_HOST); 0.0.0.0 for every interface.")
 @click.option("--port", envvar="MOA_PORT", default=8287, show_default=True, type=int,
               help="Port to listen on (env MOA_PORT).")
-@click.option("--threads", envvar="MOA_THREADS", default=4, show_default=True,
+@click.option("--threads", envvar="MOA_THREADS", default=8, show_default=True,
               type=click.IntRange(1, 64), help="Worker threads (env MOA_THREADS).")
 @pass_datadir
 @friendly_errors
