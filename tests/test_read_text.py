@@ -10,7 +10,7 @@ import re
 import pytest
 
 from archive.read import spacing, textquality
-from archive.read.extract import POPPLER_SPACING, read_pdf
+from archive.read.extract import POPPLER_SPACING, read_document
 from archive.read.pdf import open_pdf
 from conftest import FIXTURE_CORPUS
 
@@ -120,13 +120,13 @@ def test_respace_puts_back_the_spaces_pdfium_lost():
 
 
 @pytest.mark.corpus
-def test_spacing_agrees_with_pdftotext_over_the_corpus(shared_corpus):
-    """Every text-layer page of the shared corpus: our words against pdftotext's."""
+def test_spacing_agrees_with_pdftotext_over_the_corpus(shared_corpus, corpus_archive):
+    """Every text-layer page of the shared corpus as the archive stored it: our words
+    against pdftotext's."""
     pairs = []
     for path in sorted((shared_corpus / "pdfs").glob("*.pdf")):
-        doc = read_pdf(path, workers=1)
-        with open_pdf(path) as pdf:
-            theirs = spacing.poppler_pages(path, pdf.page_count)
+        doc = read_document(corpus_archive, path.name)
+        theirs = spacing.poppler_pages(path, doc.page_count)
         assert theirs is not None, path.name
         pairs += [(path.name, p, theirs[p.page - 1]) for p in doc.pages
                   if p.method == "text" and p.text_layer_quality in textquality.USABLE]
