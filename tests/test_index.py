@@ -1,5 +1,6 @@
-"""store.index: analysis, units, locking, incremental updates, rebuild and recovery —
-on real SQLite and real Whoosh, with the fixture corpus's own text."""
+"""store.index and archive.search's units and indexing: analysis, units, locking,
+incremental updates, rebuild and recovery — on real SQLite and real Whoosh, with the
+fixture corpus's own text."""
 from __future__ import annotations
 
 import os
@@ -10,6 +11,7 @@ import pytest
 from archive import search
 from archive.core.errors import IndexBusy
 from conftest import fill_text_archive
+from archive.search import snippets, units as search_units
 from store import index as ix
 from store.datadir import DataDir
 
@@ -36,7 +38,7 @@ def test_analyzer_folds_case_quotes_hyphens_and_keeps_stop_words():
 def test_units_cover_every_reading_section_and_form_value(filled):
     conn = filled.db
     finney = conn.execute("SELECT sha256 FROM documents WHERE file_name LIKE '%Finney%'").fetchone()[0]
-    units = list(ix.document_units(conn, finney, "fp"))
+    units = list(search_units.document_units(conn, finney, "fp"))
     kinds = [u["kind"] for u in units]
     assert kinds.count("doc") == 1 and kinds[-1] == "doc"
     pages = [u for u in units if u["kind"] == "page"]
@@ -50,7 +52,7 @@ def test_units_cover_every_reading_section_and_form_value(filled):
     assert "perfonn" in doc["content"] and doc["fingerprint"] == "fp"
     assert all(u["sha256"] == finney and u["state"] == "KANSAS" and u["model"] == "WSO" for u in units)
     smith = conn.execute("SELECT sha256 FROM documents WHERE file_name LIKE 'Smith%'").fetchone()[0]
-    forms = [u for u in ix.document_units(conn, smith, "fp") if u["kind"] == "form"]
+    forms = [u for u in search_units.document_units(conn, smith, "fp") if u["kind"] == "form"]
     assert forms and all(u["source"] == "form" and u["content"].strip() for u in forms)
 
 
@@ -144,13 +146,13 @@ def test_corrupt_index_is_rebuilt_with_a_warning(filled):
     for f in target.iterdir():
         if f.name.endswith(".toc"):
             f.write_bytes(b"garbage")
-    with pytest.warns(ix.IndexRebuiltWarning, match="unreadable"):
+    with pytest.warns(search.IndexRebuiltWarning, match="unreadable"):
         res = search.search(filled, '"notice to appear"')
     assert res.total_documents == 4
 
 
 def test_missing_index_is_rebuilt_by_search_and_update(filled):
-    with pytest.warns(ix.IndexRebuiltWarning, match="no usable search index"):
+    with pytest.warns(search.IndexRebuiltWarning, match="no usable search index"):
         assert search.search(filled, "perfonn").total_documents == 1
     os.unlink(filled.index_dir)                  # remove the link: index missing
     ix.forget_readers()
@@ -159,18 +161,174 @@ def test_missing_index_is_rebuilt_by_search_and_update(filled):
 
 
 def test_fuzzy_expansion_is_capped_and_remembered(text_archive):
-    r = ix.reader_for(text_archive.index_dir)
-    assert len(r.expand_leaf(ix.QPattern("c*"))) == ix.MAX_FUZZY_EXPANSIONS    # capped
-    assert r.expand_leaf(ix.QFuzzy("in")) == ["in"]        # two letters: exact unless asked
-    found = r.expand_leaf(ix.QFuzzy("perform"))
-    assert "perfonn" in found and "perform" in found
-    assert r.expand_leaf(ix.QFuzzy("perform")) is found
+    with ix.reading(text_archive.index_dir) as r:
+        assert len(r.expand_leaf(ix.QPattern("c*"))) == ix.MAX_FUZZY_EXPANSIONS    # capped
+        assert r.expand_leaf(ix.QFuzzy("in")) == ["in"]        # two letters: exact unless asked
+        found = r.expand_leaf(ix.QFuzzy("perform"))
+        assert "perfonn" in found and "perform" in found
+        with ix.reading(text_archive.index_dir) as other:     # another thread's reader
+            assert other is not r and other.expand_leaf(ix.QFuzzy("perform")) is found
 
 
 def test_snippet_is_html_safe_and_marks_only_matched_words():
     text = "The <b>SHERIFF</b> & ICE agree: a Notice to Appear is issued. " + "filler " * 80 + "appear again"
-    s = ix.snippet(text, {"notice", "appear"})
+    s = snippets.snippet(text, {"notice", "appear"})
     assert "<b>" not in s and "&lt;b&gt;" in s and "&amp;" in s
     assert "<mark>Notice</mark> to <mark>Appear</mark>" in s
     assert s.count("<mark>") == 2 and s.endswith("…")
-    assert ix.snippet("nothing here", {"absent"}) == "nothing here"
+    assert snippets.snippet("nothing here", {"absent"}) == "nothing here"
+
+
+def test_store_imports_nothing_from_archive_and_only_store_index_imports_whoosh():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted(root.glob("**/*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in (".venv", "tests", "bench") or "site-packages" in rel.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if rel.parts[0] == "store" and top in ("archive", "web", "cli"):
+                    offenders.append(f"{rel} imports {name}")
+                if top == "whoosh" and rel != Path("store/index.py"):
+                    offenders.append(f"{rel} imports {name} (Whoosh stays behind store/index.py)")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_web_never_builds_a_missing_index_and_answers_503(filled):
+    from web import create_app
+
+    filled.db.commit()
+    client = create_app({"DATA_DIR": str(filled.root)}).test_client()
+    for url in ("/search?q=detainers", "/api/search?q=detainers"):
+        r = client.get(url)
+        assert r.status_code == 503, url
+        assert "the search index is not built yet: run `moa index --rebuild`" in r.get_data(as_text=True)
+    assert r.json["status"] == 503
+    assert not filled.index_dir.exists() and not list(filled.root.glob("index.*"))
+    # the CLI and the pipeline still build it (with a warning when one was there but broken)
+    search.update_index(filled)
+    assert client.get("/api/search?q=detainers").json["total_documents"] > 0
+
+
+def test_web_answers_503_for_an_unreadable_index_and_leaves_it(filled):
+    from web import create_app
+
+    search.rebuild_index(filled)
+    filled.db.commit()
+    ix.forget_readers()
+    target = filled.index_dir.resolve()
+    for f in target.iterdir():
+        if f.name.endswith(".toc"):
+            f.write_bytes(b"garbage")
+    before = sorted((f.name, f.stat().st_mtime_ns) for f in target.iterdir())
+    client = create_app({"DATA_DIR": str(filled.root)}).test_client()
+    r = client.get("/search?q=detainers")
+    assert r.status_code == 503 and "moa index --rebuild" in r.get_data(as_text=True)
+    assert filled.index_dir.resolve() == target
+    assert sorted((f.name, f.stat().st_mtime_ns) for f in target.iterdir()) == before
+
+
+# --- many threads against the real server -----------------------------------------------
+
+THREAD_QUERIES = ["immigr*", "signed:2025", '"notice to appear"', "detainers AND warrant", "perform~",
+                  "section:designation detainers", "training NOT warrant", '"officer authority"~10',
+                  "state:TX model:TFM detainers", "proficency~", "jail/correctional~", "model:WSO complaint"]
+
+
+def test_concurrent_searches_on_the_real_server_match_a_serial_baseline_across_a_swap(filled):
+    """16 clients against waitress (8 threads) while the index is rebuilt twice: every
+    answer equals the serial one, none fails."""
+    import json
+    import random
+    import time
+    import urllib.parse
+    import urllib.request
+
+    from waitress.server import create_server
+
+    from web import create_app
+
+    search.rebuild_index(filled)
+    filled.db.commit()
+    server = create_server(create_app({"DATA_DIR": str(filled.root)}), host="127.0.0.1", port=0,
+                           threads=8, ident="moa-test")
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    urls = [f"{base}/api/search?per_page=100&q={urllib.parse.quote(q)}" for q in THREAD_QUERIES]
+    urls += [f"{base}/search?q={urllib.parse.quote(q)}" for q in THREAD_QUERIES[:3]]
+
+    def get(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    try:
+        baseline = {u: get(u) for u in urls}
+        assert all(status == 200 for status, _ in baseline.values()), baseline
+        assert all(json.loads(body)["total_documents"] for u, (_, body) in baseline.items() if "/api/" in u)
+        first_target = filled.index_dir.resolve()
+        errors, mismatches, answers, after_swap = [], [], [0], [0]
+        rebuilding = threading.Event()
+        rebuilding.set()
+
+        def client(seed: int) -> None:
+            rnd = random.Random(seed)
+            n = 0
+            while rebuilding.is_set() or n < 20:
+                url = rnd.choice(urls)
+                swapped = filled.index_dir.resolve() != first_target
+                status, body = get(url)
+                answers[0] += 1
+                after_swap[0] += swapped
+                if status != 200:
+                    errors.append((url, status, body[:300]))
+                elif (status, body) != baseline[url]:
+                    mismatches.append(url)
+                n += 1
+
+        def rebuild() -> None:
+            try:
+                time.sleep(0.5)
+                for _ in range(2):
+                    search.rebuild_index(DataDir(filled.root))
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(("rebuild", repr(e)))
+            finally:
+                rebuilding.clear()
+
+        clients = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+        builder = threading.Thread(target=rebuild)
+        for t in clients + [builder]:
+            t.start()
+        for t in clients + [builder]:
+            t.join(timeout=600)
+        assert not errors, errors[:5]
+        assert not mismatches, f"{len(mismatches)} of {answers[0]} answers differ: {mismatches[:5]}"
+        assert filled.index_dir.resolve() != first_target and after_swap[0] > 0
+        assert answers[0] >= 16 * 20
+    finally:
+        server.close()
+
+
+def test_an_old_generation_is_closed_only_when_its_last_reader_comes_back(filled):
+    search.rebuild_index(filled)
+    with ix.reading(filled.index_dir) as old:
+        words = ix.QWords("detainers")
+        before = old.match(words, "doc")
+        search.rebuild_index(filled)                     # swap: a new generation is current
+        with ix.reading(filled.index_dir) as new:
+            assert new.ix is not old.ix and new.match(words, "doc")
+        assert old.match(words, "doc") == before         # still readable while held
+        assert not old.searcher.is_closed
+    assert old.searcher.is_closed                        # closed when given back
+    with ix.reading(filled.index_dir) as again:
+        assert again is new                              # the current generation's reader is reused

@@ -12,10 +12,12 @@ class ConfigError(MoaError):
 class FetchError(MoaError):
     """An HTTP request failed or returned something unusable."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None):
+    def __init__(self, url: str, reason: str, *, status: int | None = None,
+                 content_type: str | None = None):
         self.url = url
         self.reason = reason
         self.status = status
+        self.content_type = content_type   # what the server said it sent, when it answered
         super().__init__(f"{url}: {reason}")
 
 
@@ -57,3 +59,7 @@ class QueryError(MoaError):
 
 class IndexBusy(MoaError):
     """Another process is writing the search index."""
+
+
+class IndexNotBuilt(MoaError):
+    """The search index is missing or unreadable where it may not be rebuilt (the web)."""
