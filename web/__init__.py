@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "web.api",
     "web.compare_views",
     "web.feeds",
+    "web.coverage",
 )
 
 MAX_QUERY_LENGTH = 500  # characters; longer queries are refused with a clear message
