@@ -391,14 +391,11 @@ def index_cmd(datadir: DataDir, rebuild: bool, as_json: bool) -> None:
 def search_cmd(datadir: DataDir, query: str, as_json: bool, limit: int, all_results: bool) -> None:
     """Search the archive (query language: see README, "Searching")."""
     import html
-    from dataclasses import asdict
 
     from archive import search
     res = search.search(datadir, query, per_page=limit, all_results=all_results)
     if as_json:
-        emit_json({"query": res.query, "total_documents": res.total_documents,
-                   "hits": [dict(asdict(h), snippet=h.snippet) for h in res.hits],
-                   "facets": res.facets})
+        emit_json(res.to_dict())
         return
     click.echo(f"{res.total_documents} document(s)")
     for h in res.hits:

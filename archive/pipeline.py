@@ -10,7 +10,7 @@ from typing import Callable
 
 from archive import compare, search
 from archive.read import extract
-from archive.structure import sections
+from archive.structure import stage
 from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 
@@ -23,7 +23,7 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     summary: dict = {}
     # Stages are added here in pipeline order, one line each.
     summary["extract"] = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
-    summary["sections"] = sections.segment_all(datadir, force=force, progress=progress("sections"))
+    summary["sections"] = stage.segment_all(datadir, force=force, progress=progress("sections"))
     summary["index"] = search.update_index(datadir, progress=progress("index"))
     summary["compare"] = compare.refresh_cache(datadir, progress=progress("compare"))
     return summary

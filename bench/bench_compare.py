@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from archive import compare  # noqa: E402
+from archive.compare.loading import section_tokens  # noqa: E402
 from store.datadir import DataDir  # noqa: E402
 from store.db import transaction  # noqa: E402
 
@@ -99,10 +100,10 @@ def main() -> None:
         print(f"warm: variants({args.key!r}, {args.model}) over {r['with_section']} agreements -> "
               f"{len(r['variants'])} variants in {w:.3f} s (median of 5); {w / TARGET_SECONDS:.2f}x the "
               f"{TARGET_SECONDS:.0f} s target")
-        members = compare._Norms(dst.db).slot(args.key, [d.sha256 for d in compare.agreements(dst, args.model)])
+        members = compare.Norms(dst.db).slot(args.key, [d.sha256 for d in compare.agreements(dst, args.model)])
         docs = {sha: compare.load_doc(dst, sha) for sha in members}
         t_nocache, _ = timed(lambda: compare.cluster({
-            sha: " ".join(k for k, _ in compare._tokens(d, next(s for s in d.sections if s.slot == args.key)))
+            sha: " ".join(k for k, _ in section_tokens(d, d.section(args.key)))
             for sha, d in docs.items()}))
         print(f"no cache: normalising {len(docs)} texts and grouping them {t_nocache:.2f} s; "
               f"the cache makes it {t_nocache / w:.1f}x faster")

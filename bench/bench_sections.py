@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.structure import sections  # noqa: E402
+from archive.structure import sections, stage  # noqa: E402
 from store.datadir import DataDir  # noqa: E402
 
 BASELINE_PERCENT = 91.0   # the prototype's share of all documents cut cleanly (issue #4)
@@ -26,7 +26,7 @@ def main() -> None:
     where = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("MOA_TEST_CORPUS_ARCHIVE", "./moa-data")
     d = DataDir(where)
     t0 = time.perf_counter()
-    summary = sections.segment_all(d, force=True)
+    summary = stage.segment_all(d, force=True)
     seconds = time.perf_counter() - t0
     rep = sections.report(d)
     print(sections.format_report(rep))

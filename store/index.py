@@ -1,29 +1,25 @@
 """The Whoosh search index: the only module that imports whoosh.
 
-The index is derived data, rebuilt from the database at will. It holds *units*, one
-Whoosh document each, all tied to a document by ``sha256``:
+Storage only: the schema and its analysis, the query tree and its translation into
+Whoosh queries (with our matchers), the write lock, building / updating / swapping
+index generations, and the reader. What goes into the index (units read from the
+stage tables) and the query language live in ``archive.search``; nothing here reads
+the database or imports ``archive``.
 
-- ``doc``      one per document: every text read from it (page text, the other reading
-               of each page when it differs, section text, form values) so that a
-               boolean query such as ``detainer AND warrant`` is decided per document;
-- ``page``     one per page and reading (``source`` text | ocr | both);
-- ``section``  one per section (``section_key``, ``section_title``);
-- ``form``     one per filled form field.
+The index holds *units*, one Whoosh document each, all tied to a document by
+``sha256`` (``kind``: doc | page | section | form; see archive.search.units).
 
 Layout: ``DATA_DIR/index`` is a symlink to ``index.<generation>/``. A rebuild writes a
 fresh directory, then swaps the symlink atomically; an incremental update commits in
 place (Whoosh commits are atomic: readers keep the generation they opened). Writers
 take an exclusive lock on ``DATA_DIR/index.lock``; readers never lock.
 
-Queries reach this module as a small tree of ``Q*`` nodes (built by archive.search from
-the query language) and are translated to Whoosh queries here.
+Errors are this module's own (IndexLocked, IndexUnusable); archive.search turns them
+into the project's errors and messages.
 """
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import html
-import json
 import os
 import re
 import shutil
@@ -36,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from whoosh import fields, index as windex, query as wq
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer
@@ -45,17 +41,17 @@ from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-from archive.core.errors import IndexBusy, MoaError
-from archive.core.progress import Progress
-
 INDEX_VERSION = 3            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
-SNIPPET_CHARS = 240
 
 
-class IndexRebuiltWarning(UserWarning):
-    """The index was missing or unreadable and has been rebuilt from the database."""
+class IndexLocked(Exception):
+    """Another writer holds the index's write lock."""
+
+
+class IndexUnusable(Exception):
+    """The index is missing, of another INDEX_VERSION, or unreadable."""
 
 
 # --- analysis -------------------------------------------------------------------------
@@ -386,130 +382,18 @@ def _fuzzy(fieldname: str, word: str, maxdist: int | None) -> wq.Query:
     return _CappedFuzzy(fieldname, word, maxdist=maxdist, prefixlength=1)
 
 
-# --- units: what is indexed for one document -------------------------------------------
-
-FINGERPRINT_SQL = """
-SELECT d.sha256, d.kind, d.file_name, d.agency, d.state, d.model, d.signed,
-  (SELECT count(*) || ':' || total(length(text)) || ':' || total(length(text_layer)) || ':'
-          || total(length(coalesce(ocr_text, ''))) || ':' || group_concat(method)
-     FROM pages p WHERE p.sha256 = d.sha256) AS pages,
-  (SELECT count(*) || ':' || total(length(text)) || ':' || group_concat(key || '/' || coalesce(title, ''))
-     FROM sections s WHERE s.sha256 = d.sha256) AS sections,
-  (SELECT count(*) || ':' || total(length(value)) FROM form_fields f WHERE f.sha256 = d.sha256) AS forms,
-  (SELECT group_concat(value) FROM facts t WHERE t.sha256 = d.sha256 AND t.name = 'revision') AS revision,
-  (SELECT extracted_at FROM extractions e WHERE e.sha256 = d.sha256) AS extracted,
-  (SELECT segmented_at FROM segmentations g WHERE g.sha256 = d.sha256) AS segmented
-FROM documents d
-"""
-
-
-def fingerprints(conn) -> dict[str, str]:
-    """sha256 -> a digest of everything indexed for that document (cheap: SQL aggregates)."""
-    out = {}
-    for row in conn.execute(FINGERPRINT_SQL):
-        digest = hashlib.sha1(json.dumps([INDEX_VERSION, *tuple(row)]).encode()).hexdigest()
-        out[row["sha256"]] = digest
-    return out
-
-
-def iso_date(value: str | None) -> str | None:
-    """MM/DD/YYYY, M/D/YY or YYYY-MM-DD -> YYYY-MM-DD (None when not a date)."""
-    if not value:
-        return None
-    value = value.strip()
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
-    if m:
-        y, mo, d = m.groups()
-    else:
-        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", value)
-        if not m:
-            return None
-        mo, d, y = m.groups()
-        y = "20" + y if len(y) == 2 else y
-    return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
-
-
-def document_units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
-    """The Whoosh documents for one document, read from the database."""
-    for unit in _units(conn, sha256, fingerprint):
-        unit["shingles"] = unit["content"]
-        yield unit
-
-
-def _units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
-    d = conn.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
-    rev = conn.execute("SELECT value FROM facts WHERE sha256 = ? AND name = 'revision' ORDER BY ord"
-                       " LIMIT 1", (sha256,)).fetchone()
-    revision = rev["value"] if rev else None
-    meta = dict(sha256=sha256, agency=d["agency"] or "", state=d["state"] or "",
-                model=d["model"] or "", signed=d["signed"] or "",
-                year=(d["signed"] or "")[:4], revision=iso_date(revision) or "",
-                revision_shown=revision, doctype=d["kind"] or "", file_name=d["file_name"])
-    keys = sorted({r["key"] for r in conn.execute("SELECT key FROM sections WHERE sha256 = ?", (sha256,))})
-    meta["sections"] = ",".join(keys)
-    meta = {k: v for k, v in meta.items() if v not in ("", None)}
-    pages = conn.execute("SELECT page, text, text_layer, ocr_text, method FROM pages WHERE sha256 = ?"
-                         " ORDER BY page", (sha256,)).fetchall()
-    sections = conn.execute("SELECT ord, key, title, first_page, last_page, text FROM sections"
-                            " WHERE sha256 = ? ORDER BY ord", (sha256,)).fetchall()
-    forms = conn.execute("SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY name",
-                         (sha256,)).fetchall()
-    methods = {p["page"]: p["method"] for p in pages}
-    everything = []
-    for p in pages:
-        covering = next(((s["key"], s["title"]) for s in sections
-                         if s["first_page"] <= p["page"] <= s["last_page"]), None)
-        for source, text in _readings(p):
-            everything.append(text)
-            yield dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
-                       page=p["page"], last_page=p["page"], content=text, body=text,
-                       in_section=covering)
-    for s in sections:
-        found = {methods.get(n) for n in range(s["first_page"], s["last_page"] + 1)} - {None}
-        source = found.pop() if len(found) == 1 else "both"
-        everything.append(s["text"])
-        yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
-                   page=s["first_page"], last_page=s["last_page"], content=s["text"], body=s["text"],
-                   section_key=s["key"], section_title=s["title"] or "")
-    for f in forms:
-        if not f["value"].strip():
-            continue
-        everything.append(f["value"])
-        where = {"page": f["page"], "last_page": f["page"]} if f["page"] else {}
-        yield dict(meta, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
-                   body=f["value"], **where)
-    yield dict(meta, uid=f"{sha256}:doc", kind="doc", content=PART_BREAK.join(everything),
-               sections_col=" ".join(keys).encode(), units=len(everything),
-               fingerprint=fingerprint)
-
-
-def _readings(p) -> Iterator[tuple[str, str]]:
-    """The page's searched text, then each other reading that differs from it, so that
-    a scanner's misreading in the text layer stays findable after OCR (and vice versa)."""
-    seen = {_squash(p["text"])}
-    yield p["method"], p["text"]
-    for source, text in (("text", p["text_layer"]), ("ocr", p["ocr_text"])):
-        if text and text.strip() and _squash(text) not in seen:
-            seen.add(_squash(text))
-            yield source, text
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
 # --- opening, locking, writing ---------------------------------------------------------
 
 @contextmanager
 def write_lock(root: Path) -> Iterator[None]:
-    """Exclusive lock for anything that writes the index; IndexBusy if someone holds it."""
+    """Exclusive lock for anything that writes the index; IndexLocked if someone holds it."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / "index.lock"
     with open(path, "a+") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise IndexBusy(f"another process is updating the search index in {root} "
+            raise IndexLocked(f"another process is updating the search index in {root} "
                             f"(lock {path}); wait for it to finish, then try again") from e
         try:
             yield
@@ -531,21 +415,22 @@ def _current(link: Path) -> Path | None:
 
 
 def open_index(link: Path):
-    """Open the index at *link*; raises MoaError when it is missing or unreadable."""
+    """Open the index at *link*; raises IndexUnusable when it is missing or unreadable."""
     target = _current(link)
     if target is None:
-        raise MoaError(f"no usable search index at {link}")
+        raise IndexUnusable(f"no usable search index at {link}")
     try:
         ix = windex.open_dir(str(target))
         ix.doc_count()
     except Exception as e:  # whoosh raises many kinds on damaged files
-        raise MoaError(f"search index at {target} is unreadable: {e}") from e
+        raise IndexUnusable(f"search index at {target} is unreadable: {e}") from e
     return ix
 
 
 def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
-                progress: Progress, total: int) -> int:
+                done: Callable[[], None] = lambda: None) -> int:
     """Write every unit into a new directory, then point *link* at it atomically.
+    *units_for* yields each document's units; *done* is called after each document.
     Returns the number of units. Caller holds the write lock."""
     root.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(prefix=f"index.{time.strftime('%Y%m%dT%H%M%S')}.", dir=root))
@@ -553,13 +438,12 @@ def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
         ix = windex.create_in(str(new), make_schema())
         writer = ix.writer(limitmb=128)
         count = 0
-        progress.start(total, "documents")
         try:
             for units in units_for:
                 for unit in units:
-                    writer.add_document(**unit)
+                    writer.add_document(**_fields(unit))
                     count += 1
-                progress.advance(1)
+                done()
             writer.commit()
         except BaseException:
             writer.cancel()
@@ -570,8 +454,16 @@ def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
         shutil.rmtree(new, ignore_errors=True)
         raise
     _swap(root, link, new)
-    progress.finish()
     return count
+
+
+def _fields(unit: dict) -> dict:
+    """A unit as Whoosh fields: the text again as 2-3 word shingles, the doc unit's
+    section keys as a column."""
+    out = dict(unit, shingles=unit["content"])
+    if unit.get("kind") == "doc":
+        out["sections_col"] = " ".join(k for k in unit.get("sections", "").split(",") if k).encode()
+    return out
 
 
 def _swap(root: Path, link: Path, new: Path) -> None:
@@ -591,27 +483,26 @@ def _swap(root: Path, link: Path, new: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def update_in_place(ix, changed: dict[str, str], removed: set[str],
-                    units_for, progress: Progress) -> int:
-    """Replace the units of *changed* documents and delete *removed* ones, in one commit.
+def update_in_place(ix, changed: Iterable[str], removed: set[str],
+                    units_for: Iterable[Iterable[dict]], done: Callable[[], None] = lambda: None) -> int:
+    """Replace the units of *changed* documents (sha256s; *units_for* yields their units)
+    and delete *removed* ones, in one commit.
     Always merges into one segment: fuzzy terms get slow on many segments, and a segment
     whose units were all replaced would otherwise stay behind, deleted but still scanned."""
     writer = ix.writer(limitmb=128)
     count = 0
-    progress.start(len(changed), "documents")
     try:
-        for sha in removed | set(changed):
+        for sha in set(removed) | set(changed):
             writer.delete_by_term("sha256", sha)
-        for units in units_for(changed):
+        for units in units_for:
             for unit in units:
-                writer.add_document(**unit)
+                writer.add_document(**_fields(unit))
                 count += 1
-            progress.advance(1)
+            done()
         writer.commit(optimize=bool(ix._segments()))
     except BaseException:
         writer.cancel()
         raise
-    progress.finish()
     return count
 
 
@@ -762,77 +653,3 @@ def forget_readers() -> None:
         for r in _readers.values():
             r.searcher.close()
         _readers.clear()
-
-
-# --- snippets --------------------------------------------------------------------------
-
-def word_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
-    """(start, end) character spans in *text* of the words *words* (index terms: folded
-    as the analyzer folds them)."""
-    words = sorted(set(words), key=len, reverse=True)
-    if not words:
-        return []
-    low = text.lower()
-    if len(low) == len(text) and "\u0131" not in low and "\u017f" not in low and all(
-            w.isascii() and WORD_RE.fullmatch(w) for w in words):
-        return _find_words(low, words)
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
-    return [m.span() for m in pattern.finditer(text)]
-
-
-def _find_words(low: str, words: list[str]) -> list[tuple[int, int]]:
-    """word_spans by str.find (several times faster than the regular expression) on the
-    lower-cased text. Gives the same spans when the text lower-cases character for
-    character and holds no dotless i or long s (which re.IGNORECASE equates with i, s)."""
-    def is_word(i: int) -> bool:      # as \w: a letter, digit or underscore
-        return 0 <= i < len(low) and (low[i].isalnum() or low[i] == "_")
-    out = []
-    for w in words:
-        i = low.find(w)
-        while i >= 0:
-            if not is_word(i - 1) and not is_word(i + len(w)):
-                out.append((i, i + len(w)))
-            i = low.find(w, i + len(w))
-    return sorted(out)
-
-
-def snippet(text: str, words: Iterable[str], width: int = SNIPPET_CHARS) -> str:
-    """HTML-safe excerpt of *text* around the densest run of *words* (index terms),
-    each wrapped in <mark>. Without any word found: the start of the text."""
-    spans = word_spans(text, words)
-    start, end = 0, min(len(text), width)
-    if spans:
-        # the window (half the width) with the most distinct words, then the most hits:
-        # a phrase's own occurrence beats a run of its commonest word
-        toks = [text[a:b].lower() for a, b in spans]
-        inside: dict[str, int] = {}
-        best, best_score, j = 0, (0, 0), 0
-        for i, tok in enumerate(toks):
-            inside[tok] = inside.get(tok, 0) + 1
-            while spans[i][0] - spans[j][0] >= width // 2:
-                inside[toks[j]] -= 1
-                if not inside[toks[j]]:
-                    del inside[toks[j]]
-                j += 1
-            if (len(inside), i - j + 1) > best_score:
-                best, best_score = j, (len(inside), i - j + 1)
-        start = max(0, spans[best][0] - width // 4)
-        end = min(len(text), start + width)
-        while start > 0 and text[start - 1].isalnum():     # don't cut words
-            start -= 1
-        while end < len(text) and text[end].isalnum():
-            end += 1
-    shown = mark(text, [(a, b) for a, b in spans if a >= start and b <= end], start, end)
-    return ("… " if start > 0 else "") + " ".join(shown.split()) + (" …" if end < len(text) else "")
-
-
-def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
-    """text[start:end] HTML-escaped, with the given spans wrapped in <mark>."""
-    end = len(text) if end is None else end
-    out, pos = [], start
-    for a, b in spans:
-        out.append(html.escape(text[pos:a], quote=False))
-        out.append("<mark>" + html.escape(text[a:b], quote=False) + "</mark>")
-        pos = b
-    out.append(html.escape(text[pos:end], quote=False))
-    return "".join(out)

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive import compare
+from archive.compare import diff
 from archive.compare.normalize import find_fillins, normalized, tokenize, word_key
 from archive.structure.sections import segment
 from conftest import FIXTURE_CORPUS, load_manifest
@@ -110,8 +111,8 @@ def test_redline_of_the_january_tfm_costs_shows_the_igsa_sentence():
     # Equal runs, deletions and insertions rebuild both texts word for word.
     a = " ".join(o["a"] for o in rl["ops"] if o["op"] != "insert")
     b = " ".join(o["a"] if o["op"] == "equal" else o["b"] for o in rl["ops"] if o["op"] != "delete")
-    assert a.split() == compare._join(toks(SMITH, "costs")).split()
-    assert b.split() == compare._join(toks(TX_JAN, "costs")).split()
+    assert a.split() == diff.join(toks(SMITH, "costs")).split()
+    assert b.split() == diff.join(toks(TX_JAN, "costs")).split()
 
 
 def test_redline_notes_moved_text():

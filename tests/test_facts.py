@@ -7,7 +7,7 @@ import re
 import pytest
 
 from archive.structure.facts import extract, revision
-from archive.structure.sections import Segmentation, segment
+from archive.structure.segmenter import Segmentation, segment
 from tests.test_sections import text_layer
 
 

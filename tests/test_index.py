@@ -1,5 +1,6 @@
-"""store.index: analysis, units, locking, incremental updates, rebuild and recovery —
-on real SQLite and real Whoosh, with the fixture corpus's own text."""
+"""store.index and archive.search's units and indexing: analysis, units, locking,
+incremental updates, rebuild and recovery — on real SQLite and real Whoosh, with the
+fixture corpus's own text."""
 from __future__ import annotations
 
 import os
@@ -10,6 +11,7 @@ import pytest
 from archive import search
 from archive.core.errors import IndexBusy
 from conftest import fill_text_archive
+from archive.search import snippets, units as search_units
 from store import index as ix
 from store.datadir import DataDir
 
@@ -36,7 +38,7 @@ def test_analyzer_folds_case_quotes_hyphens_and_keeps_stop_words():
 def test_units_cover_every_reading_section_and_form_value(filled):
     conn = filled.db
     finney = conn.execute("SELECT sha256 FROM documents WHERE file_name LIKE '%Finney%'").fetchone()[0]
-    units = list(ix.document_units(conn, finney, "fp"))
+    units = list(search_units.document_units(conn, finney, "fp"))
     kinds = [u["kind"] for u in units]
     assert kinds.count("doc") == 1 and kinds[-1] == "doc"
     pages = [u for u in units if u["kind"] == "page"]
@@ -50,7 +52,7 @@ def test_units_cover_every_reading_section_and_form_value(filled):
     assert "perfonn" in doc["content"] and doc["fingerprint"] == "fp"
     assert all(u["sha256"] == finney and u["state"] == "KANSAS" and u["model"] == "WSO" for u in units)
     smith = conn.execute("SELECT sha256 FROM documents WHERE file_name LIKE 'Smith%'").fetchone()[0]
-    forms = [u for u in ix.document_units(conn, smith, "fp") if u["kind"] == "form"]
+    forms = [u for u in search_units.document_units(conn, smith, "fp") if u["kind"] == "form"]
     assert forms and all(u["source"] == "form" and u["content"].strip() for u in forms)
 
 
@@ -144,13 +146,13 @@ def test_corrupt_index_is_rebuilt_with_a_warning(filled):
     for f in target.iterdir():
         if f.name.endswith(".toc"):
             f.write_bytes(b"garbage")
-    with pytest.warns(ix.IndexRebuiltWarning, match="unreadable"):
+    with pytest.warns(search.IndexRebuiltWarning, match="unreadable"):
         res = search.search(filled, '"notice to appear"')
     assert res.total_documents == 4
 
 
 def test_missing_index_is_rebuilt_by_search_and_update(filled):
-    with pytest.warns(ix.IndexRebuiltWarning, match="no usable search index"):
+    with pytest.warns(search.IndexRebuiltWarning, match="no usable search index"):
         assert search.search(filled, "perfonn").total_documents == 1
     os.unlink(filled.index_dir)                  # remove the link: index missing
     ix.forget_readers()
@@ -169,8 +171,64 @@ def test_fuzzy_expansion_is_capped_and_remembered(text_archive):
 
 def test_snippet_is_html_safe_and_marks_only_matched_words():
     text = "The <b>SHERIFF</b> & ICE agree: a Notice to Appear is issued. " + "filler " * 80 + "appear again"
-    s = ix.snippet(text, {"notice", "appear"})
+    s = snippets.snippet(text, {"notice", "appear"})
     assert "<b>" not in s and "&lt;b&gt;" in s and "&amp;" in s
     assert "<mark>Notice</mark> to <mark>Appear</mark>" in s
     assert s.count("<mark>") == 2 and s.endswith("…")
-    assert ix.snippet("nothing here", {"absent"}) == "nothing here"
+    assert snippets.snippet("nothing here", {"absent"}) == "nothing here"
+
+
+def test_store_imports_nothing_from_archive_and_only_store_index_imports_whoosh():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted(root.glob("**/*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in (".venv", "tests", "bench") or "site-packages" in rel.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if rel.parts[0] == "store" and top in ("archive", "web", "cli"):
+                    offenders.append(f"{rel} imports {name}")
+                if top == "whoosh" and rel != Path("store/index.py"):
+                    offenders.append(f"{rel} imports {name} (Whoosh stays behind store/index.py)")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_web_never_builds_a_missing_index_and_answers_503(filled):
+    from web import create_app
+
+    filled.db.commit()
+    client = create_app({"DATA_DIR": str(filled.root)}).test_client()
+    for url in ("/search?q=detainers", "/api/search?q=detainers"):
+        r = client.get(url)
+        assert r.status_code == 503, url
+        assert "the search index is not built yet: run `moa index --rebuild`" in r.get_data(as_text=True)
+    assert r.json["status"] == 503
+    assert not filled.index_dir.exists() and not list(filled.root.glob("index.*"))
+    # the CLI and the pipeline still build it (with a warning when one was there but broken)
+    search.update_index(filled)
+    assert client.get("/api/search?q=detainers").json["total_documents"] > 0
+
+
+def test_web_answers_503_for_an_unreadable_index_and_leaves_it(filled):
+    from web import create_app
+
+    search.rebuild_index(filled)
+    filled.db.commit()
+    ix.forget_readers()
+    target = filled.index_dir.resolve()
+    for f in target.iterdir():
+        if f.name.endswith(".toc"):
+            f.write_bytes(b"garbage")
+    before = sorted((f.name, f.stat().st_mtime_ns) for f in target.iterdir())
+    client = create_app({"DATA_DIR": str(filled.root)}).test_client()
+    r = client.get("/search?q=detainers")
+    assert r.status_code == 503 and "moa index --rebuild" in r.get_data(as_text=True)
+    assert filled.index_dir.resolve() == target
+    assert sorted((f.name, f.stat().st_mtime_ns) for f in target.iterdir()) == before

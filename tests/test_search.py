@@ -185,6 +185,9 @@ def test_cli_search_json_and_index(text_archive, tmp_path):
     for hit in data["hits"]:
         assert {"sha256", "agency", "state", "model", "signed", "pages", "section", "snippet"} <= set(hit)
         assert hit["pages"] and "<mark>" in hit["snippet"]
+    assert data == search.search(text_archive, '"notice to appear"', per_page=2).to_dict()
+    assert data["facets"]["state"] and all(set(f) == {"value", "count"} for f in data["facets"]["state"])
+    assert all({"kind", "page", "snippet", "source"} <= set(m) for m in data["hits"][0]["matches"])
     every = json.loads(runner.invoke(main, base + ["search", "immigration", "--json", "--limit", "1",
                                                    "--all"]).stdout)
     assert len(every["hits"]) == every["total_documents"] == 6

@@ -10,8 +10,9 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
-from archive.structure import sections
-from archive.structure.sections import fix_roman, segment, segment_all
+from archive.structure import sections, segmenter
+from archive.structure.segmenter import fix_roman, segment
+from archive.structure.stage import segment_all
 from store.db import utc_now
 
 GOLDEN = Path(__file__).parent / "golden" / "sections"
@@ -97,11 +98,11 @@ def test_clean_text_drops_headers_footers_and_reads_across_pages(fixture_corpus)
 def test_ocr_noise_in_headings_is_tolerated():
     assert fix_roman("1V") == "IV" and fix_roman("Vl") == "VI" and fix_roman("m") == "III"
     assert fix_roman("Hl") == "III" and fix_roman("XI") == "XI"
-    lines = [sections.Line(1, t) for t in (
+    lines = [segmenter.Line(1, t) for t in (
         "1V. RESPONSIBILITIES", "A. DESIGNATION OF AUTHORIZED FUNCTIONS", "Approved personnel.",
         "I. CML RIGHTS STANDARDS", "VIE POINTS OF CONT ACT", "APPENDlX B", "COMPLAINT PROCEDURE",
         "A. Telephonically to the ICE OPR at the Joint Intake Center")]
-    keys = [(c.key, c.number) for c in sections.find_candidates(lines)]
+    keys = [(c.key, c.number) for c in segmenter.find_candidates(lines)]
     assert keys == [("responsibilities", "1V"), ("designation-of-functions", "A"),
                     ("civil-rights", "I"), ("points-of-contact", "VIE"),
                     ("appendix-complaint", "APPENDIX B")]

@@ -20,7 +20,7 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from archive.core import config as moa_config
-from archive.core.errors import AmbiguousReference, IndexBusy, MoaError, NotFound
+from archive.core.errors import AmbiguousReference, IndexBusy, IndexNotBuilt, MoaError, NotFound
 from store.datadir import DataDir
 
 BLUEPRINTS = (
@@ -135,6 +135,10 @@ def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(ArchiveMissing)
     def missing(e: ArchiveMissing):
         return page(503, "No archive yet", str(e))
+
+    @app.errorhandler(IndexNotBuilt)
+    def index_not_built(e: IndexNotBuilt):
+        return page(503, "Search index not built", f"{e}. Everything else works meanwhile.")
 
     @app.errorhandler(IndexBusy)
     def busy(e: IndexBusy):

@@ -1,8 +1,6 @@
 """The JSON API: the same data as the pages (documented in README, "Web site and API")."""
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, jsonify, request, url_for
 
 from archive.core.refs import resolve
@@ -10,7 +8,7 @@ from web import archive
 from web import queries as q
 from web.browse import read_filter
 from web.helpers import SHA_RE, arg_int
-from web.search_views import hit_row, read_query, search_page
+from web.search_views import read_query, search_page
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -42,17 +40,13 @@ def search():
                                  per_page=arg_int("per_page", 20, hi=100))
     if error:
         return {"error": "Bad query", "message": error, "status": 400}, 400
-    hits = []
-    for h in results.hits:
-        row = hit_row(h)
-        row["pages"] = h.pages
-        row["matches"] = [{**asdict(m), "url": url_for("documents.show", ref=h.sha256, q=query,
-                                                       _external=True) + (f"#page-{m.page}" if m.page else "")}
-                          for m in h.matches]
-        hits.append(row)
-    return {"query": results.query, "total_documents": results.total_documents,
-            "page": results.page, "per_page": results.per_page, "hits": hits,
-            "facets": {k: [{"value": v, "count": n} for v, n in vals] for k, vals in results.facets.items()}}
+    data = results.to_dict()
+    for hit, row in zip(results.hits, data["hits"]):
+        doc_url = url_for("documents.show", ref=hit.sha256, q=query, _external=True)
+        row["url"] = url_for("documents.show", ref=hit.sha256, _external=True)
+        for m in row["matches"]:
+            m["url"] = doc_url + (f"#page-{m['page']}" if m["page"] else "")
+    return data
 
 
 @bp.get("/documents")

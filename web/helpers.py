@@ -11,7 +11,7 @@ from flask import Flask, Response, abort, current_app, request, url_for
 from markupsafe import Markup, escape
 
 from archive.harvest.rosters import agency_key
-from web.queries import MODEL_NAMES
+from archive.core.vocabulary import MODEL_NAMES, model_name
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 MONTHS = ("January February March April May June July August September October November"
@@ -62,10 +62,6 @@ def human_time(value: str | None) -> str:
     if not value:
         return ""
     return value.replace("T", " ")[:16] + " UTC" if "T" in value else value
-
-
-def model_name(code: str | None) -> str:
-    return MODEL_NAMES.get(code or "", code or "unknown model")
 
 
 def title_state(state: str | None) -> str:

@@ -10,14 +10,9 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from archive.core.errors import NotFound
+from archive.core.vocabulary import MODEL_NAMES
 from archive.harvest.rosters import agency_key
 
-MODEL_NAMES = {
-    "JEM": "Jail Enforcement Model",
-    "TFM": "Task Force Model",
-    "WSO": "Warrant Service Officer",
-    "TTFM": "Tribal Task Force Model",
-}
 
 
 def _dicts(rows) -> list[dict]:

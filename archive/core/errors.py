@@ -50,3 +50,7 @@ class QueryError(MoaError):
 
 class IndexBusy(MoaError):
     """Another process is writing the search index."""
+
+
+class IndexNotBuilt(MoaError):
+    """The search index is missing or unreadable where it may not be rebuilt (the web)."""

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Sequence
 
 from archive.core.refs import resolve
-from archive.structure.sections import Line, Segmentation
+from archive.structure.segmenter import Line, Segmentation
 
 
 @dataclass(frozen=True)
@@ -304,6 +304,13 @@ def extract(seg: Segmentation, *, roster_model: str | None = None,
     add = next((s for s in seg.sections if s.key == "addendum"), None)
     out.append(Fact("addendum_present", "yes" if add else "no", add.first_page if add else None))
     return out
+
+
+def store(conn, sha256: str, found: Sequence[Fact]) -> None:
+    """Replace the document's stored facts by *found* (caller's transaction)."""
+    conn.execute("DELETE FROM facts WHERE sha256 = ?", (sha256,))
+    conn.executemany("INSERT INTO facts (sha256, name, value, page, ord) VALUES (?, ?, ?, ?, ?)",
+                     [(sha256, f.name, f.value, f.page, f.ord) for f in found])
 
 
 def document_facts(datadir, ref: str) -> dict:

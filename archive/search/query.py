@@ -1,0 +1,327 @@
+"""The query language: a query string -> a query tree (store.index's Q* nodes).
+
+Words (all must occur), "exact phrases", proximity "a b"~10, AND / OR / NOT / -word /
+parentheses, prefix wildcards (immigr*), fuzzy terms (detainr~, detainr~1), and fields
+state:, model:, agency:, section:, revision:, signed:/year: (dates and [A TO B] ranges).
+Documented in README, "Searching". Errors are QueryError, saying where and why.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from archive.core.errors import QueryError
+from archive.harvest.filenames import STATES
+from store import index as ix
+
+MAX_QUERY_CHARS = 500
+MAX_CLAUSES = 64
+FIELDS = ("state", "model", "agency", "section", "revision", "signed", "year")
+FACETS = ("state", "model", "year", "revision", "section")
+
+
+# --- field values ----------------------------------------------------------------------
+
+MODELS = {
+    "jem": "JEM", "jail": "JEM", "jail enforcement": "JEM",
+    "tfm": "TFM", "task force": "TFM",
+    "wso": "WSO", "warrant service": "WSO", "warrant service officer": "WSO", "warrant service officers": "WSO",
+    "ttfm": "TTFM", "tribal task force": "TTFM",
+}
+
+
+def state_value(value: str) -> str:
+    """A two-letter code or a state's name (any case) -> the name as ICE writes it."""
+    v = " ".join(value.replace("_", " ").split()).upper()
+    if v in STATES:
+        return STATES[v]
+    if v in STATES.values():
+        return v
+    raise ValueError(f"unknown state {value!r}: give a two-letter code (FL) or a name (Florida)")
+
+
+def model_value(value: str) -> str:
+    """JEM/TFM/WSO/TTFM or ICE's wording ("Jail Enforcement Model", "Task Force") -> code."""
+    v = re.sub(r"287\s*\(?g\)?|\b(model|program)\b", " ", value.lower().replace("_", " "))
+    v = " ".join(re.sub(r"[^a-z ]", " ", v).split())
+    if v in MODELS:
+        return MODELS[v]
+    raise ValueError(f"unknown model {value!r}: give JEM, TFM, WSO or TTFM, or ICE's wording "
+                     "(\"Jail Enforcement Model\", \"Task Force\", \"Warrant Service Officer\")")
+
+
+def iso_date(value: str | None) -> str | None:
+    """MM/DD/YYYY, M/D/YY or YYYY-MM-DD -> YYYY-MM-DD (None when not a date)."""
+    if not value:
+        return None
+    value = value.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if m:
+        y, mo, d = m.groups()
+    else:
+        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", value)
+        if not m:
+            return None
+        mo, d, y = m.groups()
+        y = "20" + y if len(y) == 2 else y
+    return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+
+
+def date_value(value: str) -> str:
+    iso = iso_date(value)
+    if iso is None:
+        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD or MM/DD/YYYY)")
+    return iso
+
+
+def field_query(name: str, value: str):
+    """The query for ``name:value`` (raises ValueError with a message for people)."""
+    if name == "state":
+        return ix.QExact("state", state_value(value))
+    if name == "model":
+        return ix.QExact("model", model_value(value))
+    if name == "agency":
+        return ix.QWords(value, field="agency")
+    if name == "section":
+        key = "-".join(re.sub(r"[^a-z0-9]+", " ", value.lower()).split())
+        return ix.QOr((ix.QExact("section_key", key), ix.QWords(value, field="section_title")))
+    if name == "revision":
+        return ix.QExact("revision", date_value(value))
+    if name in ("signed", "year"):
+        v = value.strip()
+        if re.fullmatch(r"\d{4}(-\d{2})?", v):          # a year or a month
+            return ix.QPrefix("signed", v)
+        return ix.QExact("signed", date_value(v))
+    raise ValueError(f"unknown field {name!r}")
+
+
+def range_query(name: str, lo: str, hi: str):
+    if name not in ("signed", "year", "revision"):
+        raise ValueError(f"{name}: takes no [A TO B] range (only signed: and revision: do)")
+
+    def bound(v: str, end: bool) -> str | None:
+        if v == "*":
+            return None
+        if re.fullmatch(r"\d{4}", v):
+            return f"{v}-12-31" if end else f"{v}-01-01"
+        return date_value(v)
+    return ix.QRange("signed" if name == "year" else name, bound(lo, False), bound(hi, True))
+
+
+def filter_query(filters: dict[str, list[str]] | None):
+    """Facet filters: values OR'd within a key, keys AND'd. Keys as in FACETS, plus agency."""
+    parts = []
+    for name, values in (filters or {}).items():
+        values = [v for v in values if v]
+        if not values:
+            continue
+        if name not in FACETS + ("agency",):
+            raise QueryError(f"unknown filter {name!r}; filters are {', '.join(FACETS + ('agency',))}")
+        try:
+            if name == "section":      # facet semantics: the document has that section
+                qs = tuple(ix.QExact("sections", v) for v in values)
+            else:
+                qs = tuple(field_query(name, v) for v in values)
+        except ValueError as e:
+            raise QueryError(f"filter {name}: {e}") from e
+        parts.append(ix.QOr(qs) if len(qs) > 1 else qs[0])
+    return parts
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+TOKEN_RE = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<phrase>"(?P<ptext>[^"]*)"(?:~(?P<pslop>\d+))?)
+  | (?P<open_quote>")
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<field>[A-Za-z_]+):(?=\S)
+  | (?P<word>[^\s"()]+(?:\([^\s"()]*\)[^\s"()]*)*)
+""", re.VERBOSE)
+
+
+@dataclass
+class Tok:
+    kind: str
+    text: str
+    pos: int
+    slop: int | None = None
+
+
+def tokenize(q: str) -> list[Tok]:
+    out, pos = [], 0
+    while pos < len(q):
+        m = TOKEN_RE.match(q, pos)
+        kind = m.lastgroup if m.lastgroup not in ("ptext", "pslop") else "phrase"
+        if m.group("phrase") is not None:
+            slop = m.group("pslop")
+            out.append(Tok("phrase", m.group("ptext"), pos, int(slop) if slop else None))
+        elif m.group("open_quote") is not None:
+            raise QueryError(f"unclosed quote at character {pos + 1}: add the closing \"")
+        elif m.group("field") is not None:
+            out.append(Tok("field", m.group("field").lower(), pos))
+        elif kind != "ws":
+            text = m.group(0)
+            if kind == "word" and text in ("AND", "OR", "NOT"):
+                kind = text
+            out.append(Tok(kind, text, pos))
+        pos = m.end()
+    return out
+
+
+class Parser:
+    """Recursive descent: or := and (OR and)* ; and := unary ((AND)? unary)* ;
+    unary := (NOT | -) unary | primary ; primary := ( or ) | field:value | phrase | word."""
+
+    def __init__(self, q: str):
+        self.q = q
+        self.toks = tokenize(q)
+        self.i = 0
+        self.clauses = 0
+
+    def error(self, why: str, tok: Tok | None = None) -> QueryError:
+        where = f"at character {tok.pos + 1}" if tok else "at the end of the query"
+        return QueryError(f"cannot read the query {where}: {why}")
+
+    def peek(self) -> Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> Tok:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def parse(self):
+        if not self.toks:
+            return ix.QAll()
+        node = self.parse_or()
+        tok = self.peek()
+        if tok is not None:
+            raise self.error("')' without a matching '('" if tok.kind == "rparen" else
+                             f"unexpected {tok.text!r}", tok)
+        return node
+
+    def parse_or(self):
+        items = [self.parse_and()]
+        while self.peek() and self.peek().kind == "OR":
+            op = self.take()
+            if not self.peek() or self.peek().kind in ("OR", "AND", "rparen"):
+                raise self.error("OR needs a term after it", op)
+            items.append(self.parse_and())
+        return items[0] if len(items) == 1 else ix.QOr(tuple(items))
+
+    def parse_and(self):
+        items = [self.parse_unary()]
+        while (tok := self.peek()) and tok.kind not in ("OR", "rparen"):
+            if tok.kind == "AND":
+                self.take()
+                if not self.peek() or self.peek().kind in ("OR", "AND", "rparen"):
+                    raise self.error("AND needs a term after it", tok)
+            items.append(self.parse_unary())
+        return items[0] if len(items) == 1 else ix.QAnd(tuple(items))
+
+    def parse_unary(self):
+        tok = self.peek()
+        if tok is None:
+            raise self.error("a term is missing")
+        if tok.kind == "NOT" or (tok.kind == "word" and tok.text.startswith("-") and len(tok.text) > 1):
+            if tok.kind == "NOT":
+                self.take()
+                if self.peek() is None or self.peek().kind in ("OR", "AND", "rparen"):
+                    raise self.error("NOT needs a term after it", tok)
+            else:
+                tok.text = tok.text[1:]
+                tok.pos += 1
+            return ix.QNot(self.parse_unary())
+        return self.parse_primary()
+
+    def parse_primary(self):
+        tok = self.take()
+        if tok.kind in ("AND", "OR"):
+            raise self.error(f"{tok.text} needs a term before it", tok)
+        if tok.kind == "rparen":
+            raise self.error("')' without a matching '('", tok)
+        if tok.kind == "lparen":
+            if self.peek() is None:
+                raise self.error("'(' is never closed", tok)
+            node = self.parse_or()
+            close = self.take()
+            if close is None or close.kind != "rparen":
+                raise self.error("'(' is never closed (add ')')", tok)
+            return node
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise self.error(f"more than {MAX_CLAUSES} terms", tok)
+        if tok.kind == "field":
+            return self.parse_field(tok)
+        if tok.kind == "phrase":
+            if not ix.analyze(tok.text):
+                raise self.error("an empty phrase", tok)
+            slop = tok.slop if tok.slop is not None else 1
+            return ix.QWords(tok.text, slop=max(slop, 1))
+        return self.word(tok)
+
+    def parse_field(self, tok: Tok):
+        name = tok.text
+        if name not in FIELDS:
+            raise self.error(f"unknown field '{name}:'; fields are "
+                             + ", ".join(f + ":" for f in FIELDS)
+                             + " (to search for the word, put it in quotes)", tok)
+        val = self.take()
+        if val is None:
+            raise self.error(f"'{name}:' needs a value", tok)
+        try:
+            if val.kind == "phrase":
+                return field_query(name, val.text)
+            if val.kind == "word" and val.text.startswith("["):
+                return self.parse_range(name, tok, val)
+            if val.kind == "lparen":
+                raise self.error(f"give '{name}:' one value, or repeat it: "
+                                 f"{name}:A OR {name}:B", val)
+            if val.kind != "word":
+                raise self.error(f"'{name}:' needs a value", val)
+            return field_query(name, val.text)
+        except ValueError as e:
+            raise self.error(str(e), val) from e
+
+    def parse_range(self, name: str, tok: Tok, first: Tok):
+        words = [first.text]
+        while not words[-1].endswith("]"):
+            nxt = self.take()
+            if nxt is None:
+                raise self.error("a range [A TO B] is never closed (add ']')", first)
+            words.append(nxt.text)
+        parts = " ".join(words)[1:-1].split()
+        if len(parts) != 3 or parts[1] != "TO":
+            raise self.error("write a range as [2025-01-01 TO 2025-06-30] (* for open ends)", first)
+        return range_query(name, parts[0], parts[2])
+
+    def word(self, tok: Tok):
+        text = tok.text
+        m = re.fullmatch(r"(.+?)~(\d?)", text)
+        if m:
+            dist = int(m.group(2)) if m.group(2) else None
+            if dist is not None and dist > 2:
+                raise self.error("fuzzy distance is at most 2 (detainr~2)", tok)
+            if not ix.analyze(m.group(1)):
+                raise self.error("nothing to search before '~'", tok)
+            return ix.QFuzzy(m.group(1), dist)
+        if "*" in text or "?" in text:
+            first = min(i for i, c in enumerate(text) if c in "*?")
+            if first == 0:
+                raise self.error("a wildcard cannot start a word (it would scan the whole index)", tok)
+            if len(ix.analyze(text[:first])) != 1 or len(text[:first]) < 3:
+                raise self.error("a wildcard needs at least 3 letters before it (immigr*)", tok)
+            return ix.QPattern(ix.fold_word(text))
+        if not ix.analyze(text):
+            raise self.error(f"{text!r} has no letters or digits to search for", tok)
+        return ix.QWords(text)
+
+
+def parse(query: str):
+    """The query tree for *query*; QueryError (saying where and why) when unreadable."""
+    query = ix.fold_quotes(query or "").strip()
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    return Parser(query).parse()

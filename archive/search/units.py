@@ -1,0 +1,110 @@
+"""Index units: what is indexed for one document, read from the tables of the earlier
+stages (pages, sections, facts, form_fields), and a fingerprint per document that says
+when its units must be rewritten.
+
+Units, one Whoosh document each, all tied to a document by ``sha256``:
+
+- ``doc``      one per document: every text read from it (page text, the other reading
+               of each page when it differs, section text, form values) so that a
+               boolean query such as ``detainer AND warrant`` is decided per document;
+- ``page``     one per page and reading (``source`` text | ocr | both);
+- ``section``  one per section (``section_key``, ``section_title``);
+- ``form``     one per filled form field.
+
+A document's units are written together, its doc unit last (store.index relies on it).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Iterator
+
+from archive.search.query import iso_date
+from store import index as ix
+
+FINGERPRINT_SQL = """
+SELECT d.sha256, d.kind, d.file_name, d.agency, d.state, d.model, d.signed,
+  (SELECT count(*) || ':' || total(length(text)) || ':' || total(length(text_layer)) || ':'
+          || total(length(coalesce(ocr_text, ''))) || ':' || group_concat(method)
+     FROM pages p WHERE p.sha256 = d.sha256) AS pages,
+  (SELECT count(*) || ':' || total(length(text)) || ':' || group_concat(key || '/' || coalesce(title, ''))
+     FROM sections s WHERE s.sha256 = d.sha256) AS sections,
+  (SELECT count(*) || ':' || total(length(value)) FROM form_fields f WHERE f.sha256 = d.sha256) AS forms,
+  (SELECT group_concat(value) FROM facts t WHERE t.sha256 = d.sha256 AND t.name = 'revision') AS revision,
+  (SELECT extracted_at FROM extractions e WHERE e.sha256 = d.sha256) AS extracted,
+  (SELECT segmented_at FROM segmentations g WHERE g.sha256 = d.sha256) AS segmented
+FROM documents d
+"""
+
+
+def fingerprints(conn) -> dict[str, str]:
+    """sha256 -> a digest of everything indexed for that document (cheap: SQL aggregates)."""
+    out = {}
+    for row in conn.execute(FINGERPRINT_SQL):
+        digest = hashlib.sha1(json.dumps([ix.INDEX_VERSION, *tuple(row)]).encode()).hexdigest()
+        out[row["sha256"]] = digest
+    return out
+
+
+def document_units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
+    """The index units of one document (field name -> value, see store.index.make_schema),
+    read from the database; the doc unit comes last."""
+    d = conn.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+    rev = conn.execute("SELECT value FROM facts WHERE sha256 = ? AND name = 'revision' ORDER BY ord"
+                       " LIMIT 1", (sha256,)).fetchone()
+    revision = rev["value"] if rev else None
+    meta = dict(sha256=sha256, agency=d["agency"] or "", state=d["state"] or "",
+                model=d["model"] or "", signed=d["signed"] or "",
+                year=(d["signed"] or "")[:4], revision=iso_date(revision) or "",
+                revision_shown=revision, doctype=d["kind"] or "", file_name=d["file_name"])
+    keys = sorted({r["key"] for r in conn.execute("SELECT key FROM sections WHERE sha256 = ?", (sha256,))})
+    meta["sections"] = ",".join(keys)
+    meta = {k: v for k, v in meta.items() if v not in ("", None)}
+    pages = conn.execute("SELECT page, text, text_layer, ocr_text, method FROM pages WHERE sha256 = ?"
+                         " ORDER BY page", (sha256,)).fetchall()
+    sections = conn.execute("SELECT ord, key, title, first_page, last_page, text FROM sections"
+                            " WHERE sha256 = ? ORDER BY ord", (sha256,)).fetchall()
+    forms = conn.execute("SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY name",
+                         (sha256,)).fetchall()
+    methods = {p["page"]: p["method"] for p in pages}
+    everything = []
+    for p in pages:
+        covering = next(((s["key"], s["title"]) for s in sections
+                         if s["first_page"] <= p["page"] <= s["last_page"]), None)
+        for source, text in _readings(p):
+            everything.append(text)
+            yield dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
+                       page=p["page"], last_page=p["page"], content=text, body=text,
+                       in_section=covering)
+    for s in sections:
+        found = {methods.get(n) for n in range(s["first_page"], s["last_page"] + 1)} - {None}
+        source = found.pop() if len(found) == 1 else "both"
+        everything.append(s["text"])
+        yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
+                   page=s["first_page"], last_page=s["last_page"], content=s["text"], body=s["text"],
+                   section_key=s["key"], section_title=s["title"] or "")
+    for f in forms:
+        if not f["value"].strip():
+            continue
+        everything.append(f["value"])
+        where = {"page": f["page"], "last_page": f["page"]} if f["page"] else {}
+        yield dict(meta, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
+                   body=f["value"], **where)
+    yield dict(meta, uid=f"{sha256}:doc", kind="doc", content=ix.PART_BREAK.join(everything),
+               units=len(everything),
+               fingerprint=fingerprint)
+
+
+def _readings(p) -> Iterator[tuple[str, str]]:
+    """The page's searched text, then each other reading that differs from it, so that
+    a scanner's misreading in the text layer stays findable after OCR (and vice versa)."""
+    seen = {_squash(p["text"])}
+    yield p["method"], p["text"]
+    for source, text in (("text", p["text_layer"]), ("ocr", p["ocr_text"])):
+        if text and text.strip() and _squash(text) not in seen:
+            seen.add(_squash(text))
+            yield source, text
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,409 @@
+"""Cut each MOA into its sections and sub-sections, with one canonical key per section
+that is shared across program models and template eras (see README, "Sections and facts").
+
+``segment(pages)`` is pure: per-page texts in, a ``Segmentation`` out. It works in four steps:
+
+1. clean every page: drop running headers (a line repeated at the top or bottom of many
+   pages, e.g. the agency name), revision footers ("Revised 03/07/2025", "Rev 2/14/25"),
+   page numbers and lines without a letter or digit;
+2. find candidate headings: "IV. RESPONSIBILITIES", "C. TRAINING OF PERSONNEL",
+   "APPENDIX B", the document title, "ADDENDUM TO MODIFY ...". A title is recognised by
+   fuzzy comparison of its letters with a vocabulary of printed titles, so OCR noise
+   ("CML RIGHTS", "POINTS OF CONT ACT") still matches; Roman numerals misread by OCR
+   ("1V", "Vl", "m") are corrected;
+3. align the candidates with each known layout's expected sequence of sections (a
+   weighted longest common subsequence), keeping the layout that leaves fewest missing;
+   stray candidates (a title quoted inside an addendum, an all-caps line) cannot break
+   the order because only an in-order subsequence is kept;
+4. cut the text between the chosen headings; a section's text reads across page breaks.
+
+The layouts and the vocabulary of titles are in ``layouts``; storing is ``stage``'s job.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DOC_TITLE, FAMILIES,
+                                       FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
+                                       template_numbers)
+
+SEGMENTER_VERSION = 2   # bump when sections or facts would come out differently
+
+
+# --- records -----------------------------------------------------------------------
+@dataclass
+class Section:
+    ord: int
+    key: str
+    number: str | None
+    title: str | None
+    first_page: int
+    last_page: int
+    parent: int | None            # ord of the enclosing section, None at top level
+    text: str
+    lines: slice = field(default_factory=lambda: slice(0, 0), repr=False)  # in Segmentation.lines
+
+    def summary(self, sections: list["Section"]) -> dict:
+        """The CLI/golden form: parent given as the parent's key."""
+        return {"key": self.key, "number": self.number, "title": self.title,
+                "first_page": self.first_page, "last_page": self.last_page,
+                "parent": None if self.parent is None else sections[self.parent].key}
+
+
+@dataclass
+class Segmentation:
+    layout: str | None
+    complete: bool
+    problems: list[str]
+    sections: list[Section]
+    lines: list["Line"] = field(repr=False, default_factory=list)   # clean lines, all pages
+    running_headers: list[str] = field(default_factory=list)        # as printed, e.g. the agency
+    revisions: list[tuple[int, str]] = field(default_factory=list)  # (page, footer date as printed)
+
+
+@dataclass(frozen=True)
+class Line:
+    page: int       # 1-based
+    text: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    index: int            # position in the clean lines
+    span: int             # lines the heading takes (title wrapped onto the next line)
+    key: str
+    number: str | None
+    title: str | None
+    weight: float
+
+
+# --- cleaning ----------------------------------------------------------------------
+_D = r"[0-9OoIl|]"          # a digit, or a letter OCR reads for one
+REVISION_RE = re.compile(
+    rf"\bRev(?:ised|\.)?\s*[:.]?\s*({_D}{{1,2}})\s*[/\-.]\s*({_D}{{1,2}})\s*[/\-.]\s*({_D}{{2,4}})(?![0-9])", re.I)
+_DIGITS = str.maketrans("OoIl|", "00111")
+PAGE_NO_RE = re.compile(r"^(?:page\s*)?[0-9IlJOo|]{1,3}(?:\s*of\s*\d{1,3})?$", re.I)
+_EDGE = 4   # lines at the top and bottom of a page where headers and footers live
+
+
+def _letters(s: str) -> str:
+    return re.sub(r"[^a-z]", "", s.lower())
+
+
+def _strip_footer(line: str) -> str:
+    return REVISION_RE.sub(" ", line).strip()
+
+
+def _header_key(line: str) -> str:
+    """What a running header looks like once page numbers and revision dates are gone."""
+    return _letters(_strip_footer(line))
+
+
+def clean_pages(pages: list[str]) -> tuple[list[Line], list[str], list[tuple[int, str]], set[int]]:
+    """Return the clean lines of all pages, the running headers removed (as printed), the
+    revision footers seen (page, date as printed) and the pages that carry either."""
+    raw = [[ln.strip() for ln in (p or "").splitlines()] for p in pages]
+    raw = [[ln for ln in lines if re.search(r"[A-Za-z0-9]", ln)] for lines in raw]
+    revisions = [(n, "/".join(m.groups()).translate(_DIGITS)) for n, lines in enumerate(raw, 1)
+                 for ln in lines for m in REVISION_RE.finditer(ln)]
+    # Running headers: edge lines whose letters repeat on many pages.
+    seen: Counter = Counter()
+    printed: dict[str, str] = {}
+    for lines in raw:
+        keys = {_header_key(ln) for ln in lines[:_EDGE] + lines[-_EDGE:]}
+        for k in keys:
+            if len(k) >= 6:
+                seen[k] += 1
+        for ln in lines[:_EDGE] + lines[-_EDGE:]:
+            printed.setdefault(_header_key(ln), re.sub(r"(?:^|\s)\d{1,3}(?=\s|$)", " ",
+                                                       _strip_footer(ln)).strip())
+    need = max(3, int(0.3 * len(raw)) + 1)
+    headers = {k for k, n in seen.items() if n >= need and not _is_heading_text(printed[k])}
+
+    def removable(ln: str) -> bool:
+        rest = _strip_footer(ln)
+        key = _letters(rest)
+        if not key or PAGE_NO_RE.match(rest):
+            return True
+        rest_no_num = re.sub(r"(?:^|\s)(?:page\s*)?\d{1,3}(?:\s*of\s*\d{1,3})?(?:\s|$)", " ", rest, flags=re.I)
+        key = _letters(rest_no_num)
+        return key in headers or any(len(key) > 8 and _similar(key, h) >= 0.88 for h in headers)
+
+    out: list[Line] = []
+    for n, lines in enumerate(raw, 1):
+        lo, hi = 0, len(lines)
+        while lo < hi and lo < _EDGE and removable(lines[lo]):
+            lo += 1
+        while hi > lo and len(lines) - hi < _EDGE and removable(lines[hi - 1]):
+            hi -= 1
+        for ln in lines[lo:hi]:
+            ln = _strip_footer(ln) if REVISION_RE.search(ln) else ln
+            if ln and re.search(r"[A-Za-z0-9]", ln):
+                out.append(Line(n, ln))
+    marked = {n for n, _ in revisions} | {
+        n for n, lines in enumerate(raw, 1)
+        if any(_header_key(ln) in headers for ln in lines[:_EDGE] + lines[-_EDGE:])}
+    return out, sorted(printed[k] for k in headers), revisions, marked
+
+
+# --- headings ----------------------------------------------------------------------
+NUMBER_RE = re.compile(r"^(?P<num>[A-Za-z0-9|!]{1,5}?)(?P<punct>\s*[.,:;]\s*|\s+)(?P<title>\S.*)$")
+ROMANISH = re.compile(r"^(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])$")
+APPENDIX_RE = re.compile(r"^APP[EF]ND[I1l|!]X\s*[-:.]?\s*(?P<letter>[A-D])?\b\s*[-:.]?\s*(?P<title>.*)$", re.I)
+ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
+_VOCAB = [(key, _letters(t).upper()) for key, ts in TITLES.items() for t in ts]
+_APPX_VOCAB = [(key, _letters(t).upper()) for key, ts in APPENDIX_TITLES.items() for t in ts]
+# Appendix titles that cannot be mistaken for a body section: found even without "APPENDIX X".
+_APPX_VOCAB_UNIQUE = [(k, t) for k, t in _APPX_VOCAB if k in ("appendix-sop", "appendix-public-info-poc")]
+
+
+def _similar(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86) -> str | None:
+    """The key whose printed title *title* is (OCR noise allowed), or None."""
+    letters = re.sub(r"[^A-Za-z]", "", title)
+    if not letters or sum(c.isupper() for c in letters) < 0.75 * len(letters):
+        return None          # headings are printed in capitals; body text is not
+    up = letters.upper()
+    best, score = None, 0.0
+    for key, want in vocab:
+        if abs(len(want) - len(up)) > max(3, len(want) // 4):
+            continue
+        s = 1.0 if up == want else _similar(up, want)
+        if s > score:
+            best, score = key, s
+    return best if score >= threshold else None
+
+
+def _is_heading_text(s: str) -> bool:
+    m = NUMBER_RE.match(s)
+    return bool(APPENDIX_RE.match(s) or (m and _match(m.group("title"), _VOCAB)))
+
+
+def fix_roman(num: str) -> str:
+    """Correct OCR misreads of a Roman numeral ("1V" → "IV", "Vl" → "VI", "m" → "III")."""
+    if num == "m":
+        return "III"
+    fixed = re.sub(r"[1l|!i]", "I", num).upper().replace("H", "II")
+    return fixed if fixed and ROMAN_OK.match(fixed) else num
+
+
+def _clean_title(title: str) -> str:
+    title = re.sub(r"\s+", " ", title)
+    return re.sub(r"^[^A-Za-z0-9(]+|[^A-Za-z0-9)]+$", "", title)
+
+
+def find_candidates(lines: list[Line]) -> list[Candidate]:
+    out: list[Candidate] = []
+    texts = [ln.text for ln in lines]
+    for i, text in enumerate(texts):
+        if out and i < out[-1].index + out[-1].span:
+            continue                                    # the title line of the heading above
+        nxt = texts[i + 1] if i + 1 < len(texts) else ""
+        if len(text) < 40 and _similar(_letters(text), "memorandumofagreement") >= 0.85:
+            out.append(Candidate(i, 1, DOC_TITLE, None, _clean_title(text), 1.0))
+            continue
+        if re.match(r"^This Memorandum of Agreement\b.*\bconstitutes", text, re.I):
+            out.append(Candidate(i, 0, OPENING, None, None, 0.5))
+            continue
+        if _letters(text).startswith("addendumtomodify"):
+            out.append(Candidate(i, 1, ADDENDUM, None, _clean_title(text), 1.0))
+            continue
+        m = APPENDIX_RE.match(text)
+        if m and len(text) < 80:
+            letter = (m.group("letter") or "").upper() or None
+            title, span = m.group("title").strip(), 1
+            if not title:
+                title, span = nxt, 2
+            key = _match(title, _APPX_VOCAB, 0.8)
+            if key is None and span == 2 and i + 2 < len(texts):   # title on two lines
+                key = _match(title + " " + texts[i + 2], _APPX_VOCAB, 0.8)
+                title, span = (title + " " + texts[i + 2], 3) if key else (title, span)
+            if key:
+                out.append(Candidate(i, span, key, f"APPENDIX {letter}" if letter else "APPENDIX",
+                                     _clean_title(title), 1.0))
+            continue
+        span = 1
+        if re.fullmatch(r"(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])\s*[.,:;]?", text) and nxt:
+            text, span = text + " " + nxt, 2            # "IV." alone, title on the next line
+        m = NUMBER_RE.match(text)
+        if m and not m.group("punct").strip() and not ROMANISH.match(m.group("num")):
+            m = None                                    # "ICE SUPERVISION" has no number
+        if m:
+            title = m.group("title")
+            key = _match(title, _VOCAB, 0.8)
+            if key is None and nxt and span == 1:       # title wrapped onto the next line
+                joined = title + " " + nxt
+                if (key := _match(joined, _VOCAB)):
+                    title, span = joined, 2
+            if key:
+                out.append(Candidate(i, span, key, m.group("num"), _clean_title(title), 1.0))
+                continue
+        if len(text) < 70:                              # number lost (OCR) or never printed
+            key = _match(text, _VOCAB, 0.92) or _match(text, _APPX_VOCAB_UNIQUE, 0.88)
+            if key:
+                title = re.sub(r"^\S{1,6}[.,:;]\s+", "", text)   # a number OCR made unreadable
+                out.append(Candidate(i, 1, key, None, _clean_title(title), 0.4))
+    return out
+
+
+# --- alignment ---------------------------------------------------------------------
+def align(cands: list[Candidate], expected: tuple[Expected, ...]) -> list[tuple[int, int]]:
+    """Weighted LCS of candidates and expected sections: (candidate, expected) pairs."""
+    n, m = len(cands), len(expected)
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            b = max(best[i + 1][j], best[i][j + 1])
+            if cands[i].key in expected[j].accepts:
+                b = max(b, cands[i].weight + best[i + 1][j + 1])
+            best[i][j] = b
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        if cands[i].key in expected[j].accepts and \
+                best[i][j] == cands[i].weight + best[i + 1][j + 1]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def _missing(pairs, expected) -> list[Expected]:
+    got = {j for _, j in pairs}
+    return [e for j, e in enumerate(expected) if j not in got and not e.optional]
+
+
+def choose_layout(cands: list[Candidate], has_revision: bool) -> tuple[str, list[tuple[int, int]]]:
+    """The layout that leaves fewest expected sections missing. Within the JEM/WSO family
+    the era is read from the document (a Community Outreach heading, or Release of
+    Information lettered D → 2019-20; lettered C, or a revision footer → 2025); within
+    TFM, Detention Issues or Community Outreach → January."""
+    keys = {c.key for c in cands}
+    results = {name: align(cands, LAYOUTS[name]) for name in LAYOUTS}
+    fam_miss = {f: min(len(_missing(results[n], LAYOUTS[n])) for n in names)
+                for f, names in FAMILIES.items()}
+    family = min(FAMILIES, key=lambda f: (fam_miss[f], f))
+    if family == "jem-wso":
+        # Release of Information is V.D after Community Outreach (2019-20), else V.C (2025).
+        letter = {c.number for c in cands if c.key == "release-of-information"} & {"C", "D"}
+        era_2020 = "community-outreach" in keys or letter == {"D"} or (letter != {"C"} and not has_revision)
+        name = "jem-wso-2020" if era_2020 else "jem-wso-2025"
+    else:
+        jan = "community-outreach" in keys or any(
+            c.key == "local-charges" and c.title and "DETENTION" in c.title.upper() for c in cands)
+        name = "tfm-2025-01" if jan else "tfm-2025"
+    return name, results[name]
+
+
+def _printed_number(cand: Candidate, exp: Expected) -> str | None:
+    """Irregular layouts: the number as printed, Roman numerals corrected for OCR."""
+    if cand.number is None or cand.number.startswith("APPENDIX") or exp.parent:
+        return cand.number
+    return fix_roman(cand.number)
+
+
+# --- assembling --------------------------------------------------------------------
+def join_lines(lines: list[Line]) -> str:
+    """Join clean lines; across a page break a clause continues on the same line."""
+    out: list[str] = []
+    for k, ln in enumerate(lines):
+        if k and ln.page != lines[k - 1].page and out and not re.search(r"[.:;!?]$", out[-1]) \
+                and re.match(r"^[a-z(]", ln.text):
+            out[-1] = out[-1] + " " + ln.text
+        else:
+            out.append(ln.text)
+    return "\n".join(out)
+
+
+def segment(pages: list[str]) -> Segmentation:
+    """Cut one document (its per-page texts, page 1 first) into sections."""
+    lines, headers, revisions, marked = clean_pages(pages)
+    if not lines:
+        return Segmentation(None, False, ["no text on any page"], [], lines, headers, revisions)
+    cands = find_candidates(lines)
+    layout, pairs = choose_layout(cands, bool(revisions))
+    expected = LAYOUTS[layout]
+    problems = [f"missing {e.key}" + (f" (in {e.parent})" if e.parent else "")
+                for e in _missing(pairs, expected)]
+    chosen = {j: k for k, j in pairs}
+    strong = [c for k, c in enumerate(cands) if c.number and k not in chosen.values()]
+    for e in _missing(pairs, expected):
+        if any(e.key == c.key for c in strong):
+            problems.append(f"{e.key} found out of order")
+
+    numbers = template_numbers(expected) if layout in REGULAR else None
+    starts = [(_start(lines, cands[k]), cands[k], expected[j],
+               numbers[j] if numbers else _printed_number(cands[k], expected[j])) for k, j in pairs]
+    for n in range(1, len(starts)):  # a start moved up a page never passes the heading before
+        if starts[n][0] <= starts[n - 1][1].index:
+            starts[n] = (starts[n][1].index, *starts[n][1:])
+    sections: list[Section] = []
+    head_end = starts[0][0] if starts else len(lines)
+    if head_end > 0:                # nothing is dropped: text before any heading is kept too
+        sections.append(_section(0, FRONT_MATTER, None, None, lines, slice(0, head_end), None))
+    ord_of: dict[str, int] = {}
+    tail = _attachment_start(lines, marked, starts[-1][0]) if starts else None
+    for n, (idx, cand, exp, number) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else (tail or len(lines))
+        parent = ord_of.get(exp.parent) if exp.parent else None
+        sec = _section(len(sections), exp.key, number, cand.title, lines, slice(idx, end), parent,
+                       head=slice(cand.index - idx, cand.index - idx + cand.span))
+        sections.append(sec)
+        ord_of.setdefault(exp.key, sec.ord)
+    if tail is not None:
+        sections.append(_section(len(sections), ATTACHMENT, None, lines[tail].text[:80], lines,
+                                 slice(tail, len(lines)), None))
+    for sec in sections:            # a parent's pages run to its last sub-section's
+        if sec.parent is not None:
+            p = sections[sec.parent]
+            p.last_page = max(p.last_page, sec.last_page)
+    if not any(s.key != FRONT_MATTER for s in sections):
+        problems.insert(0, "no section headings recognised")
+    return Segmentation(layout, not problems, problems, sections, lines, headers, revisions)
+
+
+def _attachment_start(lines: list[Line], marked: set[int], last_start: int) -> int | None:
+    """Where trailing pages that are not the agreement's begin (a council resolution, a
+    cover letter): pages after the last section's first page that lack the running header
+    and revision footer that page carries. None when there are none."""
+    first_page, last_page = lines[last_start].page, lines[-1].page
+    if first_page not in marked or last_page == first_page or last_page in marked:
+        return None
+    page = last_page
+    while page - 1 > first_page and page - 1 not in marked:
+        page -= 1
+    cut = next(i for i in range(last_start, len(lines)) if lines[i].page >= page)
+    # Only when the agreement's pages reliably carry the marks (OCR can miss a footer)
+    # and the page does not simply continue a sentence.
+    if len(marked & set(range(1, page))) < 0.8 * (page - 1) or re.match(r"^[a-z]", lines[cut].text):
+        return None
+    return cut
+
+
+def _start(lines: list[Line], cand: Candidate) -> int:
+    """Where a section starts. Appendices and the addendum begin on a new page, so a few
+    lines a text layer put above their heading on that page belong to them too."""
+    i = cand.index
+    if cand.key.startswith("appendix-") or cand.key == ADDENDUM:
+        page = lines[i].page
+        while i > 0 and lines[i - 1].page == page and cand.index - i < 3:
+            i -= 1
+        if i > 0 and lines[i - 1].page == page:
+            i = cand.index
+    return i
+
+
+def _section(ord_: int, key: str, number, title, lines: list[Line], where: slice, parent,
+             head: slice = slice(0, 0)) -> Section:
+    """A section over lines[where]; its text leaves out its heading (body[head])."""
+    body = lines[where]
+    return Section(ord_, key, number, title, body[0].page, body[-1].page, parent,
+                   join_lines(body[:head.start] + body[head.stop:]), where)
