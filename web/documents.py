@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from archive.core.refs import resolve
 from archive.core.errors import DocumentError, NotFound, QueryError
-from archive.search import highlight_text, search_terms_for_highlight
+from archive.search import highlight_patterns, highlight_text
 from web import archive
 from web import queries as q
 from web.helpers import SHA_RE, check_sha
@@ -40,12 +40,12 @@ def document_view(doc: dict) -> dict:
     sha = doc["sha256"]
     query, query_error = read_query()
     hit_pages: set[int] = set()
-    words: list[str] = []
+    words: tuple = ()
     if query and not query_error:
         try:
             for hit in run_search(query, within=sha, all_results=True).hits:
                 hit_pages.update(hit.pages)
-            words = search_terms_for_highlight(archive(), query)
+            words = highlight_patterns(archive(), query)
         except QueryError as e:
             query_error = str(e)
     secs = q.sections(conn, sha)
