@@ -570,6 +570,13 @@ class Reader:
                     words.update(self.expand_leaf(QFuzzy(w, leaf.maxdist, leaf.field)))
         return words
 
+    def frequency(self, fieldname: str, word: str) -> int:
+        """How many units hold *word* in *fieldname* (the length of its postings)."""
+        return self.searcher.reader().doc_frequency(fieldname, word)
+
+    def unit_count(self) -> int:
+        return self.searcher.doc_count_all()
+
     def spellings(self, word: str, limit: int = 3) -> list[str]:
         """Index words near *word* (edit distance 1, else 2; same first letter), the
         commonest first; [] when the index holds *word* itself."""

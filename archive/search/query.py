@@ -22,6 +22,7 @@ MAX_NEGATIONS = 16      # NOT and -word, nested or not
 MAX_DEPTH = 10          # parentheses inside parentheses
 MAX_WILDCARDS = 16      # wildcard and fuzzy terms (each is looked up in the word list)
 MAX_EXPANSIONS = 128    # index words all wildcard and fuzzy terms together stand for
+MAX_SCANS = 8           # postings read, in whole-index lengths: words found nearly everywhere
 FIELDS = ("state", "model", "agency", "section", "revision", "signed", "year")
 FACETS = ("state", "model", "year", "revision", "section")
 
@@ -379,22 +380,42 @@ def _parser(query: str) -> Parser:
     return p
 
 
-def check_expansions(tree, expand) -> None:
-    """QueryError when the wildcard and fuzzy terms of *tree* (negated ones too) stand
-    for more than MAX_EXPANSIONS index words; *expand* is the reader's expand_leaf.
-    Each leaf is expanded once (the reader remembers), so the query then runs on them."""
-    total = 0
+def check_cost(tree, reader) -> None:
+    """QueryError when running *tree* would cost more than the budget: its wildcard and
+    fuzzy terms (negated ones too) standing for more than MAX_EXPANSIONS index words,
+    or its words' postings adding up to more than MAX_SCANS times the whole index (a
+    long OR of words found on nearly every page). *reader* is a store.index.Reader;
+    the expansions it looks up here are remembered, so the query then runs on them."""
+    expand = reader.expand_leaf
+    words = 0
+    postings = 0
     for leaf in all_leaves(tree):
         if isinstance(leaf, ix.QPattern):
-            total += len(expand(leaf))
+            found = expand(leaf)
         elif isinstance(leaf, ix.QFuzzy):
             parts = ix.analyze(leaf.text)
-            for w in parts + (["".join(parts)] if len(parts) > 1 else []):
-                total += len(expand(ix.QFuzzy(w, leaf.maxdist, leaf.field)))
-        if total > MAX_EXPANSIONS:
+            found = [w for p in parts + (["".join(parts)] if len(parts) > 1 else [])
+                     for w in expand(ix.QFuzzy(p, leaf.maxdist, leaf.field))]
+        elif isinstance(leaf, ix.QWords):
+            terms = ix.analyze(leaf.text)
+            if leaf.field == "content" and len(terms) in (2, 3) and leaf.slop <= 1:
+                postings += reader.frequency("shingles", " ".join(terms))
+            else:
+                postings += sum(reader.frequency(leaf.field, t) for t in terms)
+            continue
+        else:
+            continue
+        words += len(found)
+        if words > MAX_EXPANSIONS:
             raise QueryError(f"the wildcard and fuzzy terms of the query stand for more than "
                              f"{MAX_EXPANSIONS} index words; the limit is {MAX_EXPANSIONS}: "
                              "give more letters before * or fewer ~ terms")
+        postings += sum(reader.frequency(leaf.field, w) for w in found)
+    units = max(reader.unit_count(), 1)
+    if postings > MAX_SCANS * units:
+        raise QueryError(f"the query's words occur {postings / units:.0f} times over in the index "
+                         f"(words found on nearly every page); the limit is {MAX_SCANS}: "
+                         "use fewer common words, or a \"phrase\"")
 
 
 def all_leaves(node) -> list:

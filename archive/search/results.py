@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from archive.core.errors import IndexBusy, IndexNotBuilt, QueryError
 from archive.search.indexing import IndexRebuiltWarning, rebuild_index
-from archive.search.query import (FACETS, _parser, check_expansions, filter_query, parse,
+from archive.search.query import (FACETS, _parser, check_cost, filter_query, parse,
                                    tokenize, without_fields)
 from archive.search.snippets import Pattern, excerpt, match_spans, patterns_for
 from store import index as ix
@@ -139,7 +139,7 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
     node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
     in_sections = ix.targets_sections(node)
     r = _reader(datadir)
-    check_expansions(node, r.expand_leaf)
+    check_cost(node, r)
 
     # 1. Which documents match: decided on whole documents, or on sections.
     best: dict[str, tuple[float, int]] = {}
@@ -421,7 +421,7 @@ def highlight_patterns(datadir: DataDir, query: str) -> tuple[Pattern, ...]:
     left out."""
     r = _reader(datadir)
     tree = parse(query)
-    check_expansions(tree, r.expand_leaf)
+    check_cost(tree, r)
     return patterns_for(tree, r.expand_leaf)
 
 
