@@ -128,3 +128,33 @@ def test_document_page_counts_and_steps_through_whole_phrases(site, page, fixtur
     assert page.inner_text("#mark-nav .where") == f"{shown} of {shown}"
     page.screenshot(path=str(artifacts_dir / "hits-2-document.png"))
     assert page.errors == []
+
+
+def test_hits_are_marked_on_the_page_image(site, page, fixture_archive, artifacts_dir):
+    """Text-layer pages: a box per highlighted phrase over the page image, where pdfium
+    finds the words; the box lies inside the image and on the right line (its height
+    that of one line of text)."""
+    conn = fixture_archive.db
+    page.goto(site + '/search?q="notice to appear"')
+    href = page.locator("li.hit h2 a").first.get_attribute("href")
+    sha = re.search(r"/doc/([0-9a-f]{64})", href).group(1)
+    page.goto(site + href)
+    page.wait_for_load_state("networkidle")
+    text_pages = {p for (p,) in conn.execute("SELECT page FROM pages WHERE sha256 = ? AND method = 'text'", (sha,))}
+    checked = 0
+    for n in sorted(phrase_pages(conn, sha) & text_pages):
+        section = page.locator(f"#page-{n}")
+        rects = section.locator("svg.hitboxes rect")
+        marks = section.locator(".page-text mark").count()
+        assert 1 <= rects.count() <= marks * 2, n          # a phrase broken over two lines: two boxes
+        img = section.locator(".img-frame img").bounding_box()
+        for k in range(rects.count()):
+            r = rects.nth(k).bounding_box()
+            assert img["x"] <= r["x"] and r["x"] + r["width"] <= img["x"] + img["width"] + 1
+            assert img["y"] <= r["y"] and r["y"] + r["height"] <= img["y"] + img["height"] + 1
+            assert 0 < r["height"] < img["height"] / 25     # one line, not a block
+        section.scroll_into_view_if_needed()
+        section.screenshot(path=str(artifacts_dir / f"hits-3-page-{n}-boxes.png"))
+        checked += 1
+    assert checked
+    assert page.errors == []

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from archive.core.refs import resolve
 from archive.core.errors import DocumentError, NotFound, QueryError
-from archive.search import highlight_patterns, highlight_text
+from archive.search import highlight_patterns, highlight_text, match_spans
 from web import archive
 from web import queries as q
 from web.helpers import SHA_RE, check_sha
@@ -51,12 +51,19 @@ def document_view(doc: dict) -> dict:
     secs = q.sections(conn, sha)
     pages = q.pages(conn, sha)
     total_marks = 0
+    needles: dict[int, list[str]] = {}      # the marked texts of text-layer pages
     for p in pages:
         p["html"] = Markup(highlight_text(p["text"], words)) if words else p["text"]
         p["marks"] = str(p["html"]).count("<mark>") if words else 0
         total_marks += p["marks"]
         p["sections"] = q.sections_on_page(secs, p["page"])
         p["hit"] = p["page"] in hit_pages or p["marks"] > 0
+        if p["marks"] and p["method"] == "text":
+            needles[p["page"]] = [p["text"][a:b] for a, b in match_spans(p["text"], words)]
+    text_only = request.args.get("view") == "text"
+    boxes = {} if text_only else _boxes(sha, needles)
+    for p in pages:
+        p["boxes"] = boxes.get(p["page"], [])
     cite_page = request.args.get("cite", type=int)
     if cite_page is not None and not any(p["page"] == cite_page for p in pages):
         cite_page = None
@@ -67,8 +74,17 @@ def document_view(doc: dict) -> dict:
         "page_count": q.page_count(conn, sha),
         "cite_page": cite_page,
         "cite_section": (q.sections_on_page(secs, cite_page) or [None])[0] if cite_page else None,
-        "text_only": request.args.get("view") == "text",
+        "text_only": text_only,
     }
+
+
+def _boxes(sha: str, needles: dict[int, list[str]]) -> dict:
+    """The hits' boxes on the page images (none when the PDF cannot be read)."""
+    from web.page_hits import hit_boxes
+    try:
+        return hit_boxes(archive(), sha, needles)
+    except DocumentError:
+        return {}
 
 
 @bp.get("/doc/<sha>/pdf")
