@@ -533,18 +533,20 @@ class UnitHit:
 
 
 class Reader:
-    """One open searcher over one index generation, shared between searches (see
-    reader_for), with the expansions of fuzzy and wildcard terms remembered."""
+    """One open Whoosh searcher over one index generation, used by one thread at a time
+    (see reading()). The expansions of fuzzy and wildcard terms are remembered in
+    *expanded*, shared by the readers of the same generation."""
 
-    def __init__(self, ix):
+    def __init__(self, ix, expanded: dict | None = None):
         self.ix = ix
         self.searcher = ix.searcher()
         self._cols: dict[str, object] = {}
-        self._expanded: dict[object, list[str]] = {}
+        self._expanded: dict[object, list[str]] = {} if expanded is None else expanded
 
     def expand_leaf(self, node) -> list[str]:
         """The index terms a wildcard or one-word fuzzy leaf stands for (remembered)."""
-        if node not in self._expanded:
+        found = self._expanded.get(node)
+        if found is None:
             q = _pattern(node) if isinstance(node, QPattern) else _fuzzy(node.field, node.text, node.maxdist)
             reader = self.searcher.reader()
             if isinstance(q, wq.Term):
@@ -554,7 +556,7 @@ class Reader:
             if len(self._expanded) > 2000:
                 self._expanded.clear()
             self._expanded[node] = found
-        return self._expanded[node]
+        return found
 
     def leaf_words(self, node) -> set[str]:
         """Every index word the free-text leaves of *node* stand for (for highlighting)."""
@@ -652,30 +654,84 @@ class Reader:
         return [UnitHit(d, score, sha, self.value("page", d) or None, self) for d, score, sha in found]
 
 
-_readers: dict[str, Reader] = {}
-_readers_guard = threading.Lock()
+class _Generation:
+    """The readers open on one index generation (directory and TOC generation): idle
+    ones to lend, and how many are lent. Once a newer generation is current it is
+    retired: each lent reader is closed when it comes back, idle ones at once."""
 
+    def __init__(self, ix):
+        self.ix = ix
+        self.target = Path(ix.storage.folder)
+        self.toc = ix.latest_generation()
+        self.idle: list[Reader] = []
+        self.lent = 0
+        self.retired = False
+        self.expanded: dict[object, list[str]] = {}
 
-def reader_for(link: Path) -> Reader:
-    """A shared Reader for the current generation, reopened after a commit or a swap."""
-    key = str(link.resolve())
-    with _readers_guard:
-        for other in [k for k in _readers if k != key]:
-            _readers.pop(other).searcher.close()
-        r = _readers.get(key)
+    def current(self, target: Path | None) -> bool:
+        if target != self.target:
+            return False
         try:
-            if r is not None and r.searcher.up_to_date():
-                return r
-        except Exception:  # the generation it read was deleted or damaged
-            pass
-        if r is not None:
+            return self.ix.latest_generation() == self.toc
+        except OSError:
+            return False
+
+    def retire(self) -> None:
+        self.retired = True
+        for r in self.idle:
             r.searcher.close()
-        r = _readers[key] = Reader(open_index(link))
-        return r
+        self.idle.clear()
+
+
+_generations: dict[str, _Generation] = {}
+_generations_guard = threading.Lock()
+
+
+@contextmanager
+def reading(link: Path) -> Iterator[Reader]:
+    """A Reader of the current generation of the index at *link*, for this thread alone
+    until the block ends. Readers are pooled per generation and reused; after a commit
+    or a swap, new blocks get the new generation and the old one is closed when the
+    last block using it ends. IndexUnusable when there is no usable index."""
+    gen, reader = _lend(link)
+    try:
+        yield reader
+    finally:
+        _give_back(gen, reader)
+
+
+def _lend(link: Path) -> tuple[_Generation, Reader]:
+    key = str(link)
+    with _generations_guard:
+        gen = _generations.get(key)
+        if gen is None or not gen.current(_current(link)):
+            if gen is not None:
+                _generations.pop(key).retire()
+            gen = _generations[key] = _Generation(open_index(link))
+        reader = gen.idle.pop() if gen.idle else None
+        gen.lent += 1
+    if reader is None:
+        try:
+            reader = Reader(gen.ix, gen.expanded)
+        except Exception as e:  # whoosh raises many kinds on damaged or vanished files
+            with _generations_guard:
+                gen.lent -= 1
+            raise IndexUnusable(f"search index at {gen.target} is unreadable: {e}") from e
+    return gen, reader
+
+
+def _give_back(gen: _Generation, reader: Reader) -> None:
+    with _generations_guard:
+        gen.lent -= 1
+        if gen.retired:
+            reader.searcher.close()
+        else:
+            gen.idle.append(reader)
 
 
 def forget_readers() -> None:
-    with _readers_guard:
-        for r in _readers.values():
-            r.searcher.close()
-        _readers.clear()
+    """Retire every pooled generation (readers in use are closed when given back)."""
+    with _generations_guard:
+        for gen in _generations.values():
+            gen.retire()
+        _generations.clear()

@@ -7,6 +7,7 @@ Both have the same layout: MANIFEST.csv, pdfs/, sheets/.
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,34 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+# --- CI: a corpus or browser test that skips fails the run ---------------------------
+
+CORPUS_FIXTURES = {"shared_corpus", "corpus_archive", "corpus"}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def must_run_in_ci(item) -> bool:
+    """Tests that need the shared corpus or Chromium: marked so, or using a corpus fixture."""
+    return (item.get_closest_marker("corpus") is not None or item.get_closest_marker("browser") is not None
+            or bool(CORPUS_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped corpus or browser test is a failure: CI must have the
+    corpus and Chromium, so a skip there means a test that silently did not run."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail") and in_ci() and must_run_in_ci(item):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = (f"skipped under CI=true, where corpus and browser tests must run: {reason}. "
+                           "Provide ../shared/corpus and Chromium (./go test installs it).")
 
 
 def load_manifest(corpus: Path) -> list[dict]:

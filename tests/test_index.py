@@ -161,12 +161,13 @@ def test_missing_index_is_rebuilt_by_search_and_update(filled):
 
 
 def test_fuzzy_expansion_is_capped_and_remembered(text_archive):
-    r = ix.reader_for(text_archive.index_dir)
-    assert len(r.expand_leaf(ix.QPattern("c*"))) == ix.MAX_FUZZY_EXPANSIONS    # capped
-    assert r.expand_leaf(ix.QFuzzy("in")) == ["in"]        # two letters: exact unless asked
-    found = r.expand_leaf(ix.QFuzzy("perform"))
-    assert "perfonn" in found and "perform" in found
-    assert r.expand_leaf(ix.QFuzzy("perform")) is found
+    with ix.reading(text_archive.index_dir) as r:
+        assert len(r.expand_leaf(ix.QPattern("c*"))) == ix.MAX_FUZZY_EXPANSIONS    # capped
+        assert r.expand_leaf(ix.QFuzzy("in")) == ["in"]        # two letters: exact unless asked
+        found = r.expand_leaf(ix.QFuzzy("perform"))
+        assert "perfonn" in found and "perform" in found
+        with ix.reading(text_archive.index_dir) as other:     # another thread's reader
+            assert other is not r and other.expand_leaf(ix.QFuzzy("perform")) is found
 
 
 def test_snippet_is_html_safe_and_marks_only_matched_words():
@@ -232,3 +233,102 @@ def test_web_answers_503_for_an_unreadable_index_and_leaves_it(filled):
     assert r.status_code == 503 and "moa index --rebuild" in r.get_data(as_text=True)
     assert filled.index_dir.resolve() == target
     assert sorted((f.name, f.stat().st_mtime_ns) for f in target.iterdir()) == before
+
+
+# --- many threads against the real server -----------------------------------------------
+
+THREAD_QUERIES = ["immigr*", "signed:2025", '"notice to appear"', "detainers AND warrant", "perform~",
+                  "section:designation detainers", "training NOT warrant", '"officer authority"~10',
+                  "state:TX model:TFM detainers", "proficency~", "jail/correctional~", "model:WSO complaint"]
+
+
+def test_concurrent_searches_on_the_real_server_match_a_serial_baseline_across_a_swap(filled):
+    """16 clients against waitress (8 threads) while the index is rebuilt twice: every
+    answer equals the serial one, none fails."""
+    import json
+    import random
+    import time
+    import urllib.parse
+    import urllib.request
+
+    from waitress.server import create_server
+
+    from web import create_app
+
+    search.rebuild_index(filled)
+    filled.db.commit()
+    server = create_server(create_app({"DATA_DIR": str(filled.root)}), host="127.0.0.1", port=0,
+                           threads=8, ident="moa-test")
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    urls = [f"{base}/api/search?per_page=100&q={urllib.parse.quote(q)}" for q in THREAD_QUERIES]
+    urls += [f"{base}/search?q={urllib.parse.quote(q)}" for q in THREAD_QUERIES[:3]]
+
+    def get(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    try:
+        baseline = {u: get(u) for u in urls}
+        assert all(status == 200 for status, _ in baseline.values()), baseline
+        assert all(json.loads(body)["total_documents"] for u, (_, body) in baseline.items() if "/api/" in u)
+        first_target = filled.index_dir.resolve()
+        errors, mismatches, answers, after_swap = [], [], [0], [0]
+        rebuilding = threading.Event()
+        rebuilding.set()
+
+        def client(seed: int) -> None:
+            rnd = random.Random(seed)
+            n = 0
+            while rebuilding.is_set() or n < 20:
+                url = rnd.choice(urls)
+                swapped = filled.index_dir.resolve() != first_target
+                status, body = get(url)
+                answers[0] += 1
+                after_swap[0] += swapped
+                if status != 200:
+                    errors.append((url, status, body[:300]))
+                elif (status, body) != baseline[url]:
+                    mismatches.append(url)
+                n += 1
+
+        def rebuild() -> None:
+            try:
+                time.sleep(0.5)
+                for _ in range(2):
+                    search.rebuild_index(DataDir(filled.root))
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(("rebuild", repr(e)))
+            finally:
+                rebuilding.clear()
+
+        clients = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+        builder = threading.Thread(target=rebuild)
+        for t in clients + [builder]:
+            t.start()
+        for t in clients + [builder]:
+            t.join(timeout=600)
+        assert not errors, errors[:5]
+        assert not mismatches, f"{len(mismatches)} of {answers[0]} answers differ: {mismatches[:5]}"
+        assert filled.index_dir.resolve() != first_target and after_swap[0] > 0
+        assert answers[0] >= 16 * 20
+    finally:
+        server.close()
+
+
+def test_an_old_generation_is_closed_only_when_its_last_reader_comes_back(filled):
+    search.rebuild_index(filled)
+    with ix.reading(filled.index_dir) as old:
+        words = ix.QWords("detainers")
+        before = old.match(words, "doc")
+        search.rebuild_index(filled)                     # swap: a new generation is current
+        with ix.reading(filled.index_dir) as new:
+            assert new.ix is not old.ix and new.match(words, "doc")
+        assert old.match(words, "doc") == before         # still readable while held
+        assert not old.searcher.is_closed
+    assert old.searcher.is_closed                        # closed when given back
+    with ix.reading(filled.index_dir) as again:
+        assert again is new                              # the current generation's reader is reused

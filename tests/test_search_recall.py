@@ -94,8 +94,7 @@ def test_recall_on_fixture_text(text_archive):
 
 
 def test_recall_on_fixture_archive(fixture_archive):
-    if not fixture_archive.db.execute("SELECT count(*) FROM pages").fetchone()[0]:
-        pytest.skip("the pipeline does not read pages yet (extractor not in process())")
+    assert fixture_archive.db.execute("SELECT count(*) FROM pages").fetchone()[0], "process() read no pages"
     check_recall(fixture_archive)
 
 

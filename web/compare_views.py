@@ -1,9 +1,13 @@
-"""Comparing agreements (issue #7): two side by side, one against its baseline, one clause
-across agencies, model against model — as pages, JSON (``/api/compare/...``) and CSV.
-Every view calls one function of :mod:`archive.compare`."""
+"""Comparing agreements: two side by side, one against its baseline, one clause across
+agencies, model against model — as pages, JSON (``/api/compare/...``) and CSV.
+
+Every view calls one function of :mod:`archive.compare`. Deviations, rankings, variants
+and the models tables are read from the results the pipeline stored
+(:class:`archive.compare.Stored`): no view computes them, and none writes.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 
 from archive import compare
 from web import archive
@@ -13,9 +17,30 @@ bp = Blueprint("compare", __name__)
 NAV = ("Compare", "compare.index")
 
 
-def _flag(name: str) -> bool:
-    """An on/off option, on unless ?name=0 (so a plain link ignores fill-ins and noise)."""
-    return request.args.get(name, "1") not in ("0", "false", "no", "off")
+@bp.errorhandler(compare.NotComputed)
+def not_computed(e: compare.NotComputed):
+    title = "Comparisons not computed yet"
+    if request.path.startswith("/api/"):
+        return {"error": title, "message": str(e), "status": 503}, 503
+    return render_template("error.html", status=503, title=title, message=str(e)), 503
+
+
+@bp.context_processor
+def _helpers():
+    def link(endpoint: str, **view_args) -> str:
+        """*endpoint* (with its path arguments) carrying the current query arguments."""
+        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in view_args}
+        return url_for(endpoint, **view_args, **args)
+    return {"link": link}
+
+
+def _stored() -> compare.Stored:
+    return compare.Stored(archive())
+
+
+def _flag(name: str, default: str = "1") -> bool:
+    """An on/off option (?name=0/1); fill-ins and noise are ignored unless ?name=0."""
+    return request.args.get(name, default) not in ("0", "false", "no", "off")
 
 
 def _model() -> str:
@@ -41,6 +66,11 @@ def _pair() -> dict:
     return compare.compare_pair(archive(), a, b, ignore_fillins=_flag("fillins"), ignore_ocr_noise=_flag("noise"))
 
 
+def _top(default: int) -> list[dict]:
+    return _stored().top_deviations(arg_int("top", default, 1, 5000), model=request.args.get("model") or None,
+                                    era=_era(), include_unreliable=_flag("unreliable", "0"))
+
+
 @bp.get("/compare")
 def index():
     docs = [d.meta() for d in compare.agreements(archive())]
@@ -56,57 +86,55 @@ def pair():
 
 @bp.get("/compare/deviation")
 def deviation_top():
-    rows = compare.top_deviations(archive(), arg_int("top", 50, 1, 5000), model=request.args.get("model") or None,
-                                  era=_era())
-    return render_template("compare_deviation_top.html", rows=rows)
+    return render_template("compare_deviation_top.html", rows=_top(50), unreliable=_flag("unreliable", "0"))
 
 
 @bp.get("/compare/deviation.csv")
 def deviation_top_csv():
-    rows = compare.deviation_table(compare.top_deviations(
-        archive(), arg_int("top", 5000, 1, 5000), model=request.args.get("model") or None, era=_era()))
+    rows = compare.deviation_table(_top(5000))
     return csv_response(rows, list(rows[0]) if rows else ["sha256"], "moa-deviation.csv")
 
 
 @bp.get("/compare/deviation/<path:ref>")
 def deviation(ref: str):
-    return render_template("compare_deviation.html", r=compare.deviation(archive(), ref))
+    return render_template("compare_deviation.html", r=_stored().deviation(ref))
 
 
 @bp.get("/compare/variants")
 def variants_index():
     model = request.args.get("model", "").strip().upper() or None
-    keys = compare.section_keys(archive(), model, _era()) if model else []
-    return render_template("compare_variants_index.html", model=model, era=_era(), keys=keys)
+    keys = _stored().section_keys(model, _era()) if model else []
+    return render_template("compare_variants_index.html", model=model, era=_era(), keys=keys,
+                           models=compare.MODELS)
 
 
 @bp.get("/compare/variants/<key>")
 def variants(key: str):
-    return render_template("compare_variants.html", r=compare.variants(archive(), key, _model(), _era()))
+    return render_template("compare_variants.html", r=_stored().variants(key, _model(), _era()))
 
 
 @bp.get("/compare/variants/<key>.csv")
 def variants_csv(key: str):
-    rows = compare.variants_table(compare.variants(archive(), key, _model(), _era(), redlines=False))
+    rows = compare.variants_table(_stored().variants(key, _model(), _era()))
     return csv_response(rows, list(rows[0]), f"moa-variants-{key}.csv")
 
 
 @bp.get("/compare/models")
 def models():
     era = request.args.get("era", "2025")
-    return render_template("compare_models.html", r=compare.models(archive(), era), era=era)
+    return render_template("compare_models.html", r=_stored().models(era), era=era)
 
 
 @bp.get("/compare/models.csv")
 def models_csv():
-    rows = compare.models_table(compare.models(archive(), request.args.get("era", "2025")))
+    rows = compare.models_table(_stored().models(request.args.get("era", "2025")))
     return csv_response(rows, list(dict.fromkeys(k for r in rows for k in r)) or ["slot"], "moa-models.csv")
 
 
 @bp.get("/compare/models/<slot>")
 def model_redline(slot: str):
     a, b = _pair_args()
-    r = compare.model_redline(archive(), slot, a, b, request.args.get("era", "2025"))
+    r = _stored().model_redline(slot, a, b, request.args.get("era", "2025"))
     return render_template("compare_model_redline.html", r=r)
 
 
@@ -119,26 +147,25 @@ def api_pair():
 
 @bp.get("/api/compare/deviation")
 def api_deviation_top():
-    return {"agreements": compare.top_deviations(archive(), arg_int("top", 50, 1, 5000),
-                                                 model=request.args.get("model") or None, era=_era())}
+    return {"agreements": _top(50)}
 
 
 @bp.get("/api/compare/deviation/<path:ref>")
 def api_deviation(ref: str):
-    return compare.deviation(archive(), ref)
+    return _stored().deviation(ref)
 
 
 @bp.get("/api/compare/variants/<key>")
 def api_variants(key: str):
-    return compare.variants(archive(), key, _model(), _era())
+    return _stored().variants(key, _model(), _era())
 
 
 @bp.get("/api/compare/models")
 def api_models():
-    return compare.models(archive(), request.args.get("era", "2025"))
+    return _stored().models(request.args.get("era", "2025"))
 
 
 @bp.get("/api/compare/models/<slot>")
 def api_model_redline(slot: str):
     a, b = _pair_args()
-    return compare.model_redline(archive(), slot, a, b, request.args.get("era", "2025"))
+    return _stored().model_redline(slot, a, b, request.args.get("era", "2025"))

@@ -13,6 +13,8 @@ The rooms of this stage, in the order data flows:
 - :mod:`.cache` — normalised section texts, refreshed by the pipeline only;
 - :mod:`.analyses` — :func:`compare_pair`, :func:`deviation` / :func:`top_deviations`,
   :func:`variants`, :func:`models` / :func:`model_redline`;
+- :mod:`.results` — every deviation, ranking, variants and models table computed by the
+  pipeline (:func:`refresh`) and stored; :class:`Stored` reads them (the web site, the CLI);
 - :mod:`.formatting` — text and CSV forms of their results.
 
 This module re-exports the public API.
@@ -24,9 +26,16 @@ from archive.compare.analyses import (MODELS, Baseline, baseline, compare_pair, 
 from archive.compare.cache import NormSection, Norms, refresh_cache
 from archive.compare.diff import cluster, redline
 from archive.compare.formatting import deviation_table, models_table, redline_text, variants_table
-from archive.compare.loading import AGREEMENT_KINDS, Doc, SectionText, agreements, load_doc
+from archive.compare.loading import AGREEMENT_KINDS, Doc, SectionText, agreements, load_doc, text_reliability
+from archive.compare.results import NotComputed, Stored, refresh_results
+from archive.core.progress import Progress
+
+
+def refresh(db, progress: Progress | None = None) -> dict:
+    """The pipeline's compare stage: the normalised-text cache, then the stored results."""
+    return {"cache": refresh_cache(db), **refresh_results(db, progress)}
 
 __all__ = ["AGREEMENT_KINDS", "MODELS", "Baseline", "Doc", "NormSection", "Norms", "SectionText",
            "agreements", "baseline", "cluster", "compare_pair", "deviation", "deviation_table",
-           "load_doc", "model_redline", "models", "models_table", "redline", "redline_text",
+           "NotComputed", "Stored", "load_doc", "model_redline", "refresh", "refresh_results", "text_reliability", "models", "models_table", "redline", "redline_text",
            "refresh_cache", "section_keys", "top_deviations", "variants", "variants_table"]

@@ -10,7 +10,8 @@ from itertools import combinations
 from archive.compare.cache import Norms
 from archive.compare.diff import cluster, compare_keys, merged_order, ratio, redline
 from archive.compare.loading import (Db, Doc, SectionText, agreements, conn_of, has_cut_sections,
-                                     held_models, load_doc, section_tokens, slot_titles, template_for)
+                                     held_models, load_doc, section_tokens, slot_titles, template_for,
+                                     text_reliability)
 from archive.compare.normalize import Token
 from archive.core.errors import NotFound
 from archive.core.progress import NullProgress, Progress
@@ -166,23 +167,33 @@ def deviation(db: Db, ref: str, *, redlines: bool = True, _baselines: dict | Non
               norms: Norms | None = None) -> dict:
     """One agreement against its baseline: per section similarity, material changes and (with
     *redlines*) the redline from baseline to agreement; and a deviation score in [0, 1]:
-    1 − the length-weighted similarity, sections missing or extra counting as 0."""
+    1 − the length-weighted similarity, sections missing or extra counting as 0. Its
+    ``reliability`` says how much of its text could be read (:func:`text_reliability`).
+    *_baselines*: a dict shared by calls over many documents (baselines and their tokens)."""
     conn = conn_of(db)
     doc = load_doc(conn, ref)
     if not doc.model:
         raise NotFound(f"{ref}: its model is unknown, so it has no baseline")
     cache = _baselines if _baselines is not None else {}
-    bkey = (doc.model, doc.era, doc.revision)
+    # A consensus does not depend on the revision; only which template is held does.
+    bkey = (doc.model, doc.era, template_for(conn, doc.model, doc.revision))
     norms = norms or Norms(conn)
     if bkey not in cache:
         cache[bkey] = baseline(conn, doc.model, doc.era, revision=doc.revision, norms=norms)
     base = cache[bkey]
+    memo = cache.setdefault("tokens", {})
     mine = {s.slot: s for s in doc.sections}
     cached = {(ns.sha256, ns.slot): ns.norm.split() for sha in {doc.sha256, *(d.sha256 for d, _, _ in
               base.sections.values())} for ns in norms.doc(sha)}
 
     def words(d: Doc, sec: SectionText) -> list[Token]:      # display tokens, or cached keys only
-        return section_tokens(d, sec) if redlines else [(k, "") for k in cached.get((d.sha256, sec.slot), [])]
+        if not redlines:
+            return [(k, "") for k in cached.get((d.sha256, sec.slot), [])]
+        if d is doc:
+            return section_tokens(d, sec)
+        if (d.sha256, sec.slot) not in memo:
+            memo[(d.sha256, sec.slot)] = section_tokens(d, sec)
+        return memo[(d.sha256, sec.slot)]
 
     rows, weight, matched = [], 0, 0.0
     for slot in merged_order(list(base.sections), [s.slot for s in doc.sections]):
@@ -218,30 +229,51 @@ def deviation(db: Db, ref: str, *, redlines: bool = True, _baselines: dict | Non
     score = round(1 - matched / weight, 4) if weight else 0.0
     counts = Counter(r["status"] for r in rows)
     return {"document": doc.meta(), "baseline": base.to_dict(), "deviation": score,
-            "counts": dict(counts), "sections": rows}
+            "counts": dict(counts), "reliability": text_reliability(conn, doc.sha256), "sections": rows}
+
+
+def deviation_row(r: dict) -> dict:
+    """The ranking row of one :func:`deviation` result."""
+    return {**r["document"], "deviation": r["deviation"], "baseline": r["baseline"]["source"],
+            "changed": r["counts"].get("changed", 0), "missing": r["counts"].get("missing", 0),
+            "extra": r["counts"].get("extra", 0), "unreliable": r["reliability"]["unreliable"],
+            "unreadable_pages": r["reliability"]["unreadable"],
+            "sections_differing": [s["slot"] for s in r["sections"] if s["status"] != "same"]}
+
+
+def rank(rows: list[dict], n: int | None = None, *, model: str | None = None, era: str | None = None,
+         include_unreliable: bool = False) -> list[dict]:
+    """Ranking rows filtered and ordered, most deviating first. Agreements whose text is
+    unreliable are left out unless *include_unreliable*."""
+    rows = [r for r in rows if (model is None or r["model"] == model.upper()) and (era is None or r["era"] == era)
+            and (include_unreliable or not r["unreliable"])]
+    rows.sort(key=lambda r: (-r["deviation"], r["file_name"] or ""))
+    return rows[:n] if n else rows
+
+
+def ranked_agreements(conn, model: str | None = None, era: str | None = None) -> list[Doc]:
+    """The agreements a deviation ranking covers: of a known model, with sections cut."""
+    return [d for d in agreements(conn, model, era) if d.model and has_cut_sections(conn, d.sha256)]
 
 
 def top_deviations(db: Db, n: int | None = 20, *, model: str | None = None,
-                   era: str | None = None, progress: Progress | None = None) -> list[dict]:
+                   era: str | None = None, include_unreliable: bool = False,
+                   progress: Progress | None = None) -> list[dict]:
     """Agreements ranked by deviation from their baseline, most deviating first. Agreements
-    the sections stage could not cut at all (no section found) are left out."""
+    the sections stage could not cut at all (no section found), and those whose text is
+    unreliable (unless *include_unreliable*), are left out."""
     conn = conn_of(db)
     progress = progress or NullProgress()
-    docs = [d for d in agreements(conn, model, era) if d.model and has_cut_sections(conn, d.sha256)]
+    docs = ranked_agreements(conn, model, era)
     progress.start(len(docs), "agreements")
     cache: dict = {}
     norms = Norms(conn)
     out = []
     for d in docs:
-        r = deviation(conn, d.sha256, redlines=False, _baselines=cache, norms=norms)
-        changed = [s["slot"] for s in r["sections"] if s["status"] != "same"]
-        out.append({**r["document"], "deviation": r["deviation"], "baseline": r["baseline"]["source"],
-                    "changed": r["counts"].get("changed", 0), "missing": r["counts"].get("missing", 0),
-                    "extra": r["counts"].get("extra", 0), "sections_differing": changed})
+        out.append(deviation_row(deviation(conn, d.sha256, redlines=False, _baselines=cache, norms=norms)))
         progress.advance()
     progress.finish()
-    out.sort(key=lambda r: (-r["deviation"], r["file_name"] or ""))
-    return out[:n] if n else out
+    return rank(out, n, include_unreliable=include_unreliable)
 
 
 # --- model against model ---------------------------------------------------------------

@@ -163,3 +163,31 @@ def slot_titles(conn: sqlite3.Connection, shas) -> tuple[Counter, dict, dict]:
             titles[s.slot][s.title or ""] += 1
             first.setdefault(s.slot, s.ord)
     return count, titles, first
+
+
+# --- how far a document's text can be trusted -------------------------------------------
+
+UNREADABLE_WORDLIKE = 0.75   # a page whose words look like words less often than this is garbled
+UNREADABLE_OCR_CONFIDENCE = 60.0   # tesseract's mean word confidence below this: a failed reading
+UNRELIABLE_SHARE = 0.2       # a document with this share of its pages unreadable is unreliable
+
+
+def text_reliability(conn: sqlite3.Connection, sha: str) -> dict:
+    """How much of a document's text (the ``pages`` table of the read stage) is readable:
+    ``{"pages", "unreadable", "share", "unreliable"}``. A page is unreadable when its OCR
+    failed or was unsure (mean confidence under 60), or when its text has letters but they
+    mostly do not form words (a garbled text layer kept as good). A document is unreliable
+    when a fifth of its pages or more are: its differences are the reading's, not its terms'."""
+    from archive.read.textquality import MIN_CHARS, wordlike_share
+    pages = unreadable = 0
+    for r in conn.execute("SELECT method, text, ocr_status, ocr_confidence FROM pages WHERE sha256 = ?", (sha,)):
+        pages += 1
+        ocr = r["method"] in ("ocr", "both")
+        if ocr and (r["ocr_status"] not in (None, "ok") or
+                    (r["ocr_confidence"] is not None and r["ocr_confidence"] < UNREADABLE_OCR_CONFIDENCE)):
+            unreadable += 1
+        elif len(r["text"].strip()) >= MIN_CHARS and wordlike_share(r["text"]) < UNREADABLE_WORDLIKE:
+            unreadable += 1
+    share = round(unreadable / pages, 3) if pages else 0.0
+    return {"pages": pages, "unreadable": unreadable, "share": share,
+            "unreliable": bool(pages) and share >= UNRELIABLE_SHARE}

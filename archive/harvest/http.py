@@ -81,7 +81,7 @@ class Fetcher:
             if resp.body is not None and expect in ("pdf", "xlsx"):
                 problem = content_problem(resp.body, expect)
                 if problem:
-                    raise FetchError(url, problem, status=resp.status)
+                    raise FetchError(url, problem, status=resp.status, content_type=resp.content_type)
             return resp
         raise AssertionError("unreachable")
 
@@ -105,7 +105,8 @@ class Fetcher:
                 hint = {403: "; ICE's bot protection refuses some clients: try --user-agent, or fetch "
                              "the file in a browser and `moa import` it",
                         404: "; the roster may link a file ICE has not published"}.get(status, "")
-                raise FetchError(url, f"HTTP {status}{hint}", status=status)
+                raise FetchError(url, f"HTTP {status}{hint}", status=status,
+                                 content_type=headers.get("content-type"))
             return Response(url, current, 200, body, headers.get("etag"), headers.get("last-modified"),
                             headers.get("content-type"))
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
@@ -124,13 +125,14 @@ class Fetcher:
                 declared = r.headers.get("content-length")
                 if r.status_code == 200 and declared and declared.isdigit() and int(declared) > limit:
                     raise FetchError(url, f"over --max-bytes: {declared} bytes declared, limit {limit}",
-                                     status=200)
+                                     status=200, content_type=r.headers.get("content-type"))
                 chunks, size = [], 0
                 if r.status_code == 200:
                     for chunk in r.iter_raw():
                         size += len(chunk)
                         if size > limit:
-                            raise FetchError(url, f"over --max-bytes: more than {limit} bytes", status=200)
+                            raise FetchError(url, f"over --max-bytes: more than {limit} bytes", status=200,
+                                             content_type=r.headers.get("content-type"))
                         chunks.append(chunk)
                 body = b"".join(chunks)
                 self.bytes += size

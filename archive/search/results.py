@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 import warnings
 from bisect import bisect_right
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Iterator
 
 from archive.core.errors import IndexBusy, IndexNotBuilt, QueryError
 from archive.search.indexing import IndexRebuiltWarning, rebuild_index
@@ -105,22 +107,25 @@ class SearchResult:
 NOT_BUILT = "the search index is not built yet: run `moa index --rebuild` (or `moa process`)"
 
 
-def _reader(datadir: DataDir) -> ix.Reader:
-    """The index reader. A missing or unreadable index is rebuilt with a warning, except
-    in a read-only archive (the web site's: GET requests never write), which raises
-    IndexNotBuilt saying how to build it."""
-    try:
-        return ix.reader_for(datadir.index_dir)
-    except ix.IndexUnusable as e:
-        if datadir.readonly:
-            raise IndexNotBuilt(f"{NOT_BUILT} ({e})") from e
-        warnings.warn(f"{e}; rebuilding it from the database", IndexRebuiltWarning, stacklevel=3)
+@contextmanager
+def _reading(datadir: DataDir) -> Iterator[ix.Reader]:
+    """An index reader for this thread (store.index.reading). A missing or unreadable
+    index is rebuilt with a warning, except in a read-only archive (the web site's: GET
+    requests never write), which raises IndexNotBuilt saying how to build it."""
+    with ExitStack() as stack:
         try:
-            rebuild_index(datadir)
-        except IndexBusy as busy:
-            raise IndexBusy("the search index is being built by another process; "
-                            "try again when it finishes") from busy
-        return ix.reader_for(datadir.index_dir)
+            reader = stack.enter_context(ix.reading(datadir.index_dir))
+        except ix.IndexUnusable as e:
+            if datadir.readonly:
+                raise IndexNotBuilt(f"{NOT_BUILT} ({e})") from e
+            warnings.warn(f"{e}; rebuilding it from the database", IndexRebuiltWarning, stacklevel=4)
+            try:
+                rebuild_index(datadir)
+            except IndexBusy as busy:
+                raise IndexBusy("the search index is being built by another process; "
+                                "try again when it finishes") from busy
+            reader = stack.enter_context(ix.reading(datadir.index_dir))
+        yield reader
 
 
 def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None = None,
@@ -130,16 +135,24 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
     """Documents matching *query*, best first (or newest signed first), grouped with
     their matching pages/sections/form fields. Raises QueryError. When nothing matches
     (and *suggest*), the result carries suggestions of queries that find something."""
-    if sort not in ("relevance", "signed"):
-        raise QueryError(f"unknown sort {sort!r}: use relevance or signed")
+    if sort not in ("relevance", "signed", "oldest"):
+        raise QueryError(f"unknown sort {sort!r}: use relevance, signed (newest first) or oldest")
     tree = parse(query)
     parts = [tree] + filter_query(filters)
     if within:
         parts.append(ix.QExact("sha256", within))
     node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
+    with _reading(datadir) as r:
+        check_cost(node, r)
+        found = _run(r, query, tree, node, sort, max(1, page), per_page, all_results, filters or {})
+        if not found.total_documents and suggest and not within:
+            found.suggestions = _suggestions(datadir, r, query, filters or {})
+    return found
+
+
+def _run(r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: int,
+         all_results: bool, filters: dict) -> SearchResult:
     in_sections = ix.targets_sections(node)
-    r = _reader(datadir)
-    check_cost(node, r)
 
     # 1. Which documents match: decided on whole documents, or on sections.
     best: dict[str, tuple[float, int]] = {}
@@ -150,12 +163,14 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
             best[sha] = (score, docnum)
         if in_sections:
             section_units.setdefault(sha, []).append(docnum)
-    facets = _facets(r, node, best, section_units if in_sections else None, filters or {})
+    facets = _facets(r, node, best, section_units if in_sections else None, filters)
     if sort == "signed":
         order = sorted(best, key=lambda s: (r.column_text("signed", best[s][1]), best[s][0]), reverse=True)
+    elif sort == "oldest":   # undated documents last
+        order = sorted(best, key=lambda s: (not r.column_text("signed", best[s][1]),
+                                            r.column_text("signed", best[s][1]), -best[s][0]))
     else:
         order = sorted(best, key=lambda s: best[s][0], reverse=True)
-    page = max(1, page)
     shown = order if all_results else order[(page - 1) * per_page: page * per_page]
 
     # 2. Where in the documents shown: pages, sections and form fields, with snippets.
@@ -170,11 +185,8 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
                                 state=f.get("state"), model=f.get("model"), signed=f.get("signed"),
                                 revision=f.get("revision_shown"), score=round(best[sha][0], 4),
                                 pages=pages, section=section, matches=matches))
-    found = SearchResult(query=query, total_documents=len(best), hits=hits, facets=facets,
-                         page=page, per_page=per_page)
-    if not best and suggest and not within:
-        found.suggestions = _suggestions(datadir, r, query, filters or {})
-    return found
+    return SearchResult(query=query, total_documents=len(best), hits=hits, facets=facets,
+                        page=page, per_page=per_page)
 
 
 def _facets(r: ix.Reader, node, best: dict, section_units: dict | None,
@@ -419,13 +431,15 @@ def highlight_patterns(datadir: DataDir, query: str) -> tuple[Pattern, ...]:
     """What to mark for a query (snippets.highlight_text takes it): phrases and
     proximity matches as a whole, fuzzy and wildcard terms expanded, negated words
     left out."""
-    r = _reader(datadir)
     tree = parse(query)
-    check_cost(tree, r)
-    return patterns_for(tree, r.expand_leaf)
+    with _reading(datadir) as r:
+        check_cost(tree, r)
+        return patterns_for(tree, r.expand_leaf)
 
 
 def search_terms_for_highlight(datadir: DataDir, query: str) -> list[str]:
     """The index words a query's free text stands for (fuzzy and wildcard terms expanded,
     negated words left out): highlight a document's pages with highlight_text()."""
-    return sorted(_reader(datadir).leaf_words(parse(query)))
+    tree = parse(query)
+    with _reading(datadir) as r:
+        return sorted(r.leaf_words(tree))

@@ -31,7 +31,8 @@ def outdated(conn, force: bool = False) -> list[str]:
     """Extracted documents not yet segmented by this SEGMENTER_VERSION (all with *force*)."""
     return [r["sha256"] for r in conn.execute(
         "SELECT e.sha256 FROM extractions e LEFT JOIN segmentations s ON s.sha256 = e.sha256"
-        " WHERE e.status = 'ok' AND (? OR s.sha256 IS NULL OR s.segmenter_version <> ?)"
+        " WHERE e.status IN ('ok', 'partial') AND (? OR s.sha256 IS NULL OR s.segmenter_version <> ?"
+        " OR s.segmented_at < e.extracted_at)"
         " ORDER BY e.sha256", (int(force), SEGMENTER_VERSION))]
 
 

@@ -30,7 +30,7 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DO
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 2   # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 3   # bump when sections or facts would come out differently
 
 
 # --- records -----------------------------------------------------------------------
@@ -45,6 +45,7 @@ class Section:
     parent: int | None            # ord of the enclosing section, None at top level
     text: str
     lines: slice = field(default_factory=lambda: slice(0, 0), repr=False)  # in Segmentation.lines
+    heading: slice = field(default_factory=lambda: slice(0, 0), repr=False)  # its heading's lines
 
     def summary(self, sections: list["Section"]) -> dict:
         """The CLI/golden form: parent given as the parent's key."""
@@ -150,10 +151,20 @@ def clean_pages(pages: list[str]) -> tuple[list[Line], list[str], list[tuple[int
 
 
 # --- headings ----------------------------------------------------------------------
-NUMBER_RE = re.compile(r"^(?P<num>[A-Za-z0-9|!]{1,5}?)(?P<punct>\s*[.,:;]\s*|\s+)(?P<title>\S.*)$")
+# A section number before a title: Roman numerals and letters as OCR reads them ("1V",
+# "Vl", "¥", "(", "8"); decided by the title that follows and the position in the layout.
+NUMBER_RE = re.compile(r"^(?P<num>[^\s.,:;]{1,5}?)(?P<punct>\s*[.,:;]\s*|\s+)(?P<title>\S.*)$")
 ROMANISH = re.compile(r"^(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])$")
-APPENDIX_RE = re.compile(r"^APP[EF]ND[I1l|!]X\s*[-:.]?\s*(?P<letter>[A-D])?\b\s*[-:.]?\s*(?P<title>.*)$", re.I)
+APPENDIX_WORD = "APPENDIX"
 ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
+# Marks a scan puts before a heading (a rule, a speck, a quote).
+LEAD_RE = re.compile(r"^[—–\-_'\"`*•·~>«»]+\s*")
+# What OCR reads for a capital letter, back to the letter (titles never print digits).
+_OCR_LETTERS = str.maketrans({"0": "O", "1": "I", "|": "I", "!": "I", "5": "S", "$": "S", "8": "B",
+                              "6": "G", "4": "A", "&": "E", "€": "E", "3": "E", "2": "Z", "7": "T"})
+# An appendix letter as OCR reads it.
+APPENDIX_LETTERS = {"A": "A", "4": "A", "B": "B", "8": "B", "&": "B", "3": "B", "E": "B", "C": "C",
+                    "(": "C", "G": "C", "D": "D"}
 _VOCAB = [(key, _letters(t).upper()) for key, ts in TITLES.items() for t in ts]
 _APPX_VOCAB = [(key, _letters(t).upper()) for key, ts in APPENDIX_TITLES.items() for t in ts]
 # Appendix titles that cannot be mistaken for a body section: found even without "APPENDIX X".
@@ -164,15 +175,22 @@ def _similar(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+def ocr_letters(text: str) -> str:
+    """The letters of a heading, OCR's digits and signs for capitals read back as letters
+    ("RESPONS|B1LITIES" → "RESPONSIBILITIES", "(OSTS" → "COSTS"); case kept."""
+    text = re.sub(r"\((?=[A-Z])(?![A-Z]*\))", "C", text)        # "(OSTS", not "(SOP)"
+    return re.sub(r"[^A-Za-z]", "", text.translate(_OCR_LETTERS))
+
+
 def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86) -> str | None:
     """The key whose printed title *title* is (OCR noise allowed), or None."""
-    letters = re.sub(r"[^A-Za-z]", "", title)
+    letters = ocr_letters(title)
     if not letters or sum(c.isupper() for c in letters) < 0.75 * len(letters):
         return None          # headings are printed in capitals; body text is not
-    up = letters.upper()
+    up = letters.replace("l", "I").upper()     # in a line of capitals, "l" is a misread I
     best, score = None, 0.0
     for key, want in vocab:
-        if abs(len(want) - len(up)) > max(3, len(want) // 4):
+        if abs(len(want) - len(up)) > max(3, len(want) // 3):
             continue
         s = 1.0 if up == want else _similar(up, want)
         if s > score:
@@ -180,16 +198,48 @@ def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86) ->
     return best if score >= threshold else None
 
 
+def appendix_heading(text: str) -> tuple[str | None, str] | None:
+    """("B", rest) when *text* opens with the word APPENDIX as OCR reads it ("APPENDlX",
+    "APPEND1X", "APP ENDIX", "APPENDIXC", "APPENDIX&", "APPENDIX 8"), the letter read
+    back (None when there is none or it is unreadable), rest the title on the line."""
+    s = LEAD_RE.sub("", text)
+    chars: list[str] = []
+    i = 0
+    while i < len(s) and len(chars) < len(APPENDIX_WORD):
+        c = s[i]
+        if c == " " and 3 <= len(chars) <= 5 and i + 1 < len(s) and s[i + 1] != " " and " " not in s[:i]:
+            i += 1                                   # "APP ENDIX": one space inside the word
+            continue
+        if not (c.isalnum() or c in "|!"):
+            break
+        chars.append(c)
+        i += 1
+    word = "".join(chars).translate(_OCR_LETTERS).upper()
+    if len(word) == 8 and word[-1] != "X" and _similar(word[:7], "APPENDI") >= 0.85 \
+            and not s[i:i + 1].isalpha():           # "APPENDX C": a letter lost, the next one glued
+        word, i = word[:7], i - 1
+    if len(word) < 7 or _similar(word, APPENDIX_WORD) < 0.8 or not word.startswith("A"):
+        return None
+    rest = s[i:]
+    m = re.match(r"^\s*[-:.]?\s*(?P<letter>\S)(?=[\s\-:.,]|$)", rest)
+    letter = None
+    if m and (m.group("letter") in APPENDIX_LETTERS or m.group("letter").upper() in "ABCD"):
+        letter = APPENDIX_LETTERS.get(m.group("letter"), m.group("letter").upper())
+        rest = rest[m.end():]
+    return letter, re.sub(r"^\s*[-:.]?\s*", "", rest).strip()
+
+
 def _is_heading_text(s: str) -> bool:
     m = NUMBER_RE.match(s)
-    return bool(APPENDIX_RE.match(s) or (m and _match(m.group("title"), _VOCAB)))
+    return bool(appendix_heading(s) or (m and _match(m.group("title"), _VOCAB)))
 
 
 def fix_roman(num: str) -> str:
-    """Correct OCR misreads of a Roman numeral ("1V" → "IV", "Vl" → "VI", "m" → "III")."""
+    """Correct OCR misreads of a Roman numeral ("1V" → "IV", "Vl" → "VI", "m" → "III",
+    "V1" → "VI", "Il" → "II")."""
     if num == "m":
         return "III"
-    fixed = re.sub(r"[1l|!i]", "I", num).upper().replace("H", "II")
+    fixed = re.sub(r"[1l|!iLT]", "I", num).upper().replace("H", "II").replace("U", "II")
     return fixed if fixed and ROMAN_OK.match(fixed) else num
 
 
@@ -198,57 +248,87 @@ def _clean_title(title: str) -> str:
     return re.sub(r"^[^A-Za-z0-9(]+|[^A-Za-z0-9)]+$", "", title)
 
 
+def _numbered(text: str) -> tuple[str, str] | None:
+    """(number, title) of a numbered heading line: "IV. RESPONSIBILITIES", "1V, ...",
+    "IV RESPONSIBILITIES" (no period: the number must look Roman or be a letter)."""
+    m = NUMBER_RE.match(text)
+    if m and (m.group("punct").strip() or ROMANISH.match(m.group("num"))):
+        return m.group("num"), m.group("title")
+    return None
+
+
+def _glued(text: str) -> list[tuple[str, str]]:
+    """(number, title) splits of a line whose number ran into its title ("VLMODIFICATIONS",
+    "LPURPOSE", "V|BPOINTS OF CONTACT"): the number is the first one to five signs."""
+    first = text.split(" ", 1)[0]
+    return [(text[:k], text[k:]) for k in range(1, min(5, len(first) - 3) + 1)
+            if not text[k - 1].isalpha() or text[:k].upper().strip("IVXLHU|!1") == "" or k == 1]
+
+
 def find_candidates(lines: list[Line]) -> list[Candidate]:
     out: list[Candidate] = []
     texts = [ln.text for ln in lines]
-    for i, text in enumerate(texts):
+    for i, raw in enumerate(texts):
         if out and i < out[-1].index + out[-1].span:
             continue                                    # the title line of the heading above
+        text = LEAD_RE.sub("", raw) or raw
         nxt = texts[i + 1] if i + 1 < len(texts) else ""
-        if len(text) < 40 and _similar(_letters(text), "memorandumofagreement") >= 0.85:
+        if len(text) < 40 and _similar(ocr_letters(text).lower(), "memorandumofagreement") >= 0.85:
             out.append(Candidate(i, 1, DOC_TITLE, None, _clean_title(text), 1.0))
+            continue
+        if len(text) < 25 and len(nxt) < 25 and \
+                _similar(ocr_letters(text + nxt).lower(), "memorandumofagreement") >= 0.85:
+            out.append(Candidate(i, 2, DOC_TITLE, None, _clean_title(text + " " + nxt), 1.0))
             continue
         if re.match(r"^This Memorandum of Agreement\b.*\bconstitutes", text, re.I):
             out.append(Candidate(i, 0, OPENING, None, None, 0.5))
             continue
-        if _letters(text).startswith("addendumtomodify"):
+        if _similar(ocr_letters(text).upper()[:16], "ADDENDUMTOMODIFY") >= 0.8:
             out.append(Candidate(i, 1, ADDENDUM, None, _clean_title(text), 1.0))
             continue
-        m = APPENDIX_RE.match(text)
-        if m and len(text) < 80:
-            letter = (m.group("letter") or "").upper() or None
-            title, span = m.group("title").strip(), 1
+        appx = appendix_heading(text) if len(text) < 80 else None
+        if appx:
+            letter, title = appx
+            span = 1
             if not title:
                 title, span = nxt, 2
             key = _match(title, _APPX_VOCAB, 0.8)
-            if key is None and span == 2 and i + 2 < len(texts):   # title on two lines
-                key = _match(title + " " + texts[i + 2], _APPX_VOCAB, 0.8)
-                title, span = (title + " " + texts[i + 2], 3) if key else (title, span)
+            if key is None and i + span < len(texts):   # title wrapped onto the next line
+                joined = title + " " + texts[i + span]
+                if (key := _match(joined, _APPX_VOCAB, 0.8)):
+                    title, span = joined, span + 1
             if key:
                 out.append(Candidate(i, span, key, f"APPENDIX {letter}" if letter else "APPENDIX",
                                      _clean_title(title), 1.0))
             continue
         span = 1
-        if re.fullmatch(r"(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])\s*[.,:;]?", text) and nxt:
+        if re.fullmatch(r"(?:[IVXLHDEmlivx1|!]{1,5}|[^\s.,:;]{1,2}\s*[.,:;])\s*[.,:;]?", text) and nxt:
             text, span = text + " " + nxt, 2            # "IV." alone, title on the next line
-        m = NUMBER_RE.match(text)
-        if m and not m.group("punct").strip() and not ROMANISH.match(m.group("num")):
-            m = None                                    # "ICE SUPERVISION" has no number
-        if m:
-            title = m.group("title")
-            key = _match(title, _VOCAB, 0.8)
+        found = None
+        speck = re.sub(r"^\S{1,2}\s+(?=\S)", "", text)     # "| lII. POLICY": a speck before it
+        forms = [f for t in dict.fromkeys((text, speck)) if (f := _numbered(t))] + \
+            (_glued(text) if len(text) < 70 else [])
+        for n, (num, title) in enumerate(forms):
+            key = _match(title, _VOCAB, 0.8 if n == 0 else 0.86)
             if key is None and nxt and span == 1:       # title wrapped onto the next line
                 joined = title + " " + nxt
-                if (key := _match(joined, _VOCAB)):
+                if (key := _match(joined, _VOCAB, 0.8 if n == 0 else 0.86)):
                     title, span = joined, 2
             if key:
-                out.append(Candidate(i, span, key, m.group("num"), _clean_title(title), 1.0))
-                continue
+                found = Candidate(i, span, key, num.strip(), _clean_title(title), 1.0 if n == 0 else 0.6)
+                break
+        if found:
+            out.append(found)
+            continue
         if len(text) < 70:                              # number lost (OCR) or never printed
-            key = _match(text, _VOCAB, 0.92) or _match(text, _APPX_VOCAB_UNIQUE, 0.88)
-            if key:
-                title = re.sub(r"^\S{1,6}[.,:;]\s+", "", text)   # a number OCR made unreadable
-                out.append(Candidate(i, 1, key, None, _clean_title(title), 0.4))
+            for span, title in ((1, text), (2, text + " " + nxt)):    # on one line or two
+                key = _match(title, _VOCAB, 0.92) or _match(title, _APPX_VOCAB_UNIQUE, 0.88)
+                if key:
+                    title = re.sub(r"^\S{1,6}[.,:;]\s+", "", title)   # a number OCR made unreadable
+                    out.append(Candidate(i, span, key, None, _clean_title(title), 0.4))
+                    break
+                if not nxt or len(nxt) > 50:
+                    break
     return out
 
 
@@ -406,4 +486,5 @@ def _section(ord_: int, key: str, number, title, lines: list[Line], where: slice
     """A section over lines[where]; its text leaves out its heading (body[head])."""
     body = lines[where]
     return Section(ord_, key, number, title, body[0].page, body[-1].page, parent,
-                   join_lines(body[:head.start] + body[head.stop:]), where)
+                   join_lines(body[:head.start] + body[head.stop:]), where,
+                   slice(where.start + head.start, where.start + head.stop))
