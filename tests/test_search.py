@@ -133,7 +133,7 @@ def test_results_grouped_by_document_with_pages_snippets_and_sources(text_archiv
         assert hit.pages == sorted(hit.pages) and hit.pages
         assert hit.matches and len(hit.matches) <= search.MATCHES_PER_DOCUMENT
         m = hit.matches[0]
-        assert "<mark>Notice</mark> <mark>to</mark> <mark>Appear</mark>" in m.snippet.replace("\n", " ")
+        assert "<mark>Notice to Appear</mark>" in m.snippet.replace("\n", " ")   # the phrase, whole
         assert m.source in ("text", "ocr", "both") and m.page in hit.pages
         assert hit.agency and hit.state and hit.model and hit.signed
 
