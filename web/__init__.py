@@ -71,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int = 4,
+def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int = 8,
           announce=lambda message: None) -> None:
     """Run the site with waitress until interrupted."""
     from waitress.server import create_server
