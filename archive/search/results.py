@@ -17,6 +17,7 @@ from archive.core.errors import IndexBusy, IndexNotBuilt, QueryError
 from archive.search.indexing import IndexRebuiltWarning, rebuild_index
 from archive.search.query import FACETS, filter_query, parse
 from archive.search.snippets import snippet
+from archive.search.units import unit_text
 from store import index as ix
 from store.datadir import DataDir
 
@@ -123,10 +124,10 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
         parts.append(ix.QExact("sha256", within))
     node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
     with _reading(datadir) as r:
-        return _run(r, query, tree, node, sort, max(1, page), per_page, all_results)
+        return _run(datadir.db, r, query, tree, node, sort, max(1, page), per_page, all_results)
 
 
-def _run(r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: int,
+def _run(conn, r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: int,
          all_results: bool) -> SearchResult:
     in_sections = ix.targets_sections(node)
 
@@ -149,7 +150,7 @@ def _run(r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: i
     # 2. Where in the documents shown: pages, sections and form fields, with snippets.
     doc_units = {sha: r.doc_unit(best[sha][1]) for sha in shown}
     doc_fields = {d: r.stored(d) for d in doc_units.values()}
-    located = _locate(r, tree, doc_fields, section_units if in_sections else None)
+    located = _locate(conn, r, tree, doc_fields, section_units if in_sections else None)
     hits = []
     for sha in shown:
         f = doc_fields[doc_units[sha]]
@@ -180,7 +181,7 @@ def _facets(r: ix.Reader, best: dict, section_units: dict | None) -> dict[str, l
     return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
 
 
-def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict | None) -> dict:
+def _locate(conn, r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict | None) -> dict:
     """sha -> (matches with snippets, matched pages, best section title), for the
     documents given by their doc units (docnum -> stored fields)."""
     leaves = ix.text_leaves(tree)
@@ -201,7 +202,7 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
         hits.sort(key=lambda h: -h.score)
         pages = sorted({h.page for h in hits if h.page})
         shown = {h.docnum: r.stored(h.docnum) for h in _distinct(hits, MATCHES_PER_DOCUMENT)}
-        matches = [_match(f, words) for f in shown.values()]
+        matches = [_match(conn, f, words) for f in shown.values()]
         best_section = next((h.docnum for h in hits if h.kind == "section"), None)
         section = None
         if best_section is not None:
@@ -227,12 +228,12 @@ def _distinct(hits: list[ix.UnitHit], limit: int) -> list[ix.UnitHit]:
     return out
 
 
-def _match(f: dict, words: set[str]) -> Match:
+def _match(conn, f: dict, words: set[str]) -> Match:
     key, title = f.get("section_key"), f.get("section_title")
     if f["kind"] == "page" and f.get("in_section"):
         key, title = f["in_section"]
     return Match(kind=f["kind"], page=f.get("page"), section_key=key, section_title=title,
-                 snippet=snippet(f.get("body") or "", words), source=f.get("source") or "text")
+                 snippet=snippet(unit_text(conn, f["sha256"], f.get("ref")), words), source=f.get("source") or "text")
 
 
 def search_terms_for_highlight(datadir: DataDir, query: str) -> list[str]:

@@ -6,6 +6,7 @@ import html
 import re
 from typing import Iterable
 
+from store import index as ix
 from store.index import WORD_RE
 
 SNIPPET_CHARS = 240
@@ -13,10 +14,34 @@ SNIPPET_CHARS = 240
 
 def word_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     """(start, end) character spans in *text* of the words *words* (index terms: folded
-    as the analyzer folds them)."""
-    words = sorted(set(words), key=len, reverse=True)
-    if not words:
-        return []
+    as the analyzer folds them; STEM + stem: any word of that stem, so a snippet marks
+    the form that matched)."""
+    words = set(words)
+    stems = {w[len(ix.STEM):] for w in words if w.startswith(ix.STEM)}
+    words = sorted(words - {ix.STEM + s for s in stems}, key=len, reverse=True)
+    spans = _exact_spans(text, words) if words else []
+    if stems:      # words of those stems (a stem is a word's start but for its last letter)
+        seen = set(spans)
+        starts = re.compile(r"\b(?:" + "|".join(re.escape(s[:-1] or s) for s in stems) + r")\w*",
+                            re.IGNORECASE)
+        spans += [m.span() for m in starts.finditer(text)
+                  if m.span() not in seen and ix.stem(ix.analyze(m.group(0))[0]) in stems]
+    joined = {w for w in words if len(w) >= 6}
+    if joined:     # compounds indexed joined: "jail/correctional" for jailcorrectional
+        seen = set(spans)
+        spans += [m.span() for m in _COMPOUND.finditer(text)
+                  if m.span() not in seen and "".join(ix.analyze(m.group(0))) in joined]
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(set(spans), key=lambda sp: (sp[0], -sp[1])):
+        if not out or a >= out[-1][1]:          # no overlaps: the longest from each start
+            out.append((a, b))
+    return out
+
+
+_COMPOUND = re.compile(r"\w+[/-]\w+")
+
+
+def _exact_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     low = text.lower()
     if len(low) == len(text) and "\u0131" not in low and "\u017f" not in low and all(
             w.isascii() and WORD_RE.fullmatch(w) for w in words):
