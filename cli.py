@@ -21,15 +21,23 @@ def emit_json(obj) -> None:
 
 
 def emit_csv(rows, columns: list[str] | None = None) -> None:
-    """Tabular machine output: CSV with a header row on stdout. Columns: *columns* (rows are
-    then streamed), else the union of the rows' keys."""
-    import csv
-    if columns is None:
-        rows = list(rows)
-        columns = list(dict.fromkeys(k for r in rows for k in r))
-    w = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
+    """Tabular output: CSV with a header row on stdout, formulas neutralised as the web's
+    (archive.core.csvout). Columns: *columns* (rows are then streamed), else the union of
+    the rows' keys."""
+    from archive.core.csvout import write_csv
+    write_csv(sys.stdout, rows, columns, lineterminator="\n")
+
+
+def exit_status(*all_done: bool) -> None:
+    """Exit codes, the same for every command that does work: 0 all done, 1 something
+    failed (the command has printed the summary), 2 usage (click)."""
+    if not all(all_done):
+        sys.exit(1)
+
+
+def on_wait(message: str) -> None:
+    """A writer waiting for another's lock says so on stderr, --json or not."""
+    click.echo(f"moa: {message}", err=True)
 
 
 def progress_for(label: str, quiet: bool = False):
@@ -71,16 +79,18 @@ pass_datadir = click.make_pass_decorator(DataDir)
 def import_cmd(datadir: DataDir, paths: tuple[Path, ...], as_json: bool) -> None:
     """Add local PDFs and roster workbooks (files or directories), e.g. FOIA copies."""
     from archive.harvest.importer import import_paths
-    result = import_paths(datadir, list(paths), progress=progress_for("import", as_json))
+    result = import_paths(datadir, list(paths), progress=progress_for("import", as_json), on_wait=on_wait)
     if as_json:
         emit_json(result.to_dict())
     else:
         click.echo(f"imported {result.files} file(s): {result.documents} PDF(s), {result.rosters} "
-                   f"roster(s) ({result.new_snapshots} new snapshot(s)), {result.new_files} new file(s)")
+                   f"roster(s) ({result.new_snapshots} new snapshot(s)), {result.new_files} new file(s)"
+                   + (f"; {len(result.errors)} refused" if result.errors else ""))
         for e in result.errors:
             click.echo(f"error: {e.path}: {e.reason}", err=True)
-    if result.errors and not result.files:
-        sys.exit(1)
+        if result.files:
+            click.echo("run `moa process` to read, cut and index what was imported", err=True)
+    exit_status(result.all_done)
 
 
 def harvest_options(f):
@@ -103,17 +113,27 @@ def harvest_options(f):
                      help="Largest response accepted (env MOA_MAX_BYTES)."),
         click.option("--user-agent", envvar="MOA_USER_AGENT", default=config.DEFAULT_USER_AGENT,
                      help="User-Agent header (env MOA_USER_AGENT)."),
+        click.option("--wayback/--no-wayback", envvar="MOA_WAYBACK", default=False, show_default=True,
+                     help="Recover linked PDFs that answer 404/410 from the Wayback Machine (env MOA_WAYBACK=1)."),
+        click.option("--wayback-url", envvar="MOA_WAYBACK_URL", default=config.DEFAULT_WAYBACK_URL,
+                     show_default=True, help="The Wayback Machine (env MOA_WAYBACK_URL); allowed only with --wayback."),
+        click.option("--wayback-delay", envvar="MOA_WAYBACK_DELAY", type=click.FloatRange(min=0),
+                     default=config.DEFAULT_WAYBACK_DELAY, show_default=True,
+                     help="Seconds between requests to the Wayback Machine (env MOA_WAYBACK_DELAY)."),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def harvest_settings(source_url, allow_hosts, delay, timeout, retries, max_bytes, user_agent) -> config.HarvestSettings:
+def harvest_settings(source_url, allow_hosts, delay, timeout, retries, max_bytes, user_agent,
+                     wayback=False, wayback_url=config.DEFAULT_WAYBACK_URL,
+                     wayback_delay=config.DEFAULT_WAYBACK_DELAY) -> config.HarvestSettings:
     import os
     extra = tuple(allow_hosts) + tuple(os.environ.get("MOA_ALLOW_HOSTS", "").split(","))
     return config.HarvestSettings(source_url=source_url, delay=delay, timeout=timeout, retries=retries,
-                                  max_bytes=max_bytes, user_agent=user_agent, extra_hosts=extra)
+                                  max_bytes=max_bytes, user_agent=user_agent, extra_hosts=extra,
+                                  wayback=wayback, wayback_url=wayback_url, wayback_delay=wayback_delay)
 
 
 def print_harvest(result) -> None:
@@ -121,17 +141,27 @@ def print_harvest(result) -> None:
                f"{result.bytes} byte(s); {result.new_files} new file(s), {result.new_versions} new "
                f"version(s), {result.not_modified + result.unchanged} unchanged, {result.new_snapshots} new "
                f"roster snapshot(s), {len(result.failures)} failure(s)")
-    others = [f for f in result.failures if f.status != 404]
+    from archive.harvest.run import unpublished
+    others = [f for f in result.failures if not unpublished(f)]
     for f in others[:20]:
         click.echo(f"  failed {f.purpose} {f.url}: {f.reason}", err=True)
     if len(others) > 20:
         click.echo(f"  ... and {len(others) - 20} more (see `moa status --json`)", err=True)
-    if len(others) < len(result.failures):
-        click.echo(f"  {len(result.failures) - len(others)} linked file(s) answered 404 (ICE lists them "
+    if result.unpublished:
+        click.echo(f"  {result.unpublished} linked file(s) answered 404 (ICE lists them "
                    "but does not publish them; see `moa status --json`)", err=True)
+    if result.wayback:
+        w = result.wayback
+        click.echo(f"  wayback: {w['recovered']} dead link(s) recovered ({w['already_recovered']} earlier), "
+                   f"{w['no_capture']} without a capture, {w['not_pdf']} whose captures are not PDFs, "
+                   f"{w['failed']} failed, {w['held']} held from ICE, {w['skipped']} skipped; "
+                   f"{w['asked']} CDX quer(ies)", err=True)
     if result.status == "failed":
         click.echo(f"error: nothing could be fetched from {result.source_url}; ICE may be unreachable "
                    "or refusing this client (see above). The archive is unchanged.", err=True)
+    elif result.problems:
+        click.echo(f"error: {result.problems} request(s) failed (see above); what came is stored, "
+                   "run the harvest again later or `moa import` the files", err=True)
 
 
 @main.command()
@@ -142,10 +172,10 @@ def print_harvest(result) -> None:
 def harvest(datadir: DataDir, as_json: bool, **options) -> None:
     """Fetch ICE's 287(g) rosters, MOAs, addenda, templates and archived MOAs."""
     from archive.harvest.run import harvest as run_harvest
-    result = run_harvest(datadir, harvest_settings(**options), progress=progress_for("harvest", as_json))
+    result = run_harvest(datadir, harvest_settings(**options), progress=progress_for("harvest", as_json),
+                         on_wait=on_wait)
     emit_json(result.to_dict()) if as_json else print_harvest(result)
-    if result.status == "failed":
-        sys.exit(1)
+    exit_status(result.all_done)
 
 
 @main.command()
@@ -156,40 +186,91 @@ def harvest(datadir: DataDir, as_json: bool, **options) -> None:
 @pass_datadir
 @friendly_errors
 def update(datadir: DataDir, workers, force, as_json, **options) -> None:
-    """Harvest, then read, structure and index what is new. If ICE cannot be reached,
-    what the archive holds is still processed, and the exit code is 1."""
+    """Harvest, then `moa process` (read, sections, index, compare cache). If ICE cannot be
+    reached, what the archive holds is still processed; the exit code is 1 if anything failed."""
     from archive.harvest.run import harvest as run_harvest
     from archive.pipeline import process
-    result = run_harvest(datadir, harvest_settings(**options), progress=progress_for("harvest", as_json))
+    result = run_harvest(datadir, harvest_settings(**options), progress=progress_for("harvest", as_json),
+                         on_wait=on_wait)
     if not as_json:
         print_harvest(result)
-    summary = process(datadir, workers=workers, force=force,
-                      progress=lambda label: progress_for(label, as_json))
+    processed = process(datadir, workers=workers, force=force,
+                        progress=lambda label: progress_for(label, as_json))
     if as_json:
-        emit_json({"harvest": result.to_dict(), "process": summary})
-    if result.status == "failed":
-        sys.exit(1)
+        emit_json({"harvest": result.to_dict(), "process": processed.to_dict()})
+    else:
+        print_process(processed)
+    exit_status(result.all_done, processed.all_done)
+
+
+def print_process(result) -> None:
+    e, s, i, c = result.extract, result.sections, result.index, result.compare
+    click.echo(f"read {e.get('ok', 0)} document(s) ({e.get('failed', 0)} failed, {e.get('pages', 0)} page(s)); "
+               f"sections cut in {s.get('documents', 0)} ({s.get('complete', 0)} complete); "
+               f"index: {', '.join(f'{k} {v}' for k, v in i.items() if isinstance(v, int))}; "
+               f"compare cache: {c.get('refreshed', 0)} refreshed")
+    for line in result.problems[:20]:
+        click.echo(f"  failed {line}", err=True)
+    if len(result.problems) > 20:
+        click.echo(f"  ... and {len(result.problems) - 20} more (see `moa status`)", err=True)
+    print_watch_summary(result.to_dict())
+
+
+@main.command("process")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes for reading pages.")
+@click.option("--force", is_flag=True, help="Re-run every stage on every document.")
+@click.option("--json", "as_json", is_flag=True, help="Print each stage's summary as JSON on stdout.")
+@pass_datadir
+@friendly_errors
+def process_cmd(datadir: DataDir, workers, force, as_json) -> None:
+    """Every stage after harvest on what the archive holds (harvested or imported): read
+    pages, cut sections, update the index, refresh the compare cache."""
+    from archive.pipeline import process
+    processed = process(datadir, workers=workers, force=force,
+                        progress=lambda label: progress_for(label, as_json))
+    emit_json(processed.to_dict()) if as_json else print_process(processed)
+    exit_status(processed.all_done)
+
+
+def print_watch_summary(summary: dict) -> None:
+    """One line per saved search after processing (archive/watch)."""
+    from archive.watch import summary_line
+    for report in summary.get("watch", []):
+        click.echo(summary_line(report))
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Per state and model: how much of the participating roster has an MOA on file.")
+@click.option("--csv", "as_csv", is_flag=True, help="With --coverage: print CSV on stdout.")
 @pass_datadir
 @friendly_errors
-def status(datadir: DataDir, as_json: bool) -> None:
-    """What the archive holds, and what failed."""
+def status(datadir: DataDir, as_json: bool, show_coverage: bool, as_csv: bool) -> None:
+    """What the archive holds, and what failed (--coverage: how much of the roster)."""
+    if show_coverage:
+        return print_coverage(datadir, _output_format(as_json, as_csv))
+    if as_csv:
+        raise click.UsageError("--csv goes with --coverage")
     from archive.status import status as get_status
     s = get_status(datadir)
     if as_json:
         return emit_json(s)
     by = lambda d: ", ".join(f"{k or '?'} {v}" for k, v in d.items()) or "none"  # noqa: E731
-    last = s["last_harvest"]
+    last, done = s["last_harvest"], s["last_completed_harvest"]
     click.echo(f"agreements: {s['agreements']} ({by(s['agreements_by_status'])}); current by model: "
                f"{by(s['agreements_by_model'])}; {s['pending_links']} with link pending")
     click.echo(f"documents: {s['documents']} ({by(s['documents_by_kind'])}), {s['unlinked_documents']} "
                f"not linked to a roster agreement; {s['versions']} version(s) of {s['files']} file(s), "
                f"{s['bytes']} bytes; roster snapshots: {by(s['roster_snapshots'])}")
     click.echo("last harvest: " + (f"{last['started_at']} {last['status']}" if last else "never"))
-    click.echo(f"failures: {s['failures']}")
+    if done and done["id"] != last["id"]:
+        click.echo(f"last completed harvest: {done['started_at']} {done['status']}")
+    if s["writer"]:
+        w = s["writer"]
+        click.echo(f"writing now: {w.get('command') or '?'} (pid {w.get('pid') or '?'}, since {w.get('since') or '?'})")
+    click.echo("failures" + (" (of the last completed harvest, and reading)" if done and done["id"] != last["id"]
+                             else "") + f": {s['failures']}")
     lines = [f"  reading {f['file_name'] or f['sha256']}: {f['error']}" for f in s["failed_documents"]]
     lines += [f"  fetch {f['url']}: {f['error']}" for f in s["fetch_failures"] if f["status"] != 404]
     for line in lines[:20]:
@@ -199,6 +280,21 @@ def status(datadir: DataDir, as_json: bool) -> None:
     not_found = sum(f["status"] == 404 for f in s["fetch_failures"])
     if not_found:
         click.echo(f"  {not_found} linked file(s) answered 404 (see `moa status --json`)")
+
+
+def print_coverage(datadir: DataDir, fmt: str) -> None:
+    from archive.coverage import COLUMNS, coverage, coverage_table
+    result = coverage(datadir)
+    if fmt == "json":
+        return emit_json(result)
+    if fmt == "csv":
+        return emit_csv(coverage_table(result), list(COLUMNS))
+    click.echo(f"{'state':<22} {'model':<5} {'agreements':>10} {'on file':>8} {'share':>6} {'pending':>8} "
+               f"{'dead':>5} {'recov.':>6} {'unread.':>7} {'other':>6}")
+    for r in coverage_table(result):
+        click.echo(f"{r['state'].title():<22} {r['model'] or ('' if r['state'] == 'TOTAL' else '?'):<5} {r['agreements']:>10} {r['on_file']:>8} "
+                   f"{r['share_on_file']:>6.0%} {r['link_pending']:>8} {r['dead_links']:>5} {r['recovered']:>6} "
+                   f"{r['unreadable']:>7} {r['not_fetched']:>6}")
 
 
 @main.command()
@@ -280,13 +376,15 @@ def extract(datadir: DataDir, workers: int | None, force: bool, as_json: bool) -
     from archive.read.extract import extract_all
     s = extract_all(datadir, workers=workers, force=force, progress=progress_for("read", as_json))
     if as_json:
-        return emit_json(s)
-    click.echo(f"read {s['ok']} document(s), {s['failed']} failed; {s['pages']} page(s): "
+        emit_json(s)
+        return exit_status(not s["failed"] and not s["partial"])
+    click.echo(f"read {s['ok']} document(s), {s['partial']} partial, {s['failed']} failed; {s['pages']} page(s): "
                f"{s['text_pages']} from the text layer, {s['ocr_pages']} OCR'd "
                f"({s['ocr_failed_pages']} OCR failure(s)); {s['form_fields']} form value(s); "
                f"{s['seconds']} s")
     for f in s["failures"]:
-        click.echo(f"failed: {f['error']}", err=True)
+        click.echo(f"{f['status']}: {f['error']}", err=True)
+    exit_status(not s["failed"] and not s["partial"])
 
 
 @main.command()
@@ -305,7 +403,8 @@ def text(datadir: DataDir, doc: str, as_json: bool) -> None:
     for p in d.pages:
         conf = f"  OCR confidence {p.ocr_confidence:.0f}" if p.ocr_confidence is not None else ""
         ocr_state = f"  OCR {p.ocr_status}" if p.ocr_status not in (None, "ok") else ""
-        click.echo(f"\n--- page {p.page}  method {p.method}  text layer {p.text_layer_quality}{conf}{ocr_state}")
+        click.echo(f"\n--- page {p.page}  method {p.method}  text layer {p.text_layer_quality}{conf}{ocr_state}"
+                   f"  read by {p.reader or '?'}")
         click.echo(p.text.rstrip())
     if d.form_fields:
         click.echo("\n--- form fields")
@@ -360,6 +459,8 @@ def facts_cmd(datadir: DataDir, doc: str, as_json: bool) -> None:
     for name, values in result["facts"].items():
         for v in values:
             click.echo(f"{name:<17} {v['value']}  (p. {v['page'] if v['page'] is not None else '?'})")
+    from archive.structure.facts import format_signed_check
+    click.echo(format_signed_check(result["signed_check"]))
 
 
 
@@ -381,18 +482,35 @@ def index_cmd(datadir: DataDir, rebuild: bool, as_json: bool) -> None:
         click.echo(", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
-@main.command("search")
-@click.argument("query")
+class _QueryCommand(click.Command):
+    """Takes words starting with '-' as query words (-warrant: NOT warrant), but still
+    refuses a misspelt --option before any "--"."""
+
+    def parse_args(self, ctx, args):
+        head = args[:args.index("--")] if "--" in args else args
+        known = {o for p in self.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+        bad = next((a for a in head if a.startswith("--") and a.split("=")[0] not in known), None)
+        if bad:
+            raise click.NoSuchOption(bad.split("=")[0], ctx=ctx)
+        return super().parse_args(ctx, args)
+
+
+@main.command("search", cls=_QueryCommand, context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with total_documents and hits.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Documents to show.")
 @click.option("--all", "all_results", is_flag=True, help="Show every matching document.")
 @pass_datadir
 @friendly_errors
-def search_cmd(datadir: DataDir, query: str, as_json: bool, limit: int, all_results: bool) -> None:
-    """Search the archive (query language: see README, "Searching")."""
+def search_cmd(datadir: DataDir, words: tuple[str, ...], as_json: bool, limit: int,
+               all_results: bool) -> None:
+    """Search the archive (query language: see README, "Searching"). The words make one
+    query; a word starting with - works as it is (`moa search -certification`,
+    `moa search immigration -warrant`) or after -- (`moa search -- -x`)."""
     import html
 
     from archive import search
+    query = " ".join(words)
     res = search.search(datadir, query, per_page=limit, all_results=all_results)
     if as_json:
         emit_json(res.to_dict())
@@ -408,6 +526,77 @@ def search_cmd(datadir: DataDir, query: str, as_json: bool, limit: int, all_resu
             click.echo(f"  p.{m.page} ({m.source}): {html.unescape(text)}")
 
 
+# --- saved searches (issue #18) ----------------------------------------------------
+
+@main.group()
+def watch() -> None:
+    """Saved searches: what newly matches them since their last run."""
+
+
+@watch.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--report-existing", is_flag=True,
+              help="Report what matches now on the first run (default: only what is new from now on).")
+@pass_datadir
+@friendly_errors
+def watch_add_cmd(datadir: DataDir, name: str, query: str, report_existing: bool) -> None:
+    """Save QUERY (the search language) as NAME."""
+    from archive import watch as watches
+    w = watches.add(datadir, name, query, report_existing=report_existing)
+    click.echo(f"saved watch {w.name}: {w.query}  ({w.matching} document(s) match now"
+               + (", reported on the first run)" if report_existing else ", counted as seen)"))
+
+
+@watch.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@pass_datadir
+@friendly_errors
+def watch_list_cmd(datadir: DataDir, as_json: bool) -> None:
+    """Every saved search, with what it matches and when it last ran."""
+    from archive import watch as watches
+    ws = watches.list_watches(datadir)
+    if as_json:
+        return emit_json([w.to_dict() for w in ws])
+    for w in ws:
+        click.echo(f"{w.name:<20} {w.matching:>4} matching, {w.unreported} not yet reported; last run "
+                   f"{w.last_run_at or 'never'}  {w.query}")
+
+
+@watch.command("rm")
+@click.argument("name")
+@pass_datadir
+@friendly_errors
+def watch_rm_cmd(datadir: DataDir, name: str) -> None:
+    """Forget the saved search NAME."""
+    from archive import watch as watches
+    watches.remove(datadir, name)
+    click.echo(f"removed watch {name}")
+
+
+@watch.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@pass_datadir
+@friendly_errors
+def watch_run_cmd(datadir: DataDir, names: tuple[str, ...], as_json: bool) -> None:
+    """Per saved search (all, or NAMES), the documents that newly match since its last run."""
+    import html
+
+    from archive import watch as watches
+    reports = [r.to_dict() for r in watches.run(datadir, list(names))]
+    if as_json:
+        return emit_json({"watches": reports, "new_total": sum(r["new_count"] for r in reports)})
+    for r in reports:
+        click.echo(watches.summary_line(r, hint=False))
+        for m in r["new"]:
+            click.echo(f"  {m['sha256'][:12]}  {m['agency'] or '?'} ({m['state'] or '?'}) {m['model'] or '?'} "
+                       f"signed {m['signed'] or '?'}  {m['file_name'] or ''}")
+            for x in m["matches"]:
+                text = x["snippet"].replace("<mark>", "[").replace("</mark>", "]")
+                click.echo(f"    p.{x['page']} ({x['source']}): {html.unescape(text)}")
+
+
 # --- web (issue #6) --------------------------------------------------------------
 
 @main.command()
@@ -415,7 +604,7 @@ def search_cmd(datadir: DataDir, query: str, as_json: bool, limit: int, all_resu
               help="Address to listen on (env MOA_HOST); 0.0.0.0 for every interface.")
 @click.option("--port", envvar="MOA_PORT", default=8287, show_default=True, type=int,
               help="Port to listen on (env MOA_PORT).")
-@click.option("--threads", envvar="MOA_THREADS", default=4, show_default=True,
+@click.option("--threads", envvar="MOA_THREADS", default=8, show_default=True,
               type=click.IntRange(1, 64), help="Worker threads (env MOA_THREADS).")
 @pass_datadir
 @friendly_errors
@@ -473,18 +662,20 @@ def compare_cmd(datadir: DataDir, doc_a: str, doc_b: str, ignore_fillins: bool, 
 @click.option("--era", help="With --top: only this era (2019-2020, 2025).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="With --top: print CSV on stdout.")
+@click.option("--include-unreliable", is_flag=True,
+              help="With --top: rank agreements whose text is unreliable (garbled or failed pages) too.")
 @pass_datadir
 @friendly_errors
 def deviation_cmd(datadir: DataDir, doc: str | None, top: int | None, model: str | None, era: str | None,
-                  as_json: bool, as_csv: bool) -> None:
+                  as_json: bool, as_csv: bool, include_unreliable: bool) -> None:
     """DOC against its model's baseline (template, else consensus), or the --top N that depart most."""
     from archive import compare
     fmt = _output_format(as_json, as_csv)
     if bool(doc) == bool(top):
         raise click.UsageError("give either DOC or --top N")
     if top:
-        rows = compare.top_deviations(datadir, top, model=model, era=era,
-                                      progress=progress_for("deviation", fmt != "text"))
+        rows = compare.Stored(datadir, live=True).top_deviations(top, model=model, era=era,
+                                                                 include_unreliable=include_unreliable)
         if fmt == "json":
             emit_json(rows)
         elif fmt == "csv":
@@ -492,11 +683,12 @@ def deviation_cmd(datadir: DataDir, doc: str | None, top: int | None, model: str
         else:
             for r in rows:
                 click.echo(f"{r['deviation']:.3f}  {r['model']:<4} {r['era']:<9} {r['file_name']}  "
-                           f"changed {r['changed']}, missing {r['missing']}, extra {r['extra']}")
+                           f"changed {r['changed']}, missing {r['missing']}, extra {r['extra']}"
+                           + ("  (unreliable text)" if r["unreliable"] else ""))
         return
     if fmt == "csv":
         raise click.UsageError("--csv goes with --top; for one document use --json")
-    r = compare.deviation(datadir, doc)
+    r = compare.Stored(datadir, live=True).deviation(doc)
     if fmt == "json":
         emit_json(r)
         return
@@ -524,7 +716,7 @@ def variants_cmd(datadir: DataDir, section_key: str | None, model: str, era: str
     from archive import compare
     fmt = _output_format(as_json, as_csv)
     if list_keys or not section_key:
-        rows = compare.section_keys(datadir, model, era)
+        rows = compare.Stored(datadir, live=True).section_keys(model, era)
         if fmt == "json":
             emit_json(rows)
         elif fmt == "csv":
@@ -533,7 +725,7 @@ def variants_cmd(datadir: DataDir, section_key: str | None, model: str, era: str
             for r in rows:
                 click.echo(f"{r['key']:<28} {r['agreements']:>4}  {r['title']}")
         return
-    r = compare.variants(datadir, section_key, model, era)
+    r = compare.Stored(datadir, live=True).variants(section_key, model, era)
     if fmt == "json":
         emit_json(r)
     elif fmt == "csv":
@@ -559,7 +751,7 @@ def models_cmd(datadir: DataDir, era: str, as_json: bool, as_csv: bool) -> None:
     """The baselines of the models (JEM, TFM, TTFM, WSO) side by side by canonical section."""
     from archive import compare
     fmt = _output_format(as_json, as_csv)
-    r = compare.models(datadir, era)
+    r = compare.Stored(datadir, live=True).models(era)
     if fmt == "json":
         emit_json(r)
     elif fmt == "csv":

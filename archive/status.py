@@ -6,7 +6,9 @@ import sqlite3
 from typing import Iterator
 
 from archive.core.errors import NotFound
-from archive.harvest.recording import snapshot_order
+from archive.core.records import RosterSnapshot
+from archive.harvest.recording import lock_holder, snapshot_order
+from archive.harvest.rosters import published_key
 from store.datadir import DataDir
 
 EXPORT_COLUMNS = ("sha256", "kind", "url", "file_name", "agency", "state", "model", "signed",
@@ -24,16 +26,24 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict:
 
 def status(datadir: DataDir) -> dict:
     """Counts and the last runs, JSON-able. ``failures`` counts the failed requests of the
-    last harvest plus the documents whose reading failed (details in ``fetch_failures``
-    and ``failed_documents``)."""
+    last *completed* harvest (``last_completed_harvest``: not one still running or
+    interrupted) plus the documents whose reading failed or is partial (OCR failed on
+    some pages; details in ``fetch_failures`` and ``failed_documents``). A run marked
+    ``running`` while nobody holds the writer lock was killed: it is shown as
+    ``interrupted`` (the next harvest or import closes it so in the database).
+    ``writer``: who holds the lock now, if anyone."""
     conn = datadir.db
-    last_harvest = conn.execute("SELECT * FROM runs WHERE command = 'harvest' ORDER BY id DESC LIMIT 1").fetchone()
-    fetch_failures = [] if last_harvest is None else [dict(r) for r in conn.execute(
-        "SELECT url, purpose, status, error FROM fetches WHERE run_id = ? AND outcome = 'failed' ORDER BY id",
-        (last_harvest["id"],))]
+    writer = lock_holder(datadir)
+    last_harvest = _run(conn.execute("SELECT * FROM runs WHERE command = 'harvest' ORDER BY id DESC LIMIT 1")
+                        .fetchone(), writer)
+    completed = conn.execute("SELECT * FROM runs WHERE command = 'harvest' AND status IN"
+                             f" ({','.join('?' * len(COMPLETED))}) ORDER BY id DESC LIMIT 1", COMPLETED).fetchone()
+    fetch_failures = [] if completed is None else [dict(r) for r in conn.execute(
+        "SELECT url, purpose, status, content_type, error FROM fetches WHERE run_id = ? AND outcome = 'failed'"
+        " ORDER BY id", (completed["id"],))]
     failed_documents = [dict(r) for r in conn.execute(
         "SELECT e.sha256, d.file_name, e.error FROM extractions e LEFT JOIN documents d USING (sha256)"
-        " WHERE e.status = 'failed' ORDER BY d.file_name")]
+        " WHERE e.status IN ('failed', 'partial') ORDER BY d.file_name")]
     last_run = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     return {
         "agreements": _count(conn, "SELECT COUNT(*) FROM agreements"),
@@ -52,19 +62,42 @@ def status(datadir: DataDir) -> dict:
         "urls_with_several_versions": _count(conn, "SELECT COUNT(*) FROM (SELECT url FROM versions"
                                                    " GROUP BY url HAVING COUNT(*) > 1)"),
         "roster_snapshots": _grouped(conn, "SELECT kind, COUNT(*) FROM roster_snapshots GROUP BY 1 ORDER BY 1"),
-        "last_harvest": _run(last_harvest),
-        "last_run": _run(last_run),
+        "last_harvest": last_harvest,
+        "last_completed_harvest": _run(completed, writer),
+        "last_run": _run(last_run, writer),
+        "writer": writer,
         "failures": len(fetch_failures) + len(failed_documents),
         "fetch_failures": fetch_failures,
         "failed_documents": failed_documents,
     }
 
 
-def _run(row) -> dict | None:
+def holdings(datadir: DataDir) -> dict:
+    """The archive in a few numbers (the site's home page): documents, pages (and how
+    many read by OCR), agreements, agencies, states, roster snapshots, last retrieval."""
+    from archive.read.stored import page_totals
+    conn = datadir.db
+    return {
+        "documents": _count(conn, "SELECT COUNT(*) FROM documents"),
+        **page_totals(datadir),
+        "agreements": _count(conn, "SELECT COUNT(*) FROM agreements"),
+        "agencies": _count(conn, "SELECT COUNT(DISTINCT state || '|' || agency_key) FROM agreements"),
+        "states": _count(conn, "SELECT COUNT(DISTINCT state) FROM agreements"),
+        "snapshots": _count(conn, "SELECT COUNT(*) FROM roster_snapshots"),
+        "last_fetch": _count(conn, "SELECT MAX(last_fetched_at) FROM documents"),
+    }
+
+
+COMPLETED = ("ok", "partial", "failed")
+
+
+def _run(row, writer: dict | None) -> dict | None:
     if row is None:
         return None
     out = dict(row)
     out["summary"] = json.loads(out["summary"]) if out["summary"] else None
+    if out["status"] == "running" and writer is None:
+        out["status"] = "interrupted"   # nobody holds the lock: its writer was killed
     return out
 
 
@@ -87,10 +120,13 @@ ROSTER_KINDS = ("participating", "pending")
 
 
 def roster_snapshots(datadir: DataDir, kind: str | None = None) -> list[dict]:
-    """Every roster snapshot (or those of *kind*), oldest first as ``snapshot_order`` ranks them."""
-    sql = "SELECT id, kind, file_name, fetched_at, row_count FROM roster_snapshots"
+    """Every roster snapshot (or those of *kind*), oldest first as ``snapshot_order`` ranks
+    them (ICE's publication stamp, else the retrieval date): the one order the CLI and the
+    web list them in. Each is ``RosterSnapshot.to_dict()``."""
+    sql = "SELECT id, kind, file_name, fetched_at, row_count, sha256, url FROM roster_snapshots"
     rows = datadir.db.execute(sql + " WHERE kind = ?", (kind,)) if kind else datadir.db.execute(sql)
-    return [dict(r) for r in sorted(rows, key=snapshot_order)]
+    return [RosterSnapshot.from_row(r, published=published_key(r["file_name"]) or None).to_dict()
+            for r in sorted(rows, key=snapshot_order)]
 
 
 def roster_diff(datadir: DataDir, kind: str = "participating",

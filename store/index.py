@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+import zlib
 from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -209,7 +210,7 @@ def make_schema() -> fields.Schema:
         last_page=fields.STORED,
         units=fields.STORED,                          # doc units: how many units precede it
         content=fields.TEXT(analyzer=CONTENT_ANALYZER, phrase=True),   # searched; not stored
-        ref=fields.STORED,                            # where the unit's text is kept (snippets)
+        body=fields.STORED,                           # the unit's text, for snippets
         section_key=fields.ID(stored=True, sortable=True),
         section_title=fields.TEXT(stored=True, **text),
         in_section=fields.STORED,                     # page units: (key, title) covering the page
@@ -624,8 +625,11 @@ def read_extra(link: Path, name: str) -> bytes | None:
 
 
 def _fields(unit: dict) -> dict:
-    """A unit as Whoosh fields: the doc unit's section keys also as a column."""
+    """A unit as Whoosh fields: the body compressed, the doc unit's section keys also as
+    a column."""
     out = dict(unit)
+    if isinstance(out.get("body"), str):      # kept compressed: a third of the size
+        out["body"] = zlib.compress(out["body"].encode(), 1)
     if unit.get("kind") == "doc":
         out["sections_col"] = " ".join(k for k in unit.get("sections", "").split(",") if k).encode()
     return out
@@ -772,6 +776,26 @@ class Reader:
                     words.update(self.expand_leaf(QFuzzy(w, leaf.maxdist, leaf.field)))
         return words
 
+    def frequency(self, fieldname: str, word: str) -> int:
+        """How many units hold *word* in *fieldname* (the length of its postings)."""
+        return self.searcher.reader().doc_frequency(fieldname, word)
+
+    def unit_count(self) -> int:
+        return self.searcher.doc_count_all()
+
+    def spellings(self, word: str, limit: int = 3) -> list[str]:
+        """Index words near *word* (edit distance 1, else 2; same first letter), the
+        commonest first; [] when the index holds *word* itself."""
+        reader = self.searcher.reader()
+        if reader.doc_frequency("content", word):
+            return []
+        for dist in (1, 2):
+            near = [t for t in reader.terms_within("content", word, dist, prefix=1) if t != word]
+            if near:
+                near.sort(key=lambda t: (-reader.doc_frequency("content", t), t))
+                return near[:limit]
+        return []
+
     def column(self, name: str):
         if name not in self._cols:
             self._cols[name] = self.searcher.reader().column_reader(name)
@@ -788,13 +812,23 @@ class Reader:
         return self.value(name, docnum) or ""
 
     def stored(self, docnum: int) -> dict:
-        return self.searcher.stored_fields(docnum)
+        """A unit's stored fields (its body decompressed)."""
+        f = self.searcher.stored_fields(docnum)
+        if isinstance(f.get("body"), bytes):
+            f["body"] = zlib.decompress(f["body"]).decode()
+        return f
 
     def match(self, node, kind: str) -> list[tuple[int, float]]:
         """(docnum, score) of every unit of *kind* matching *node*."""
         is_kind = wq.Term("kind", kind)
         q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
         return [(h.docnum, h.score) for h in self.searcher.search(q, limit=None)]
+
+    def match_ids(self, node, kind: str) -> list[int]:
+        """The docnums of every unit of *kind* matching *node*, unscored (cheaper)."""
+        is_kind = wq.Term("kind", kind)
+        q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
+        return list(self.searcher.docs_for_query(q))
 
     def doc_unit(self, docnum: int) -> int:
         """The doc unit of the document a unit belongs to (units are written just before it)."""

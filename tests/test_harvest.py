@@ -134,7 +134,13 @@ def test_killed_harvest_rerun_ends_identical(tmp_path, server):
     assert proc.returncode == -signal.SIGKILL
     db = killed / "moa.sqlite3"
     assert table(db, "SELECT status, finished_at FROM runs") == [("running", None)]   # killed mid-run
+    res = CliRunner().invoke(main, ["--data-dir", str(killed), "status", "--json"])
+    shown = json.loads(res.stdout)
+    assert shown["last_harvest"]["status"] == "interrupted"   # nobody holds the lock: it was killed
+    assert shown["last_completed_harvest"] is None and shown["writer"] is None
     assert harvest_cli(killed, server)[0] == 0
+    runs = d_runs = table(db, "SELECT id, status, finished_at IS NOT NULL FROM runs")
+    assert [r[1:] for r in d_runs] == [("interrupted", 1), ("partial", 1)], runs   # closed on the next start
 
     queries = {
         "files": "SELECT sha256, bytes, kind, file_name, media_type, path FROM files",
@@ -161,8 +167,8 @@ def test_off_list_hosts_are_never_contacted(tmp_path, server):
     server.faults[rusk] = ("redirect", offlist + rusk)                    # off-list redirect target
     server.faults[smith] = ("redirect", MOAS + "archive/SmithCoSheriffsOfficeTX_TFM_MOA_02.18.25.pdf")
     server.extra_links.append((offlist + TEMPLATES + "WSO_MOA_fillable.pdf", "WSO MOA (fillable)"))
-    code, out, _ = harvest_cli(tmp_path / "data", server)
-    assert code == 0
+    code, out, res = harvest_cli(tmp_path / "data", server)
+    assert code == 1 and out["problems"] == 2       # something failed: the exit status says so
     assert {h.host for h in server.hits()} == {f"127.0.0.1:{port}"}
     failures = {unquote(f["url"]).split(port, 1)[1]: f["reason"] for f in out["failures"] if f["status"] != 404}
     assert set(failures) == {rusk, TEMPLATES + "WSO_MOA_fillable.pdf"}
@@ -194,7 +200,7 @@ def test_bad_answers_are_recorded_failures_and_the_run_goes_on(tmp_path, server)
     }
     server.faults.update({p: f for p, (f, _) in faults.items() if f is not None})
     code, out, _ = harvest_cli(tmp_path / "data", server, "--max-bytes", "700000", "--timeout", "1.5")
-    assert code == 0 and out["status"] == "partial"
+    assert code == 1 and out["status"] == "partial"
     failures = {unquote(f["url"]).split(server.base, 1)[1]: f["reason"] for f in out["failures"]}
     for path, (_, reason) in faults.items():
         if reason is None:
@@ -216,6 +222,55 @@ def test_bad_answers_are_recorded_failures_and_the_run_goes_on(tmp_path, server)
                                       pdf("TexasOfficeAttorneyGeneral_TFM_MOA_01.30.25.pdf"),
                                       pdf("287gWSO_FinneyCoKs2020-03-17.pdf")])
     assert not list((d.files_dir).rglob(".tmp-*"))
+    d.close()
+
+
+def test_every_document_refused_is_a_failure_even_when_the_rosters_came(tmp_path, server):
+    probe = tmp_path / "probe"
+    assert harvest_cli(probe, server)[0] == 0
+    documents = [unquote(r[0]).split(server.base, 1)[1] for r in
+                 table(probe / "moa.sqlite3", "SELECT DISTINCT url FROM fetches WHERE purpose IN"
+                                              " ('moa', 'addendum', 'template', 'archive-moa')")]
+    assert len(documents) > 20
+    server.faults.update({path: 403 for path in documents})
+    code, out, res = harvest_cli(tmp_path / "data", server)
+    assert out["status"] == "partial" and out["fetched"] == 2            # the two rosters came
+    assert code == 1 and out["problems"] == len(documents) - out["unpublished"] > 0
+    assert "ICE's bot protection" in out["failures"][-1]["reason"]
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "harvest", "--source-url",
+                                    server.source_url, "--allow-host", "127.0.0.1", "--delay", "0"])
+    assert res.exit_code == 1 and f"error: {out['problems']} request(s) failed" in res.stderr
+    # The failed requests keep what the server said it sent.
+    types = table(tmp_path / "data" / "moa.sqlite3", "SELECT DISTINCT content_type FROM fetches"
+                                                     " WHERE outcome = 'failed' AND status = 403")
+    assert types == [("text/html",)]        # what the stand-in of ICE sends with a 403
+
+
+def test_a_second_writer_says_whose_lock_it_waits_for(tmp_path, server):
+    import os
+    import threading
+
+    from archive.harvest.recording import lock_holder, writer_lock
+    d = DataDir(tmp_path / "data")
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with writer_lock(d, "import"):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(10)
+    holder = lock_holder(d)
+    assert holder["pid"] == os.getpid() and holder["command"] == "import" and holder["since"]
+    threading.Timer(1.0, release.set).start()
+    t0 = time.monotonic()
+    code, out, res = harvest_cli(tmp_path / "data", server)
+    t.join()
+    assert code == 0 and time.monotonic() - t0 >= 1.0
+    assert f"waiting for `moa import` (pid {os.getpid()}, since {holder['since']})" in res.stderr
+    assert lock_holder(d) is None
     d.close()
 
 

@@ -125,6 +125,7 @@ def test_bad_files_are_errors_naming_the_file_and_the_rest_go_on(datadir, fixtur
     result = import_paths(datadir, [html, broken, notes, missing, good])
     failed = {Path(e.path).name: e.reason for e in result.errors}
     assert set(failed) == {html.name, broken.name, notes.name, missing.name}
+    assert result.files == 1 and not result.all_done
     assert "not a PDF" in failed[html.name] and "HTML" in failed[html.name]
     assert "workbook" in failed[broken.name]
     assert result.documents == 1
@@ -169,7 +170,48 @@ def test_import_cli_json(tmp_path, fixture_corpus):
     res = runner.invoke(main, ["--data-dir", str(tmp_path / "data"), "import", "--json",
                                str(fixture_corpus / "sheets"), str(fixture_corpus / "pdfs"),
                                str(tmp_path / "missing.pdf")])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output            # a file was refused: something failed
     out = json.loads(res.stdout)
-    assert (out["documents"], out["rosters"]) == (7, 4)
+    assert (out["files"], out["documents"], out["rosters"]) == (11, 7, 4)   # the refused one not counted
     assert [Path(e["path"]).name for e in out["errors"]] == ["missing.pdf"]
+    res = runner.invoke(main, ["--data-dir", str(tmp_path / "data"), "import", str(fixture_corpus / "pdfs")])
+    assert res.exit_code == 0, res.output
+    assert "imported 7 file(s)" in res.stdout and "moa process" in res.stderr
+
+
+def test_process_reads_cuts_and_indexes_imported_files_with_no_network(tmp_path, fixture_corpus):
+    """`moa import` then `moa process`: every stage after harvest, no ICE involved; a
+    truncated PDF fails alone, named, and the exit status says so."""
+    data, runner = tmp_path / "data", CliRunner()
+    moa = lambda *args: runner.invoke(main, ["--data-dir", str(data), *args])  # noqa: E731
+    pdfs = sorted((fixture_corpus / "pdfs").glob("*.pdf"))
+    good = [p for p in pdfs if "Rusk" not in p.name]        # no OCR: keeps the test quick
+    cut = tmp_path / "CutShort_WSO_MOA_030425.pdf"
+    cut.write_bytes(good[0].read_bytes()[:20_000])
+    assert moa("import", str(fixture_corpus / "sheets"), *map(str, good), str(cut)).exit_code == 0
+
+    res = moa("process", "--workers", "1", "--json")
+    assert res.exit_code == 1, res.output
+    out = json.loads(res.stdout)
+    assert set(out) == {"extract", "sections", "index", "compare", "watch", "problems"}
+    assert (out["extract"]["ok"], out["extract"]["failed"]) == (len(good), 1)
+    assert out["sections"]["documents"] == len(good) and out["index"]["indexed"] == len(good) + 1
+    assert len(out["problems"]) == 1 and cut.name in out["problems"][0]
+
+    found = json.loads(moa("search", '"notice to appear"', "--json").stdout)
+    assert found["total_documents"] >= 3
+    # A query starting with "-" is a query, not an option, with or without "--".
+    minus = moa("search", "-certification", "--json")
+    assert minus.exit_code == 0, minus.output
+    assert json.loads(minus.stdout)["total_documents"] == json.loads(
+        moa("search", "--json", "--", "-certification").stdout)["total_documents"]
+
+    # Done once, nothing is done again (the failed file stays listed by `moa status`).
+    again = moa("process", "--json")
+    assert again.exit_code == 0, again.output
+    redo = json.loads(again.stdout)
+    assert redo["extract"]["documents"] == redo["sections"]["documents"] == redo["index"]["indexed"] == 0
+    text = moa("process")
+    assert "read 0 document(s)" in text.stdout
+    status = json.loads(moa("status", "--json").stdout)
+    assert [f["file_name"] for f in status["failed_documents"]] == [cut.name]

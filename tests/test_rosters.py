@@ -7,7 +7,7 @@ import pytest
 
 from archive.core.errors import DocumentError
 from archive.harvest.ice_site import unwrap_safelinks
-from archive.harvest.rosters import agency_key, normalise_model, parse_date, parse_roster, published_key
+from archive.harvest.rosters import agency_key, parse_roster, published_key
 from ice_server import write_roster
 
 ICE = "https://www.ice.gov/doclib/287gMOA/"
@@ -18,22 +18,6 @@ SAFE = ("https://gcc02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.i
 def test_unwrap_safelinks_decodes_the_url_parameter_only():
     assert unwrap_safelinks(SAFE) == ICE + "287gJEM_%20montgomeryCoTX_06-09-2020_addendum.pdf"
     assert unwrap_safelinks(ICE + "a%20b.pdf") == ICE + "a%20b.pdf"
-
-
-@pytest.mark.parametrize("text, model", [
-    ("Jail Enforcement Model", "JEM"), ("Jail Enforcement Model ", "JEM"), ("Task Force Model", "TFM"),
-    ("task  force model", "TFM"), ("Warrant Service Officer", "WSO"), ("Tribal Task Force Model", "TTFM"),
-    ("WSO", "WSO"), ("Something else", None), (None, None)])
-def test_normalise_model(text, model):
-    assert normalise_model(text) == model
-
-
-@pytest.mark.parametrize("value, iso", [
-    (datetime(2025, 5, 8), "2025-05-08"), ("05/082025", "2025-05-08"), ("7/72025", "2025-07-07"),
-    ("3/5/2025", "2025-03-05"), ("03/05/25", "2025-03-05"), ("2025-03-05", "2025-03-05"),
-    ("13/40/2025", None), ("soon", None), (None, None)])
-def test_parse_date(value, iso):
-    assert parse_date(value) == iso
 
 
 def test_agency_key_merges_quotes_case_and_spaces():

@@ -278,6 +278,7 @@ def test_inflections_compounds_fuzzy_phrases_and_page_breaks_on_fixture_text(tex
 
 
 def test_recall_on_fixture_archive(fixture_archive):
+    assert fixture_archive.db.execute("SELECT count(*) FROM pages").fetchone()[0], "process() read no pages"
     check_recall(fixture_archive)
 
 

@@ -54,6 +54,16 @@ def test_status_counts_and_failures(tmp_path, fixture_corpus):
     assert s["last_harvest"]["status"] == "failed"
     text = moa(data, "status").output
     assert "failures: 2" in text and "cannot decrypt" in text
+
+    # A harvest killed after it started (its run left 'running', nobody holding the lock)
+    # hides nothing: it shows as interrupted, and the failures are the last completed run's.
+    from archive.harvest.recording import start_run
+    start_run(d.db, "harvest", server.source_url)
+    s = json.loads(moa(data, "status", "--json").stdout)
+    assert s["last_harvest"]["status"] == "interrupted" and s["last_completed_harvest"]["status"] == "failed"
+    assert s["failures"] == 2 and s["fetch_failures"][0]["url"] == server.source_url
+    text = moa(data, "status").output
+    assert "interrupted" in text and "last completed harvest" in text and "failures (of the last" in text
     d.close()
 
 
@@ -74,6 +84,25 @@ def test_export_csv_and_jsonl(tmp_path, fixture_corpus):
     assert [json.loads(line) for line in lines] == [
         {k: (int(v) if k in ("bytes", "version", "agreement_id") and v else v or None) for k, v in r.items()}
         for r in rows]
+    d.close()
+
+
+def test_export_csv_neutralises_spreadsheet_formulas(tmp_path, fixture_corpus):
+    """A roster cell such as an agency named "@HYPERLINK(...)" reaches `moa export` as text
+    a spreadsheet will not run, as on the web's CSV downloads. (A cell starting "=" is a
+    formula in the workbook itself, which openpyxl does not evaluate.)"""
+    data = tmp_path / "data"
+    rusk = "RuskCoSOTX_WSO_MOA_030425.pdf"
+    hostile = '@HYPERLINK("http://evil.example","x")'
+    (tmp_path / "participatingAgencies03012025am.xlsx").write_bytes(write_roster([
+        dict(state="TEXAS", agency=hostile, support="Warrant Service Officer",
+             signed=datetime(2025, 3, 5), moa=ICE + rusk)]))
+    d = DataDir(data)
+    import_paths(d, [tmp_path / "participatingAgencies03012025am.xlsx", fixture_corpus / "pdfs" / rusk])
+    rows = list(csv.DictReader(io.StringIO(moa(data, "export").stdout)))
+    assert [r["agency"] for r in rows] == ["'" + hostile]
+    jsonl = [json.loads(line) for line in moa(data, "export", "--format", "jsonl").stdout.splitlines()]
+    assert [r["agency"] for r in jsonl] == [hostile]             # JSON keeps the value as it is
     d.close()
 
 

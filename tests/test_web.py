@@ -60,7 +60,8 @@ def test_missing_archive_gives_a_friendly_page_and_creates_nothing(tmp_path):
     for path in ("/", "/browse", "/api/documents"):
         r = client.get(path)
         assert r.status_code == 503
-        assert "moa update" in html(r)
+        # first for the visitor, then for whoever runs the site (a 503 is theirs to fix)
+        assert "no archive to show yet" in html(r) and "moa update" in html(r)
     assert not (tmp_path / "none").exists()
 
 
@@ -109,7 +110,7 @@ def test_every_route_is_tested_and_every_api_endpoint_documented(app):
 def test_browse_lists_every_agreement_and_filters(client, fixture_archive):
     conn = fixture_archive.db
     total = conn.execute("SELECT COUNT(*) FROM agreements").fetchone()[0]
-    body = html(client.get("/browse"))
+    body = html(client.get("/browse?per_page=1000"))
     assert f"<strong>{total}</strong> of {total}" in body
     for row in MANIFEST:  # every archived document is linked from its agreement
         assert f"/doc/{row['sha256']}" in body
@@ -318,8 +319,17 @@ def test_search_facets_filter_and_sort(client):
     assert "Franklin County" not in texas and ("Smith County" in texas or "Rusk County" in texas)
     chip = re.search(r'<a class="chip" href="([^"]+)"[^>]*>State: Texas', texas)
     assert chip and "state=" not in chip.group(1)     # removing the filter
-    by_date = html(client.get("/search?q=officer&sort=signed"))
-    assert "<strong>date signed</strong>" in by_date
+    def signed_order(sort):
+        api = client.get(f"/api/search?q=officer&sort={sort}&per_page=100").json
+        return [h["signed"] for h in api["hits"]]
+    newest, oldest = signed_order("newest"), signed_order("oldest")
+    dated = [s for s in newest if s]
+    assert len(set(dated)) > 1 and dated == sorted(dated, reverse=True)
+    assert [s for s in oldest if s] == sorted(dated) and sorted(map(str, oldest)) == sorted(map(str, newest))
+    assert oldest[-1] or not any(s is None for s in oldest)       # undated last
+    assert signed_order("signed") == newest                       # the old name still works
+    assert "<strong>newest</strong>" in html(client.get("/search?q=officer&sort=newest"))
+    assert "<strong>oldest</strong>" in html(client.get("/search?q=officer&sort=oldest"))
 
 
 def test_search_paging_and_count(client, app):
@@ -381,7 +391,7 @@ def test_api_index_and_documents(client):
 
 def test_api_agreements_and_agencies(client, fixture_archive):
     conn = fixture_archive.db
-    agr = client.get("/api/agreements?state=KENTUCKY").json
+    agr = client.get("/api/agreements?state=KENTUCKY").json["agreements"]
     assert len(agr) == conn.execute("SELECT COUNT(*) FROM agreements WHERE state='KENTUCKY'").fetchone()[0]
     grayson = BY_NAME["GraysonCountyDCKY_JEM_MOA_030425.pdf"]
     one = next(a for a in agr if any(d["sha256"] == grayson["sha256"] for d in a["documents"]))
@@ -459,3 +469,201 @@ def test_moa_serve_serves_the_site(fixture_archive):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# --- parameters ------------------------------------------------------------------------
+
+def test_url_for_gets_only_the_arguments_the_site_reads(client):
+    """Flask's own url_for keywords in a query string never reach url_for: no redirect
+    to another host or scheme, no 500 (issue 16, item 6)."""
+    sha = FRANKLIN["sha256"]
+    evil = {"Host": "evil.example"}
+    for extra in ("_external=1", "_method=POST", "_scheme=https", "_anchor=x", "_external=1&_scheme=https",
+                  "ref=x", "endpoint=x", "values=x"):
+        r = client.get(f"/doc/{sha[:10]}?q=training&{extra}", headers=evil)
+        assert r.status_code == 302, (extra, r.status_code)
+        loc = r.headers["Location"]
+        assert loc == f"/doc/{sha}?q=training", (extra, loc)
+        # pages that rebuild their own address (sort, pages, filters, CSV links)
+        # give the same links as without the extra argument
+        for path in ("/search?q=training", f"/doc/{sha}?q=training", "/browse?state=ALABAMA"):
+            r = client.get(f"{path}&{extra}", headers=evil)
+            assert r.status_code == 200, (path, extra, r.status_code)
+            links = re.findall(r'href="([^"]+)"', html(r))
+            assert links == re.findall(r'href="([^"]+)"', html(client.get(path, headers=evil))), (path, extra)
+
+
+BAD_PARAMETERS = [
+    ("/search?q=training&page=999", "page=999", "past the last page"),
+    ("/search?q=training&page=-1", "page=-1", "whole number"),
+    ("/search?q=training&page=abc", "page=abc", "whole number"),
+    ("/search?q=training&sort=bogus", "sort=bogus", "relevance, newest, oldest"),
+    ("/search.csv?q=training&sort=bogus", "sort=bogus", "relevance, newest, oldest"),
+    ("/api/search?q=training&per_page=1000", "per_page=1000", "from 1 to 100"),
+    ("/api/search?q=training&per_page=0", "per_page=0", "from 1 to 100"),
+    ("/api/search?q=training&page=abc", "page=abc", "whole number"),
+    ("/api/search?q=training&page=999", "page=999", "past the last page"),
+    ("/api/search?q=training&sort=bogus", "sort=bogus", "relevance, newest, oldest"),
+    ("/browse?from=banana", "from=banana", "YYYY-MM-DD"),
+    ("/browse?to=2025-13-01", "to=2025-13-01", "YYYY-MM-DD"),
+    ("/browse?from=2025-02-30", "from=2025-02-30", "YYYY-MM-DD"),
+    ("/browse?page=999", "page=999", "past the last page"),
+    ("/browse?per_page=lots", "per_page=lots", "whole number"),
+    ("/browse.csv?from=banana", "from=banana", "YYYY-MM-DD"),
+    ("/api/agreements?from=banana", "from=banana", "YYYY-MM-DD"),
+    ("/api/agreements?page=999", "page=999", "past the last page"),
+    (f"/doc/{FRANKLIN['sha256']}?cite=999", "cite=999", "whole number from 1 to"),
+    (f"/doc/{FRANKLIN['sha256']}?view=bogus", "view=bogus", "text, images"),
+    (f"/doc/{FRANKLIN['sha256']}/pdf?inline=yes", "inline=yes", "0, 1"),
+    (f"/api/documents/{FRANKLIN['sha256']}?pages=all", "pages=all", "0, 1"),
+]
+
+
+@pytest.mark.parametrize("url,names,says", BAD_PARAMETERS)
+def test_every_bad_parameter_is_a_400_in_web_terms(client, url, names, says):
+    r = client.get(url)
+    assert r.status_code == 400, (url, r.status_code)
+    text = r.json["message"] if url.startswith("/api/") else html(r)
+    assert names in text and says in text, text[:300]
+    assert "`moa" not in html(r) and "Traceback" not in html(r)
+
+
+def test_good_parameters_still_work(client):
+    assert client.get("/search?q=training&page=1&sort=oldest").status_code == 200
+    assert client.get("/search?q=zyzzyvaxqj&page=1").status_code == 200     # no results: page 1 exists
+    assert client.get("/browse?from=2020&to=2025-06").status_code == 200
+    assert client.get(f"/doc/{FRANKLIN['sha256']}?cite=1&view=text").status_code == 200
+    assert client.get("/api/search?q=training&per_page=100").status_code == 200
+
+
+def test_empty_query_is_a_400_that_says_give_a_query(client):
+    for url in ("/api/search", "/api/search?q=", "/api/search?q=%20%20", "/search.csv?q="):
+        r = client.get(url)
+        assert r.status_code == 400, url
+        assert "Give a query" in (r.json["message"] if url.startswith("/api/") else html(r))
+    assert client.get("/search?q=").status_code == 200          # the home page
+
+
+def test_ambiguous_sha_prefix_lists_the_documents(client):
+    shas = sorted(r["sha256"] for r in MANIFEST)
+    # the longest prefix two documents share, and one that is unique
+    pairs = [(a, b) for a, b in zip(shas, shas[1:])]
+    common = max((next(i for i in range(64) if a[i] != b[i]), a) for a, b in pairs)
+    prefix = common[1][:common[0]] or shas[0][:0]
+    sharing = [s for s in shas if s.startswith(prefix)]
+    assert len(sharing) >= 2
+    r = client.get(f"/doc/{prefix}")
+    assert r.status_code == 400
+    body = html(r)
+    assert "Ambiguous" in body and f"more of its digits" in body
+    for s in sharing:
+        assert f'href="/doc/{s}"' in body
+    api = client.get(f"/api/documents/{prefix}")
+    assert api.status_code == 400 and {m["sha256"] for m in api.json["matches"]} == set(sharing)
+    unique = shas[0][:common[0] + 1] if not shas[1].startswith(shas[0][:common[0] + 1]) else shas[0][:12]
+    assert client.get(f"/doc/{unique}").headers["Location"] == f"/doc/{shas[0]}"
+
+
+def test_web_errors_never_name_cli_commands(client):
+    """A visitor's bad request (4xx) is answered in web terms; library messages lose their
+    hints about `moa` commands (a 503 is for whoever runs the site and may name one)."""
+    from web import web_terms
+    assert web_terms("no document 'x': give a sha256 (see `moa export`)", "-") == "no document 'x': give a sha256"
+    assert web_terms("no sections yet; run `moa process` (it cuts them)", "-") == "no sections yet"
+    assert web_terms("run `moa index`", "fallback") == "fallback"
+    for url in ("/doc/nothing-like-this.pdf", "/api/documents/nothing-like-this.pdf",
+                "/agency/ALABAMA/nobody at all", "/api/agreements/999999", f"/doc/{'0' * 64}",
+                "/no/such/page"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert "`moa" not in html(r) and "moa export" not in html(r), url
+    assert "list of documents" in html(client.get("/doc/nothing-like-this.pdf"))
+
+
+def test_api_index_lists_every_api_endpoint(app, client):
+    listed = client.get("/api").json["endpoints"]
+    shown = {re.sub(r"\?.*", "", k) for k in listed}
+    for rule in app.url_map.iter_rules():
+        if rule.rule in ("/api", "/api/") or not (rule.rule.startswith("/api/") or rule.rule.endswith(".csv")):
+            continue
+        stem = re.sub(r"<[^>]+>.*", "", rule.rule)
+        assert any(s.startswith(stem) and s.count("/") == rule.rule.count("/") for s in shown), rule.rule
+    assert any(k.startswith("/api/compare/") for k in listed)
+    assert all(listed.values())
+
+
+def test_api_results_carry_next_and_previous_links(client):
+    first = client.get("/api/search?q=the&per_page=2&state=TEXAS&_external=1").json
+    assert first["pages"] >= 2 and first["previous"] is None
+    nxt = first["next"]
+    assert "page=2" in nxt and "state=TEXAS" in nxt and "per_page=2" in nxt and "_external" not in nxt
+    second = client.get(nxt).json
+    assert second["page"] == 2 and "page=1" in second["previous"]
+    assert not {h["sha256"] for h in first["hits"]} & {h["sha256"] for h in second["hits"]}
+    last = client.get(nxt.replace("page=2", f"page={first['pages']}")).json
+    assert last["next"] is None
+    agr = client.get("/api/agreements?per_page=5").json
+    assert len(agr["agreements"]) == 5 and agr["total"] > 5 and "page=2" in agr["next"]
+    again = client.get(agr["next"]).json
+    assert again["previous"] and not {a["id"] for a in agr["agreements"]} & {a["id"] for a in again["agreements"]}
+
+
+def test_browse_is_paged_with_totals(client, fixture_archive):
+    total = fixture_archive.db.execute("SELECT COUNT(*) FROM agreements").fetchone()[0]
+    assert total > 100
+    first = html(client.get("/browse"))
+    assert f"<strong>{total}</strong> of {total}" in first and "page 1 of" in first
+    assert first.count("<tr>") - 1 == 100 and 'rel="next"' in first
+    ids = lambda b: re.findall(r'href="/agency/([^"]+)"', b)  # noqa: E731
+    second = html(client.get("/browse?page=2"))
+    assert "101–" in second and 'rel="prev"' in second
+    everything = html(client.get("/browse?per_page=1000"))
+    assert ids(everything)[:len(ids(first))] == ids(first)
+
+
+def test_roster_snapshots_in_the_same_order_as_the_cli(client, fixture_archive):
+    """One order everywhere: ICE's publication stamp (archive.status.roster_snapshots,
+    what `moa roster list` prints), on /roster, in the API and on agency pages."""
+    from archive.status import roster_snapshots
+    cli = [s["id"] for s in roster_snapshots(fixture_archive)]
+    assert [s["id"] for s in client.get("/api/roster").json["snapshots"]] == cli
+    agency = client.get("/api/agencies/ALABAMA/franklin county sheriff's office").json
+    assert [s["id"] for s in agency["roster_history"]] == cli
+    body = html(client.get("/roster"))
+    shown = [int(m) for m in re.findall(r"<tr><td>(\d+)</td><td>(?:participating|pending)</td>", body)]
+    assert shown == cli
+    # the stamp in the file name decides, not the time the file was fetched or imported
+    names = [s["file_name"] for s in roster_snapshots(fixture_archive)]
+    from archive.harvest.rosters import published_key
+    assert [published_key(n) for n in names] == sorted(published_key(n) for n in names)
+
+
+def test_document_api_gives_the_cli_shapes(client, fixture_archive):
+    """The API's sections and facts come from the functions `moa sections/facts --json` use."""
+    from archive.structure.facts import document_facts
+    from archive.structure.sections import document_sections
+    sha = SMITH["sha256"]
+    doc = client.get(f"/api/documents/{sha}?pages=0").json
+    cli = document_sections(fixture_archive, sha)["sections"]
+    assert [{k: v for k, v in s.items() if k != "depth"} for s in doc["sections"]] == cli
+    facts = document_facts(fixture_archive, sha)["facts"]
+    assert doc["facts"] == {k: "; ".join(f["value"] for f in v if f["value"]) for k, v in facts.items()
+                            if any(f["value"] for f in v)}
+    assert doc["pages"] is None and doc["page_count"] == int(SMITH["pages"])
+
+
+def test_bench_web_load_runs_against_the_real_server(fixture_archive):
+    """bench/bench_web.py --load, briefly: it starts `moa serve`, loads it, and reports
+    no error and no wrong answer (the full run is 50 clients x 60 s; figures in README)."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_web.py"), "--load", "--clients", "4",
+                          "--seconds", "1", "--threads", "2", "--data-dir", str(fixture_archive.root)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = {line.split(",")[0]: line.split() for line in out.stdout.splitlines()
+            if line.startswith(("mix,", "static file,"))}
+    assert set(rows) == {"mix", "static file"}
+    for cells in rows.values():
+        requests, errors, wrong = int(cells[-9]), int(cells[-3]), int(cells[-2])
+        assert requests > 0 and errors == 0 and wrong == 0, cells

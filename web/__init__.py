@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
 import sqlite3
 
 from flask import Flask, g, render_template, request
@@ -30,6 +31,8 @@ BLUEPRINTS = (
     "web.agencies",
     "web.api",
     "web.compare_views",
+    "web.feeds",
+    "web.coverage",
 )
 
 MAX_QUERY_LENGTH = 500  # characters; longer queries are refused with a clear message
@@ -49,15 +52,18 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    nav = []
+    from web import helpers
+
+    nav, args = [], set(helpers.QUERY_ARGS)
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         app.register_blueprint(module.bp)
         links = getattr(module, "NAV", None) or []
         nav.extend(links if isinstance(links, list) else [links])
+        args.update(getattr(module, "ARGS", ()))
     app.config["NAV"] = nav
+    app.config["QUERY_ARGS"] = frozenset(args)
 
-    from web import helpers
     helpers.install(app)
 
     app.teardown_appcontext(_close_archive)
@@ -65,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int = 4,
+def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int = 8,
           announce=lambda message: None) -> None:
     """Run the site with waitress until interrupted."""
     from waitress.server import create_server
@@ -92,8 +98,9 @@ def archive() -> DataDir:
         try:
             d.db
         except sqlite3.OperationalError as e:
-            raise ArchiveMissing(f"no archive database at {d.db_path}: run `moa update` (or "
-                                 "`moa import`) first, or point MOA_DATA_DIR at an archive") from e
+            raise ArchiveMissing(f"This site has no archive to show yet. For whoever runs it: no "
+                                 f"archive database at {d.db_path}: run `moa update` (or `moa import`) "
+                                 "first, or point MOA_DATA_DIR at an archive") from e
         g.archive = d
     return g.archive
 
@@ -102,26 +109,57 @@ class ArchiveMissing(MoaError):
     """The data directory holds no archive yet."""
 
 
+class AmbiguousPrefix(MoaError):
+    """The first digits of a sha256 that several documents share; *matches* lists them."""
+
+    def __init__(self, prefix: str, matches: list[dict], more: bool):
+        self.matches = matches
+        super().__init__(f"{prefix!r} is the start of the SHA-256 of {'more than ' if more else ''}"
+                         f"{len(matches)} documents. Pick one below, or give more of its digits.")
+
+
 def _close_archive(exc) -> None:
     d = g.pop("archive", None)
     if d is not None:
         d.close()
 
 
+GENERIC = {
+    400: "This address asks for something the site cannot give. Check it, or start again from the search.",
+    404: "There is nothing at this address. Try the search, or browse all agreements.",
+    500: "The server could not complete this request.",
+    503: "This part of the site is not available right now. Please try again later.",
+}
+
+
+def web_terms(message: str, fallback: str) -> str:
+    """A library message (written for the command line too) without its hints about
+    `moa` commands: parentheses and clauses that name one are dropped; *fallback* if
+    nothing else is left."""
+    if "`moa " not in message:
+        return message
+    text = re.sub(r"\s*\([^()]*`moa [^()]*\)", "", message)
+    text = "; ".join(part for part in re.split(r";\s+", text) if "`moa " not in part)
+    text = re.sub(r"[:,]\s*(?:run|see|use|pass)\b[^.;]*`moa [^.;]*", "", text).strip(" ;:,")
+    return text if text and "`moa " not in text else fallback
+
+
 def _install_error_pages(app: Flask) -> None:
     def wants_json() -> bool:
         return request.path.startswith("/api/")
 
-    def page(status: int, title: str, message: str):
+    def page(status: int, title: str, message: str, **extra):
+        if status < 500:         # the visitor's own request: in web terms, no CLI commands
+            message = web_terms(message, GENERIC.get(status, GENERIC[400]))
         if wants_json():
-            return {"error": title, "message": message, "status": status}, status
-        return render_template("error.html", status=status, title=title, message=message), status
+            return {"error": title, "message": message, "status": status, **extra}, status
+        return render_template("error.html", status=status, title=title, message=message,
+                               **extra), status
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
-        message = e.description if e.code != 404 else (
-            "There is nothing at this address. Try the search, or browse all agreements.")
+        message = e.description if e.code != 404 else GENERIC[404]
         return page(e.code or 500, titles.get(e.code, e.name), message)
 
     @app.errorhandler(NotFound)
@@ -131,6 +169,10 @@ def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(AmbiguousReference)
     def ambiguous(e: AmbiguousReference):
         return page(400, "Ambiguous reference", str(e))
+
+    @app.errorhandler(AmbiguousPrefix)
+    def ambiguous_prefix(e: AmbiguousPrefix):
+        return page(400, "Ambiguous reference", str(e), matches=e.matches)
 
     @app.errorhandler(ArchiveMissing)
     def missing(e: ArchiveMissing):

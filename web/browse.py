@@ -1,50 +1,64 @@
-"""Browse all agreements (filters, counts, CSV) and the roster snapshots with what changed."""
+"""Browse all agreements (filters, counts, pages, CSV) and the roster snapshots with what
+changed."""
 from __future__ import annotations
 
-import re
+from math import ceil
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
-from web import archive
-from web import queries as q
-from web.helpers import arg_list, csv_response
+from archive.harvest import agencies as roster_agreements
+from archive.harvest.agencies import AgreementFilter
+from archive.status import ROSTER_KINDS, roster_history, roster_snapshots
+from web import archive, coverage
+from web.helpers import arg_date, arg_int, arg_list, check_page, csv_response
 
 bp = Blueprint("browse", __name__)
 NAV = [("Agreements", "browse.agreements"), ("Roster changes", "browse.roster")]
 
+PER_PAGE = 100
 CSV_COLUMNS = ["id", "state", "agency", "agency_type", "county", "model", "support_type", "signed",
                "status", "moa_url", "addendum_url", "link_pending", "documents"]
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
-def read_filter() -> q.AgreementFilter:
-    def day(name):
-        v = request.args.get(name, "").strip()
-        return v if _DATE.match(v) else None
-    return q.AgreementFilter(state=arg_list("state"), model=arg_list("model"),
-                             status=arg_list("status"), signed_from=day("from"), signed_to=day("to"))
+def read_filter() -> AgreementFilter:
+    """The browse filters of this request (a bad date is a 400)."""
+    return AgreementFilter(state=arg_list("state"), model=arg_list("model"),
+                           status=arg_list("status"), signed_from=arg_date("from"),
+                           signed_to=arg_date("to"))
 
 
 @bp.get("/browse")
 def agreements():
-    conn = archive().db
+    d = archive()
     flt = read_filter()
-    rows = q.agreements(conn, flt)
-    return render_template("browse.html", agreements=rows, flt=flt,
-                           facets=q.agreement_facets(conn, flt),
-                           total=conn.execute("SELECT COUNT(*) FROM agreements").fetchone()[0])
+    per_page = arg_int("per_page", PER_PAGE, 1, 1000)
+    page = arg_int("page", 1)
+    shown = roster_agreements.agreement_count(d, flt)
+    pages = ceil(shown / per_page)
+    check_page(page, pages)
+    rows = roster_agreements.agreements(d, flt, limit=per_page, offset=(page - 1) * per_page)
+    return render_template("browse.html", agreements=rows, flt=flt, shown=shown, page=page,
+                           cov=coverage.totals(flt.state, flt.model),
+                           pages=pages, per_page=per_page,
+                           facets=roster_agreements.agreement_facets(d, flt),
+                           total=roster_agreements.agreement_count(d))
 
 
 @bp.get("/browse.csv")
 def agreements_csv():
-    rows = q.agreements(archive().db, read_filter())
+    rows = roster_agreements.agreements(archive(), read_filter())
     for r in rows:
         r["documents"] = " ".join(d["sha256"] for d in r["documents"])
     return csv_response(rows, CSV_COLUMNS, "moa-agreements.csv")
 
 
+def roster_changes() -> dict[str, list[dict]]:
+    """For each roster kind, the diff of every consecutive pair of its snapshots, oldest
+    pair first (archive.status.roster_history: the order `moa roster` uses)."""
+    return {kind: roster_history(archive(), kind) for kind in ROSTER_KINDS}
+
+
 @bp.get("/roster")
 def roster():
-    conn = archive().db
-    return render_template("roster.html", snapshots=q.roster_snapshots(conn),
-                           history=q.roster_pair_history(archive()))
+    return render_template("roster.html", snapshots=roster_snapshots(archive()),
+                           history=roster_changes())

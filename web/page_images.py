@@ -1,7 +1,9 @@
 """Page images: rendered once with pypdfium2, then served from the disk cache.
 
 Cache: ``DATA_DIR/cache/pages/<sha[:2]>/<sha>/<page>-<width>.png`` (derived data, safe
-to delete). Rendering is serialised: pdfium is not thread-safe.
+to delete). Rendering is serialised: pdfium is not thread-safe. A page whose image would
+be over the pixel budget (archive.read.pdf.MAX_PAGE_PIXELS, MOA_MAX_PAGE_PIXELS) is
+refused before rendering, from its size alone.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import threading
 from pathlib import Path
 
 from archive.core.errors import DocumentError
+from archive.read.pdf import check_pixels
 from store.datadir import DataDir
 
 WIDTH = 1000  # pixels; sharp enough to read a signature page, ~150 KB a page
@@ -38,6 +41,8 @@ def page_image(datadir: DataDir, sha: str, page: int, width: int = WIDTH) -> Pat
             try:
                 if not 1 <= page <= len(pdf):
                     raise DocumentError(source.name, f"has no page {page}")
+                w, h = pdf.get_page_size(page - 1)
+                check_pixels(source.name, page - 1, w, h, width / w if w else 0.0)
                 p = pdf[page - 1]
                 image = p.render(scale=width / p.get_width(), grayscale=True).to_pil()
             finally:

@@ -7,16 +7,17 @@ from flask import Blueprint, current_app, render_template, request
 
 from archive.core.errors import QueryError
 from archive.search import search
+from archive.status import holdings
 from web import archive
-from web import queries as q
-from web.helpers import arg_int, arg_list, csv_response
+from web.helpers import arg_choice, arg_int, arg_list, check_page, csv_response
 
 bp = Blueprint("search", __name__)
 NAV = ("Search", "search.index")
 
 FACETS = (("state", "State"), ("model", "Model"), ("year", "Year signed"),
           ("revision", "Template revision"), ("section", "Section"))
-SORTS = ("relevance", "signed")
+SORTS = ("relevance", "newest", "oldest")   # by score; by signing date, either way
+SEARCH_SORT = {"relevance": "relevance", "newest": "signed", "oldest": "oldest", "signed": "signed"}
 PER_PAGE = 20
 CSV_COLUMNS = ["sha256", "file_name", "agency", "state", "model", "signed", "revision", "score",
                "pages", "section", "url"]
@@ -36,8 +37,10 @@ def read_filters() -> dict[str, list[str]]:
 
 
 def read_sort() -> str:
-    sort = request.args.get("sort", "relevance")
-    return sort if sort in SORTS else "relevance"
+    """relevance, newest or oldest (``signed``, the old name of newest, still works);
+    anything else is a 400."""
+    sort = arg_choice("sort", SORTS + ("signed",), "relevance")
+    return "newest" if sort == "signed" else sort
 
 
 def run_search(query: str, **kwargs):
@@ -50,11 +53,14 @@ def search_page(query: str, query_error: str | None, *, per_page: int = PER_PAGE
     """Run the search the request asks for; (results or None, error message or None)."""
     if query_error or not query:
         return None, query_error
+    page = arg_int("page", 1)
     try:
-        results = run_search(query, filters=read_filters(), sort=read_sort(),
-                             page=arg_int("page", 1), per_page=per_page, all_results=all_results)
+        results = run_search(query, filters=read_filters(), sort=SEARCH_SORT[read_sort()],
+                             page=page, per_page=per_page, all_results=all_results)
     except QueryError as e:
         return None, str(e)
+    if not all_results:
+        check_page(page, ceil(results.total_documents / per_page))
     return results, None
 
 
@@ -68,7 +74,7 @@ def index():
     return render_template(
         "search.html", query=query, error=error, results=results, pages=pages,
         filters=read_filters(), sort=read_sort(), facets=FACETS,
-        summary=q.summary(archive().db) if not query else None), status
+        summary=holdings(archive()) if not query else None), status
 
 
 @bp.get("/search.csv")

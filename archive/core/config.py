@@ -3,6 +3,7 @@ environment variable (named here), else the default below."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = "./moa-data"                                  # MOA_DATA_DIR
 DEFAULT_SOURCE_URL = "https://www.ice.gov/identify-and-arrest/287g"  # MOA_SOURCE_URL
@@ -14,6 +15,9 @@ DEFAULT_MAX_BYTES = 100 * 1024 * 1024                            # MOA_MAX_BYTES
 # ICE's bot protection answers some scripted clients 403; a browser-like agent helps.
 DEFAULT_USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                       "Chrome/126.0 Safari/537.36 moa-archive/0.1")  # MOA_USER_AGENT
+# Wayback recovery of linked PDFs that answer 404/410 (archive/harvest/wayback.py), opt-in.
+DEFAULT_WAYBACK_URL = "https://web.archive.org"                  # MOA_WAYBACK_URL (its host is allowed only when on)
+DEFAULT_WAYBACK_DELAY = 2.5                                      # MOA_WAYBACK_DELAY s between requests to it (≤ 24/min)
 
 
 @dataclass
@@ -27,8 +31,13 @@ class HarvestSettings:
     user_agent: str = DEFAULT_USER_AGENT
     # Extra hosts added by --allow-host / MOA_ALLOW_HOSTS are merged in __post_init__.
     extra_hosts: tuple[str, ...] = field(default=())
+    wayback: bool = False                                        # --wayback / MOA_WAYBACK=1
+    wayback_url: str = DEFAULT_WAYBACK_URL
+    wayback_delay: float = DEFAULT_WAYBACK_DELAY
 
     def __post_init__(self) -> None:
-        hosts = [h.strip().lower() for h in (*self.allow_hosts, *self.extra_hosts) if h and h.strip()]
+        wayback_host = (urlsplit(self.wayback_url).hostname or "",) if self.wayback else ()
+        hosts = [h.strip().lower() for h in (*self.allow_hosts, *self.extra_hosts, *wayback_host)
+                 if h and h.strip()]
         self.allow_hosts = tuple(dict.fromkeys(hosts))
         self.extra_hosts = ()

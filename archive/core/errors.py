@@ -12,10 +12,12 @@ class ConfigError(MoaError):
 class FetchError(MoaError):
     """An HTTP request failed or returned something unusable."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None):
+    def __init__(self, url: str, reason: str, *, status: int | None = None,
+                 content_type: str | None = None):
         self.url = url
         self.reason = reason
         self.status = status
+        self.content_type = content_type   # what the server said it sent, when it answered
         super().__init__(f"{url}: {reason}")
 
 
@@ -31,9 +33,16 @@ class DocumentError(MoaError):
         self.reason = reason
         super().__init__(f"{name}: {reason}")
 
+    def __reduce__(self):          # so that it crosses a process pool intact
+        return (type(self), (self.name, self.reason))
+
 
 class EncryptedPdfError(DocumentError):
     """Encrypted with a password we do not have."""
+
+
+class ToolMissing(MoaError):
+    """An outside program the run needs (tesseract) is missing or broken: the run stops."""
 
 
 class NotFound(MoaError):

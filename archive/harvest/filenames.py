@@ -11,27 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import unquote
 
-STATES = {
-    "AL": "ALABAMA", "AK": "ALASKA", "AZ": "ARIZONA", "AR": "ARKANSAS", "CA": "CALIFORNIA",
-    "CO": "COLORADO", "CT": "CONNECTICUT", "DE": "DELAWARE", "DC": "DISTRICT OF COLUMBIA",
-    "FL": "FLORIDA", "GA": "GEORGIA", "HI": "HAWAII", "ID": "IDAHO", "IL": "ILLINOIS",
-    "IN": "INDIANA", "IA": "IOWA", "KS": "KANSAS", "KY": "KENTUCKY", "LA": "LOUISIANA",
-    "ME": "MAINE", "MD": "MARYLAND", "MA": "MASSACHUSETTS", "MI": "MICHIGAN", "MN": "MINNESOTA",
-    "MS": "MISSISSIPPI", "MO": "MISSOURI", "MT": "MONTANA", "NE": "NEBRASKA", "NV": "NEVADA",
-    "NH": "NEW HAMPSHIRE", "NJ": "NEW JERSEY", "NM": "NEW MEXICO", "NY": "NEW YORK",
-    "NC": "NORTH CAROLINA", "ND": "NORTH DAKOTA", "OH": "OHIO", "OK": "OKLAHOMA", "OR": "OREGON",
-    "PA": "PENNSYLVANIA", "RI": "RHODE ISLAND", "SC": "SOUTH CAROLINA", "SD": "SOUTH DAKOTA",
-    "TN": "TENNESSEE", "TX": "TEXAS", "UT": "UTAH", "VT": "VERMONT", "VA": "VIRGINIA",
-    "WA": "WASHINGTON", "WV": "WEST VIRGINIA", "WI": "WISCONSIN", "WY": "WYOMING",
-    "PR": "PUERTO RICO", "GU": "GUAM", "VI": "U.S. VIRGIN ISLANDS", "MP": "NORTHERN MARIANA ISLANDS",
-}
+from archive.core.dates import make_date
+from archive.core.vocabulary import FILE_NAME_TOKENS, STATES
+
 _STATE_NAMES = sorted(((n.replace(" ", "").lower(), n) for n in STATES.values() if "." not in n),
                       key=lambda t: -len(t[0]))
 
-_MODEL_TOKENS = {"JEM": "JEM", "TFM": "TFM", "TF": "TFM", "WSO": "WSO", "TTFM": "TTFM"}
 _PREFIX = re.compile(r"^287g_?(TTFM|JEM|TFM|WSO|TF)(?=_|[A-Z0-9]|$)", re.I)
 # Dates, most specific first; each yields (year, month, day) groups by name.
 _DATES = [
@@ -57,16 +44,16 @@ def infer(file_name: str) -> FileNameInfo:
     model = None
     m = _PREFIX.match(stem)
     if m:
-        model = _MODEL_TOKENS[m.group(1).upper()]
+        model = FILE_NAME_TOKENS[m.group(1).upper()]
         stem = stem[m.end():]
     tokens = [t for t in re.split(r"[_\s]+", stem) if t]
     if model is None:
-        model = next((_MODEL_TOKENS[t.upper()] for t in tokens if t.upper() in _MODEL_TOKENS), None)
+        model = next((FILE_NAME_TOKENS[t.upper()] for t in tokens if t.upper() in FILE_NAME_TOKENS), None)
     return FileNameInfo(model=model, state=_state(tokens), signed=_date(stem))
 
 
 def _state(tokens: list[str]) -> str | None:
-    words = [t for t in tokens if t.upper() not in _MODEL_TOKENS and t.upper() != "MOA"]
+    words = [t for t in tokens if t.upper() not in FILE_NAME_TOKENS and t.upper() != "MOA"]
     words = [re.sub(r"[\d.\-]+$", "", t) for t in words]  # "ClayCoFl2020-03-11" -> "ClayCoFl"
     # A standalone code: FLORIDA_AM_..._FL_TFM, 287gJEM_FL_DOC_FL
     for t in reversed(words):
@@ -88,10 +75,7 @@ def _state(tokens: list[str]) -> str | None:
 def _date(stem: str) -> str | None:
     for pattern in _DATES:
         for m in reversed(list(pattern.finditer(stem))):
-            y = int(m.group("y"))
-            y = y + 2000 if y < 100 else y
-            try:
-                return date(y, int(m.group("m")), int(m.group("d"))).isoformat()
-            except ValueError:
-                continue
+            iso = make_date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+            if iso:
+                return iso
     return None

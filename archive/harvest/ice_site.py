@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from archive.core.dates import parse_date
 from archive.core.errors import FetchError
+from archive.core.vocabulary import MODEL_PATTERN, code_for
 
 SAFELINKS_SUFFIX = "safelinks.protection.outlook.com"
 
@@ -24,8 +25,7 @@ def unwrap_safelinks(url: str) -> str:
 
 
 _TEMPLATE = re.compile(r"^\s*(TTFM|JEM|TFM|WSO)\s+MOA\s*\(\s*fillable\s*\)", re.I)
-_MODELS = r"TTFM|JEM|TFM|WSO|Tribal Task Force Model|Jail Enforcement Model|Task Force Model|Warrant Service Officer"
-_ARCHIVE_LINK = re.compile(rf"^(?P<agency>.+?)\s*[\[(]?\s*(?P<model>{_MODELS})\s*[\])]?\s*\((?P<date>[^)]*)\)\s*$", re.I)
+_ARCHIVE_LINK = re.compile(rf"^(?P<agency>.+?)\s*[\[(]?\s*(?P<model>{MODEL_PATTERN})\s*[\])]?\s*\((?P<date>[^)]*)\)\s*$", re.I)
 
 
 @dataclass
@@ -122,7 +122,6 @@ def parse_program_page(html: str, base_url: str) -> ProgramPage:
 def parse_archive_page(html: str, base_url: str) -> list[ArchivedMoa]:
     """The archive page's PDF links, with state (accordion heading), agency, model and
     date read from link text like "Agency [JEM] (Mar. 11, 2020)"."""
-    from archive.harvest.rosters import normalise_model
     out, seen = [], set()
     for link in links(html, base_url):
         if not urlsplit(link.url).path.lower().endswith(".pdf") or link.url in seen:
@@ -132,17 +131,6 @@ def parse_archive_page(html: str, base_url: str) -> list[ArchivedMoa]:
         out.append(ArchivedMoa(
             url=link.url, state=link.context.upper() or None,
             agency=m.group("agency").strip(" -–,") if m else (link.text or None),
-            model=normalise_model(m.group("model")) if m else None,
-            signed=_archive_date(m.group("date")) if m else None))
+            model=code_for(m.group("model")) if m else None,
+            signed=parse_date(m.group("date")) if m else None))
     return out
-
-
-def _archive_date(text: str) -> str | None:
-    t = re.sub(r"\s+", " ", text.replace(".", " ")).strip()
-    t = re.sub(r"^Sept\b", "Sep", t, flags=re.I)
-    for fmt in ("%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(t.replace(" ,", ","), fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None

@@ -27,7 +27,7 @@ class ImportFailure:
 
 @dataclass
 class ImportResult:
-    files: int = 0            # files read
+    files: int = 0            # files imported (refused ones are in errors, not here)
     new_files: int = 0        # distinct bytes not held before
     unchanged: int = 0        # same bytes already recorded at that path
     documents: int = 0        # PDFs recorded (new or not)
@@ -37,6 +37,10 @@ class ImportResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def all_done(self) -> bool:
+        return not self.errors
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -51,10 +55,11 @@ def expand(paths: list[Path]) -> list[Path]:
     return sorted(dict.fromkeys(out), key=lambda p: p.suffix.lower() != ".xlsx")
 
 
-def import_paths(datadir: DataDir, paths: list[Path], *, progress: Progress = NullProgress()) -> ImportResult:
+def import_paths(datadir: DataDir, paths: list[Path], *, progress: Progress = NullProgress(),
+                 on_wait=None) -> ImportResult:
     """Import files (and directories of them). A bad file is an error naming it; the
-    rest go on."""
-    with writer_lock(datadir):
+    rest go on. *on_wait*: as for harvest (whose lock a second writer waits for)."""
+    with writer_lock(datadir, "import", on_wait):
         return _import(datadir, expand(paths), progress)
 
 
@@ -80,7 +85,6 @@ def _import(datadir: DataDir, files: list[Path], progress: Progress) -> ImportRe
 
 def _import_one(datadir: DataDir, path: Path, result: ImportResult) -> None:
     data = path.read_bytes()
-    result.files += 1
     source = Source(url="file:" + str(path.resolve()), fetched_at=utc_now(), origin="import")
     if path.suffix.lower() == ".xlsx" or data.startswith(b"PK\x03\x04"):
         roster = parse_roster(data, str(path))
@@ -94,5 +98,6 @@ def _import_one(datadir: DataDir, path: Path, result: ImportResult) -> None:
             raise DocumentError(str(path), f"{problem}; only PDFs and .xlsx roster workbooks can be imported")
         rec = record_file(datadir, data, kind="moa", file_name=path.name, source=source)
         result.documents += 1
+    result.files += 1
     result.new_files += rec.new_file
     result.unchanged += rec.outcome == "unchanged"

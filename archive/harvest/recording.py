@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import quote, unquote
 
 from archive.harvest import filenames
@@ -74,25 +75,71 @@ def content_problem(data: bytes, expect: str) -> str | None:
     return None
 
 
+LOCK_FILE = ".writer.lock"
+
+
 @contextmanager
-def writer_lock(datadir: DataDir) -> Iterator[None]:
-    """One harvest or import at a time per data dir. Under the lock, temporary files
-    left by a killed writer (``files/**/.tmp-*``) are removed."""
+def writer_lock(datadir: DataDir, command: str = "harvest",
+                on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """One harvest or import at a time per data dir. The lock file says whose it is (pid,
+    command, since when); a writer that must wait calls *on_wait* with that, once. Under
+    the lock, temporary files left by a killed writer (``files/**/.tmp-*``) are removed."""
     datadir.root.mkdir(parents=True, exist_ok=True)
-    with open(datadir.root / ".writer.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
+    with open(datadir.root / LOCK_FILE, "a+") as f:
         try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait(_waiting_message(datadir))
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            f.seek(0)
+            f.truncate()
+            f.write(json.dumps({"pid": os.getpid(), "command": command, "since": utc_now()}))
+            f.flush()
             for tmp in datadir.files_dir.glob("*/*/.tmp-*"):
                 tmp.unlink(missing_ok=True)
             yield
         finally:
+            f.seek(0)
+            f.truncate()
+            f.flush()
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def lock_holder(datadir: DataDir) -> dict | None:
+    """Who holds the writer lock now ({pid, command, since}), or None when nobody does."""
+    path = datadir.root / LOCK_FILE
+    if not path.exists():
+        return None
+    with open(path) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                return json.loads(f.read() or "{}") or {"pid": None, "command": None, "since": None}
+            except ValueError:
+                return {"pid": None, "command": None, "since": None}
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return None
+
+
+def _waiting_message(datadir: DataDir) -> str:
+    holder = lock_holder(datadir) or {}
+    who = (f"`moa {holder.get('command') or '?'}` (pid {holder.get('pid') or '?'}, "
+           f"since {holder.get('since') or '?'})")
+    return (f"waiting for {who} to finish: one harvest or import at a time in {datadir.root} "
+            f"(lock file {datadir.root / LOCK_FILE})")
+
+
 def start_run(conn: sqlite3.Connection, command: str, source_url: str | None = None) -> int:
+    """A new ``runs`` row. Called under the writer lock, so a run still marked ``running``
+    belongs to a writer that was killed: it is closed as ``interrupted`` first."""
+    now = utc_now()
     with transaction(conn):
+        conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'", (now,))
         return conn.execute("INSERT INTO runs(command, source_url, started_at) VALUES (?, ?, ?)",
-                            (command, source_url, utc_now())).lastrowid
+                            (command, source_url, now)).lastrowid
 
 
 def finish_run(conn: sqlite3.Connection, run_id: int, status: str, summary: dict) -> None:

@@ -12,11 +12,11 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
-
 import openpyxl
 
+from archive.core.dates import parse_date
 from archive.core.errors import DocumentError
+from archive.core.vocabulary import code_for
 from archive.harvest.ice_site import unwrap_safelinks
 
 PARTICIPATING, PENDING = "participating", "pending"
@@ -56,22 +56,6 @@ def agency_key(name: str) -> str:
     return re.sub(r"\s+", " ", s).strip().casefold()
 
 
-def normalise_model(text: str | None) -> str | None:
-    """ICE's SUPPORT TYPE text (or a model code) as JEM | TFM | WSO | TTFM; None if unknown."""
-    if not text:
-        return None
-    t = re.sub(r"\s+", " ", str(text)).strip().lower()
-    if t.upper() in ("JEM", "TFM", "WSO", "TTFM"):
-        return t.upper()
-    if "task force" in t:
-        return "TTFM" if "tribal" in t else "TFM"
-    if "jail" in t:
-        return "JEM"
-    if "warrant" in t:
-        return "WSO"
-    return None
-
-
 def kind_from_name(file_name: str) -> str | None:
     low = file_name.rsplit("/", 1)[-1].lower()
     if low.startswith("participating"):
@@ -89,29 +73,6 @@ def published_key(file_name: str | None) -> str:
         return ""
     mm, dd, yyyy, half, rest = m.groups()
     return f"{yyyy}-{mm}-{dd} {(half or '').lower() or 'am'} {rest}"
-
-
-def parse_date(value) -> str | None:
-    """An Excel date cell or ICE's text dates ("3/5/2025", "05/082025") as YYYY-MM-DD."""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
-        return None
-    m = re.fullmatch(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]?(\d{4}|\d{2})\s*", value)
-    if not m:
-        m2 = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*", value)
-        if not m2:
-            return None
-        y, mo, d = (int(x) for x in m2.groups())
-    else:
-        mo, d, y = (int(x) for x in m.groups())
-        y = y + 2000 if y < 100 else y
-    try:
-        return date(y, mo, d).isoformat()
-    except ValueError:
-        return None
 
 
 def parse_roster(data: bytes, name: str, kind: str | None = None) -> Roster:
@@ -181,6 +142,6 @@ def _row(cells, cols) -> RosterRow | None:
     return RosterRow(
         row_number=cells[0].row, state=state.upper(), agency=agency, agency_key=agency_key(agency),
         agency_type=_text(cells, cols, "TYPE"), county=_text(cells, cols, "COUNTY"),
-        support_type=support, model=normalise_model(support), signed=signed,
+        support_type=support, model=code_for(support), signed=signed,
         moa_url=moa_url, addendum_url=addendum_url,
         link_pending=moa_url is None and moa_text.lower().startswith("link pending"))

@@ -11,24 +11,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from archive.harvest import ice_site
+from archive.harvest import ice_site, wayback
 from archive.core.config import HarvestSettings
 from archive.core.errors import DocumentError, FetchError
-from archive.harvest.http import Fetcher, Response
+from archive.core.records import FetchFailure
+from archive.core.records import FetchResult
+from archive.harvest.http import Fetcher
 from archive.core.progress import NullProgress, Progress
 from archive.harvest.recording import (DocMeta, Source, finish_run, latest_version, record_file, start_run,
                              touch_version, writer_lock)
 from archive.harvest.rosters import Roster, parse_roster
 from store.datadir import DataDir
 from store.db import transaction, utc_now
-
-
-@dataclass
-class Failure:
-    url: str
-    purpose: str
-    reason: str
-    status: int | None = None
 
 
 @dataclass
@@ -45,18 +39,36 @@ class HarvestResult:
     not_modified: int = 0         # 304
     new_snapshots: int = 0
     documents: int = 0            # document URLs tried (MOAs, addenda, templates, archive)
-    failures: list[Failure] = field(default_factory=list)
+    unpublished: int = 0          # documents a roster links that ICE answers 404 for (ICE's state)
+    problems: int = 0             # every other failure: what makes the exit status 1
+    failures: list[FetchFailure] = field(default_factory=list)
+    wayback: dict | None = None   # with --wayback: archive.harvest.wayback.WaybackResult
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def all_done(self) -> bool:
+        """Everything fetched but the linked files ICE does not publish (404)."""
+        return self.status != "failed" and self.problems == 0
+
+
+DOCUMENT_PURPOSES = ("moa", "addendum", "template", "archive-moa")
+
+
+def unpublished(failure: FetchFailure) -> bool:
+    """A document ICE links but does not publish: a 404, not a failure of the harvest."""
+    return failure.status == 404 and failure.purpose in DOCUMENT_PURPOSES
+
 
 def harvest(datadir: DataDir, settings: HarvestSettings, *,
-            progress: Progress = NullProgress()) -> HarvestResult:
+            progress: Progress = NullProgress(), on_wait=None) -> HarvestResult:
     """Harvest ICE's 287(g) site as *settings* say. Never raises for a failed URL:
     see ``result.failures``; ``result.status == 'failed'`` when no roster or document
-    could be fetched (ICE unreachable, refusing us, or its page changed)."""
-    with writer_lock(datadir), Fetcher(settings) as fetcher:
+    could be fetched (ICE unreachable, refusing us, or its page changed); ``all_done``
+    is False when anything but an unpublished document failed. *on_wait* hears, once,
+    whose lock a second writer waits for."""
+    with writer_lock(datadir, "harvest", on_wait), Fetcher(settings) as fetcher:
         return _Harvest(datadir, settings, fetcher, progress).run()
 
 
@@ -66,6 +78,7 @@ class _Harvest:
         self.fetcher, self.progress = fetcher, progress
         self.result = HarvestResult(source_url=settings.source_url)
         self._failed_rows: list[tuple] = []
+        self.recovery = wayback.Recovery(self) if settings.wayback else None
 
     def run(self) -> HarvestResult:
         r = self.result
@@ -74,8 +87,11 @@ class _Harvest:
             self._run()
         finally:
             self._flush_failures()
+            r.wayback = self.recovery.result.to_dict() if self.recovery else None
             r.requests, r.bytes = self.fetcher.requests, self.fetcher.bytes
             r.status = "failed" if r.fetched == 0 else ("partial" if r.failures else "ok")
+            r.unpublished = sum(map(unpublished, r.failures))
+            r.problems = len(r.failures) - r.unpublished
             finish_run(self.conn, r.run_id, r.status, {k: v for k, v in r.to_dict().items() if k != "failures"}
                        | {"failures": len(r.failures)})
         return r
@@ -112,7 +128,9 @@ class _Harvest:
         self.progress.start(len(links), "files")
         for url, (kind, meta) in links.items():
             before = (len(self.result.failures), self.fetcher.bytes)
-            self._store(url, kind, "pdf", meta=meta)
+            if self._store(url, kind, "pdf", meta=meta) is None and self.recovery and \
+                    len(self.result.failures) > before[0] and self.result.failures[-1].status in wayback.DEAD:
+                self.recovery.recover(url, kind, meta, _file_name(url))
             self.progress.advance(failed=len(self.result.failures) - before[0],
                                   bytes=self.fetcher.bytes - before[1])
         self.progress.finish()
@@ -169,19 +187,19 @@ class _Harvest:
         return rec.sha256, roster
 
     def _fetch(self, url: str, purpose: str, *, expect: str | None = None, prev=None,
-               record: bool = True) -> Response | None:
+               record: bool = True) -> FetchResult | None:
         """GET *url*; on failure record it and return None. With *record*, also write
         the fetches row for a success (else the caller does, with its outcome)."""
         try:
             resp = self.fetcher.get(url, expect=expect, etag=prev["etag"] if prev else None,
                                     last_modified=prev["last_modified"] if prev else None)
         except FetchError as e:
-            self._fail(url, purpose, e.reason, e.status)
+            self._fail(url, purpose, e.reason, e.status, content_type=e.content_type)
             return None
         finally:  # every request is on record, the attempts that were retried included
             for attempt_url, status, reason in self.fetcher.retried:
                 self._failed_rows.append((self.result.run_id, attempt_url, purpose, utc_now(), status,
-                                          reason + " (retried)"))
+                                          reason + " (retried)", None))
             self.fetcher.retried.clear()
         if not record:  # a file (roster or document), not a page
             self.result.fetched += 1
@@ -190,12 +208,13 @@ class _Harvest:
         return resp
 
     def _fail(self, url: str, purpose: str, reason: str, status: int | None = None, *,
-              record: bool = True) -> None:
-        self.result.failures.append(Failure(url, purpose, reason, status))
+              record: bool = True, content_type: str | None = None) -> None:
+        self.result.failures.append(FetchFailure(url, purpose, reason, status))
         if status != 404:   # ICE's rosters link hundreds of files it does not publish
             self.progress.note(f"failed {url}: {reason}")
         if record:
-            self._failed_rows.append((self.result.run_id, url, purpose, utc_now(), status, reason))
+            self._failed_rows.append((self.result.run_id, url, purpose, utc_now(), status, reason,
+                                      content_type))
             if len(self._failed_rows) >= 100:
                 self._flush_failures()
 
@@ -203,11 +222,11 @@ class _Harvest:
         """Failed requests are written in batches (one commit each, not one per 404)."""
         with transaction(self.conn):
             self.conn.executemany(
-                "INSERT INTO fetches(run_id, url, purpose, requested_at, status, outcome, error)"
-                " VALUES (?, ?, ?, ?, ?, 'failed', ?)", self._failed_rows)
+                "INSERT INTO fetches(run_id, url, purpose, requested_at, status, outcome, error, content_type)"
+                " VALUES (?, ?, ?, ?, ?, 'failed', ?, ?)", self._failed_rows)
         self._failed_rows = []
 
-    def _fetch_row(self, url: str, purpose: str, resp: Response, outcome: str, *,
+    def _fetch_row(self, url: str, purpose: str, resp: FetchResult, outcome: str, *,
                    sha256: str | None = None, error: str | None = None) -> int:
         with transaction(self.conn):
             return self.conn.execute(
@@ -224,5 +243,5 @@ def _file_name(url: str) -> str:
     return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _text(resp: Response) -> str:
+def _text(resp: FetchResult) -> str:
     return (resp.body or b"").decode("utf-8", errors="replace")

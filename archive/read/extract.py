@@ -11,17 +11,25 @@ Per page we keep the text layer (shifted glyphs repaired), its quality judgement
   or a few typed words) — the OCR text, then the text-layer lines OCR did not read.
 
 A process pool (one worker per core, OMP_THREAD_LIMIT=1 each) first reads every
-document's text layers (pdfium, fast), then renders and OCRs the pages that need it; the
-workers return results. Only the parent writes the database: one transaction per document.
-A document that cannot be read gets an ``extractions`` row with status 'failed' and the
-reason; the batch goes on.
+document's text layers (pdfium, its spacing checked against poppler's, see
+archive.read.spacing), then renders and OCRs the pages that need it; the workers return
+results and die with the parent (parent-death signal). Only the parent writes the
+database: each OCR result as it arrives (``ocr_results``, so a killed run loses only the
+pages in flight), then one transaction per document. A document that cannot be read, or
+is over its budget (pages, pixels per page, seconds), gets an ``extractions`` row with
+status 'failed' and the reason; one whose OCR failed on some pages is 'partial' and is
+read again by the next run. The batch goes on. Before any page is read, tesseract is
+checked: missing or broken, the run stops (ToolMissing) and nothing is recorded.
 """
 from __future__ import annotations
 
+import ctypes
+import dataclasses
 import json
 import multiprocessing
 import os
 import re
+import signal
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -29,18 +37,27 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from archive.read import ocr
+from archive.read import ocr, spacing
 from archive.read import textquality
 from archive.core.refs import resolve
 from archive.core.errors import DocumentError, NotFound
-from archive.read.pdf import FormField, Pdf, open_pdf
+from archive.read.pdf import FormField, Pdf, check_pixels, open_pdf
 from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
 
 TEXT, OCR, BOTH = "text", "ocr", "both"
+PDFIUM, POPPLER_SPACING = "pdfium", "pdfium+poppler spacing"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one document may cost; over it, that document fails alone with a message."""
+    max_pages: int = int(os.environ.get("MOA_MAX_PAGES", 300))
+    max_page_pixels: int | None = None          # None: archive.read.pdf.MAX_PAGE_PIXELS
+    max_seconds: float = float(os.environ.get("MOA_MAX_DOCUMENT_SECONDS", 1800))  # OCR CPU time
 
 
 @dataclass
@@ -53,6 +70,8 @@ class PageRecord:
     ocr_text: str | None = None
     ocr_confidence: float | None = None
     ocr_status: str | None = None      # None (not run) | ok | timeout | error
+    reader: str | None = None          # who read `text`: pdfium, pdfium+poppler spacing,
+                                       # tesseract 300 dpi, blank, or "A + B" for both
 
 
 @dataclass
@@ -60,7 +79,7 @@ class DocumentText:
     """One document as read: its pages, its form-field values, or why it failed."""
     name: str
     sha256: str | None = None
-    status: str = "ok"                 # ok | failed
+    status: str = "ok"                 # ok | partial (OCR failed on some pages) | failed
     error: str | None = None
     page_count: int | None = None
     encrypted: bool = False
@@ -92,47 +111,60 @@ class _Reading:
     doc: DocumentText
     path: Path
     judgements: list[textquality.Judgement]
+    readers: list[str] = field(default_factory=list)          # text-layer reader per page
+    sizes: list[tuple[float, float]] = field(default_factory=list)   # page sizes, points
     ocr: dict[int, ocr.OcrResult] = field(default_factory=dict)
     waiting: int = 0
+    need: list[int] = field(default_factory=list)             # 0-based pages to OCR
+    futures: list[Future] = field(default_factory=list)
+    done: bool = False
 
 
 # --- library entry points ----------------------------------------------------------------
 
 def extract_all(datadir: DataDir, *, workers: int | None = None, force: bool = False,
                 progress: Progress = NullProgress(), dpi: int = ocr.DEFAULT_DPI,
-                timeout: float = ocr.DEFAULT_TIMEOUT) -> dict:
-    """Read every document not yet read by this EXTRACTOR_VERSION (all with *force*);
-    return a JSON-able summary."""
+                timeout: float = ocr.DEFAULT_TIMEOUT, budget: Budget | None = None) -> dict:
+    """Read every document not yet read by this EXTRACTOR_VERSION, and those whose OCR
+    failed on some pages (status 'partial'); all with *force*. Return a JSON-able summary.
+    Raises ToolMissing before reading anything when tesseract is missing or broken."""
     conn = datadir.db
     rows = conn.execute(
         "SELECT d.sha256, d.file_name FROM documents d LEFT JOIN extractions e USING (sha256)"
-        " WHERE ? OR e.sha256 IS NULL OR e.extractor_version <> ? ORDER BY d.sha256",
-        (int(force), EXTRACTOR_VERSION)).fetchall()
+        " WHERE ? OR e.sha256 IS NULL OR e.extractor_version <> ? OR e.status = 'partial'"
+        " ORDER BY d.sha256", (int(force), EXTRACTOR_VERSION)).fetchall()
     jobs = [_Job(r["file_name"] or r["sha256"], datadir.blobs.path(r["sha256"]), r["sha256"])
             for r in rows]
     t0 = time.monotonic()
-    summary = {"documents": len(jobs), "ok": 0, "failed": 0, "pages": 0, "text_pages": 0,
-               "ocr_pages": 0, "ocr_failed_pages": 0, "form_fields": 0, "failures": []}
-    for doc in _read(jobs, workers=workers, dpi=dpi, timeout=timeout, progress=progress):
+    summary = {"documents": len(jobs), "ok": 0, "partial": 0, "failed": 0, "pages": 0,
+               "text_pages": 0, "ocr_pages": 0, "ocr_failed_pages": 0, "blank_pages": 0,
+               "form_fields": 0, "failures": []}
+    saved = _SavedOcr(conn, dpi, force)
+    for doc in _read(jobs, workers=workers, dpi=dpi, timeout=timeout, progress=progress,
+                     budget=budget or Budget(), saved=saved):
         _store(conn, doc)
         summary[doc.status] += 1
-        if doc.status == "failed":
-            summary["failures"].append({"sha256": doc.sha256, "file_name": doc.name, "error": doc.error})
-            progress.note(f"failed: {doc.error}")
+        if doc.status != "ok":
+            summary["failures"].append({"sha256": doc.sha256, "file_name": doc.name,
+                                        "status": doc.status, "error": doc.error})
+            progress.note(f"{doc.status}: {doc.error}")
         summary["pages"] += len(doc.pages)
         summary["text_pages"] += sum(p.method == TEXT and p.ocr_status is None for p in doc.pages)
         summary["ocr_pages"] += sum(p.ocr_status is not None for p in doc.pages)
         summary["ocr_failed_pages"] += sum(p.ocr_status not in (None, ocr.OK) for p in doc.pages)
+        summary["blank_pages"] += sum(p.reader == ocr.BLANK for p in doc.pages)
         summary["form_fields"] += len(doc.form_fields)
     summary["seconds"] = round(time.monotonic() - t0, 2)
     return summary
 
 
 def read_pdf(source: Path | str, *, name: str | None = None, workers: int | None = None,
-             dpi: int = ocr.DEFAULT_DPI, timeout: float = ocr.DEFAULT_TIMEOUT) -> DocumentText:
+             dpi: int = ocr.DEFAULT_DPI, timeout: float = ocr.DEFAULT_TIMEOUT,
+             budget: Budget | None = None) -> DocumentText:
     """Read one PDF file now (nothing stored); a broken file comes back status 'failed'."""
     path = Path(source)
-    return next(_read([_Job(name or path.name, path)], workers=workers, dpi=dpi, timeout=timeout))
+    return next(_read([_Job(name or path.name, path)], workers=workers, dpi=dpi, timeout=timeout,
+                      budget=budget or Budget()))
 
 
 def read_document(datadir: DataDir, ref: str) -> DocumentText:
@@ -154,23 +186,75 @@ def read_document(datadir: DataDir, ref: str) -> DocumentText:
                         extractor_version=ext["extractor_version"])
 
 
+# --- OCR results saved as they arrive --------------------------------------------------------
+
+class _SavedOcr:
+    """Good OCR readings of documents not yet stored whole: written one by one as they
+    come back, used instead of OCR by the next run, dropped when the document is stored."""
+
+    def __init__(self, conn, dpi: int, force: bool):
+        self.conn, self.dpi = conn, dpi
+        if force:
+            with transaction(conn):
+                conn.execute("DELETE FROM ocr_results")
+
+    def load(self, sha: str | None) -> dict[int, ocr.OcrResult]:
+        if sha is None:
+            return {}
+        return {r["page"]: ocr.OcrResult(r["page"], ocr.OK, r["text"], r["confidence"],
+                                         seconds=r["seconds"] or 0.0, reader=r["reader"])
+                for r in self.conn.execute(
+                    "SELECT * FROM ocr_results WHERE sha256 = ? AND extractor_version = ? AND dpi = ?",
+                    (sha, EXTRACTOR_VERSION, self.dpi))}
+
+    def save(self, sha: str | None, result: ocr.OcrResult) -> None:
+        if sha is None or result.status != ocr.OK:
+            return
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO ocr_results(sha256, page, extractor_version, dpi, status, text,"
+                " confidence, reader, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sha, result.page, EXTRACTOR_VERSION, self.dpi, result.status, result.text,
+                 result.confidence, result.reader, round(result.seconds, 3)))
+
+
+class _NoSaving:
+    def load(self, sha):
+        return {}
+
+    def save(self, sha, result):
+        pass
+
+
 # --- reading -----------------------------------------------------------------------------
 
 def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float,
-          progress: Progress = NullProgress()) -> Iterator[DocumentText]:
+          progress: Progress = NullProgress(), budget: Budget = Budget(),
+          saved=_NoSaving()) -> Iterator[DocumentText]:
     """Yield each document once read. Text layers first, then OCR; both in the pool when
-    there is more than one document (one document's text layer is read here)."""
+    there is more than one document (one document's text layer is read here). Each phase
+    shows its own progress: text layers in documents (pages as a count), OCR in pages."""
     jobs = list(jobs)
+    if not jobs:
+        return
+    ocr.check_tesseract()
     pool = ocr_pool(workers) if len(jobs) > 1 else None
     try:
-        readings, pool = _read_all_text_layers(jobs, pool, workers)
+        progress.start(len(jobs), "documents' text layers")
+        readings, pool = _read_all_text_layers(jobs, pool, workers, budget, progress)
+        progress.finish()
+        for r in readings:
+            if r.doc.status != "failed":
+                _plan_ocr(r, budget, dpi)
         yield from (r.doc for r in readings if r.doc.status == "failed")
         readings = [r for r in readings if r.doc.status != "failed"]
-        progress.start(sum(r.doc.page_count for r in readings), "pages")
+        for r in readings:
+            r.ocr.update({k: v for k, v in saved.load(r.doc.sha256).items() if k - 1 in r.need})
+        todo = sum(len(r.need) - len(r.ocr) for r in readings)
+        progress.start(todo, "pages to OCR")
         pending: dict[Future, tuple[_Reading, int]] = {}
         for reading in readings:
-            need = [i for i, j in enumerate(reading.judgements) if not j.usable]
-            progress.advance(reading.doc.page_count - len(need))
+            need = [i for i in reading.need if i + 1 not in reading.ocr]
             if not need:
                 progress.advance(0, documents=1)
                 yield _finish(reading)
@@ -178,19 +262,39 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
             pool = pool or ocr_pool(workers)
             reading.waiting = len(need)
             for i in need:
-                fut = pool.submit(ocr_task, str(reading.path), reading.doc.name, i, dpi, timeout)
+                fut = pool.submit(ocr_task, str(reading.path), reading.doc.name, i, dpi, timeout,
+                                  budget.max_page_pixels)
                 pending[fut] = (reading, i)
+                reading.futures.append(fut)
         for fut in as_completed(pending):
             reading, i = pending.pop(fut)
+            if reading.done:
+                continue                  # failed over its budget: the rest is dropped
+            if fut.cancelled():
+                continue
             try:
                 result = fut.result()
+            except DocumentError as e:    # over the pixel budget: the document fails alone
+                _fail(reading, str(e))
+                progress.advance(1 + _cancel(reading))
+                yield reading.doc
+                continue
             except Exception as e:   # a worker died (killed, out of memory): the pages still
                 # waiting fail with it and are recorded as OCR errors; the documents are kept
                 result = ocr.OcrResult(i + 1, ocr.ERROR, error=f"OCR worker failed: {type(e).__name__}: {e}")
+            saved.save(reading.doc.sha256, result)
             reading.ocr[result.page] = result
             reading.doc.seconds += result.seconds
             reading.waiting -= 1
             progress.advance(1)
+            spent = sum(r.seconds for r in reading.ocr.values())
+            if reading.waiting and spent > budget.max_seconds:
+                _fail(reading, f"{reading.doc.name}: OCR took {spent:.0f} s before page "
+                               f"{len(reading.ocr)} of the {len(reading.need)} to read, over the budget of "
+                               f"{budget.max_seconds:.0f} s per document (MOA_MAX_DOCUMENT_SECONDS)")
+                progress.advance(_cancel(reading))
+                yield reading.doc
+                continue
             if reading.waiting == 0:
                 progress.advance(0, documents=1)
                 yield _finish(reading)
@@ -200,36 +304,102 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
         progress.finish()
 
 
+def _plan_ocr(reading: _Reading, budget: Budget, dpi: int) -> None:
+    """The pages that need OCR; a page over the pixel budget fails the document now."""
+    reading.need = [i for i, j in enumerate(reading.judgements) if not j.usable]
+    for i in reading.need:
+        try:
+            check_pixels(reading.doc.name, i, *reading.sizes[i], dpi / 72, budget.max_page_pixels)
+        except DocumentError as e:
+            _fail(reading, str(e))
+            return
+
+
+def _fail(reading: _Reading, error: str) -> None:
+    reading.done = True
+    reading.doc.status, reading.doc.error, reading.doc.pages = "failed", error, []
+    reading.doc.form_fields = []
+
+
+def _cancel(reading: _Reading) -> int:
+    """Cancel the document's OCR not yet started; return how many pages that drops."""
+    return sum(f.cancel() for f in reading.futures)
+
+
 def ocr_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """The OCR workers (default: one per core), each with one tesseract thread. Submit
-    ocr_task to it."""
+    """The OCR workers (default: one per core), each with one tesseract thread, each
+    dying with this process. Submit ocr_task to it."""
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=ocr.limit_threads)
+                               initializer=worker_init, initargs=(os.getpid(),))
 
 
-def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None,
-                          workers: int | None) -> tuple[list[_Reading], ProcessPoolExecutor | None]:
+PR_SET_PDEATHSIG = 1
+
+
+def worker_init(parent: int) -> None:
+    """In each pool worker: one tesseract thread; SIGTERM when the parent dies (Linux
+    prctl), on which the worker kills the tesseract it is running and exits."""
+    ocr.limit_threads()
+    signal.signal(signal.SIGTERM, _die)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass                          # not Linux: workers end when the pool's pipe closes
+    if os.getppid() != parent:        # the parent died before prctl took effect
+        _die()
+
+
+def _die(*_) -> None:
+    me = str(os.getpid())
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = f.read().rsplit(")", 1)[1].split()[1]
+            if ppid == me:
+                os.kill(int(entry), signal.SIGKILL)
+        except (OSError, IndexError):
+            continue
+    os._exit(1)
+
+
+def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None, workers: int | None,
+                          budget: Budget = Budget(), progress: Progress = NullProgress()
+                          ) -> tuple[list[_Reading], ProcessPoolExecutor | None]:
     """Each job's text layers, in job order, read in the pool's workers when there is a
     pool. When a worker dies, every unfinished job's future breaks with it: the first of
     them is tried again alone in a new pool (a file that kills that worker too fails
     alone), and the jobs after it go on in that pool, which is returned for the OCR."""
+    counted: set[int] = set()
+
+    def done(job: _Job, reading: _Reading) -> _Reading:
+        if id(job) not in counted:    # a job read again after a broken pool counts once
+            counted.add(id(job))
+            progress.advance(1, pages=reading.doc.page_count or 0)
+        return reading
+
     if pool is None:
-        return [_read_text_layers(job) for job in jobs], None
+        return [done(job, _read_text_layers(job, budget)) for job in jobs], None
     readings: list[_Reading] = []
     remaining = jobs
     while remaining:
         futures: dict[int, Future] = {}
         # submitted largest files first, so that no core idles at the end on one big file
         for k in sorted(range(len(remaining)), key=lambda k: _size(remaining[k]), reverse=True):
-            futures[k] = pool.submit(_read_text_layers, remaining[k])
+            futures[k] = pool.submit(_read_text_layers, remaining[k], budget)
+        owner = {f: remaining[k] for k, f in futures.items()}
+        for fut in as_completed(futures.values()):     # progress as they finish
+            if fut.exception() is None:
+                done(owner[fut], fut.result())
         for k, job in enumerate(remaining):
             try:
-                readings.append(futures[k].result())
+                readings.append(done(job, futures[k].result()))
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
-                reading, pool = _read_alone(job, workers)
-                readings.append(reading)
+                reading, pool = _read_alone(job, workers, budget)
+                readings.append(done(job, reading))
                 remaining = remaining[k + 1:]
                 break
         else:
@@ -244,11 +414,12 @@ def _size(job: _Job) -> int:
         return 0
 
 
-def _read_alone(job: _Job, workers: int | None) -> tuple[_Reading, ProcessPoolExecutor]:
+def _read_alone(job: _Job, workers: int | None, budget: Budget = Budget()
+                ) -> tuple[_Reading, ProcessPoolExecutor]:
     """Read one job's text layers in a fresh pool; the pool to go on with comes back too."""
     pool = ocr_pool(workers)
     try:
-        return pool.submit(_read_text_layers, job).result(), pool
+        return pool.submit(_read_text_layers, job, budget).result(), pool
     except BrokenProcessPool as e:
         pool.shutdown(wait=False, cancel_futures=True)
         doc = DocumentText(name=job.name, sha256=job.sha256, status="failed",
@@ -257,66 +428,104 @@ def _read_alone(job: _Job, workers: int | None) -> tuple[_Reading, ProcessPoolEx
         return _Reading(doc, job.path, []), ocr_pool(workers)
 
 
-def _read_text_layers(job: _Job) -> _Reading:
+def _read_text_layers(job: _Job, budget: Budget = Budget()) -> _Reading:
     t0 = time.monotonic()
     doc = DocumentText(name=job.name, sha256=job.sha256)
     judgements: list[textquality.Judgement] = []
+    readers: list[str] = []
+    sizes: list[tuple[float, float]] = []
     try:
         with open_pdf(job.path, job.name) as pdf:
             doc.page_count, doc.encrypted = pdf.page_count, pdf.encrypted
+            if pdf.page_count > budget.max_pages:
+                raise DocumentError(job.name, f"{pdf.page_count} pages, over the budget of "
+                                    f"{budget.max_pages} pages per document (MOA_MAX_PAGES); "
+                                    "not an MOA as ICE publishes them — raise the budget to read it")
             doc.metadata, doc.form_fields = pdf.metadata, pdf.form_fields
             for i in range(pdf.page_count):
                 layer = pdf.page_text(i)
                 judgements.append(textquality.judge(layer.text, shifted_traces=layer.shifted_traces))
+                sizes.append(pdf.page_size(i))
+        judgements, readers = _respace(job, judgements)
     except DocumentError as e:
         doc.status, doc.error = "failed", str(e)
     except Exception as e:   # a PDF that breaks a library in a way nobody foresaw
         doc.status = "failed"
         doc.error = f"{job.name}: unexpected error reading the PDF ({type(e).__name__}: {e})"
     doc.seconds = time.monotonic() - t0
-    return _Reading(doc, job.path, judgements)
+    return _Reading(doc, job.path, judgements, readers, sizes)
+
+
+def _respace(job: _Job, judgements: list[textquality.Judgement]
+             ) -> tuple[list[textquality.Judgement], list[str]]:
+    """Good text layers with the spaces pdfium lost put back from poppler's reading."""
+    readers = [PDFIUM] * len(judgements)
+    if not any(j.usable for j in judgements):
+        return judgements, readers
+    theirs = spacing.poppler_pages(job.path, len(judgements))
+    if theirs is None:
+        return judgements, readers
+    known = spacing.agreed_words([(j.text, t) for j, t in zip(judgements, theirs)])
+    out = []
+    for k, (j, t) in enumerate(zip(judgements, theirs)):
+        if j.usable:
+            fixed = spacing.respace(j.text, t, known)
+            if fixed.changes:
+                j, readers[k] = dataclasses.replace(j, text=fixed.text), POPPLER_SPACING
+        out.append(j)
+    return out, readers
 
 
 _worker_pdf: tuple[str, Pdf] | None = None
 
 
-def ocr_task(path: str, name: str, index: int, dpi: int, timeout: float) -> ocr.OcrResult:
+def ocr_task(path: str, name: str, index: int, dpi: int, timeout: float,
+             max_pixels: int | None = None) -> ocr.OcrResult:
     """In a worker: OCR page *index* (0-based) of the PDF at *path*. Keeps the last PDF
-    open, as pages arrive in document order."""
+    open, as pages arrive in document order. A page over the pixel budget raises
+    DocumentError."""
     global _worker_pdf
     if _worker_pdf is None or _worker_pdf[0] != path:
         if _worker_pdf is not None:
             _worker_pdf[1].close()
         _worker_pdf = (path, open_pdf(path, name))
-    return ocr.ocr_page(_worker_pdf[1], index, dpi=dpi, timeout=timeout)
+    return ocr.ocr_page(_worker_pdf[1], index, dpi=dpi, timeout=timeout, max_pixels=max_pixels)
 
 
 def _finish(reading: _Reading) -> DocumentText:
-    """Assemble the pages; OCR trouble on some pages is noted in ``error`` (status stays ok)."""
+    """Assemble the pages; OCR trouble on some pages makes the document 'partial', with
+    the pages and why in ``error`` (the next run reads it again)."""
     doc = reading.doc
-    doc.pages = [_page_record(i + 1, j, reading.ocr.get(i + 1)) for i, j in enumerate(reading.judgements)]
+    readers = reading.readers or [PDFIUM] * len(reading.judgements)
+    doc.pages = [_page_record(i + 1, j, reading.ocr.get(i + 1), readers[i])
+                 for i, j in enumerate(reading.judgements)]
     trouble = [f"page {r.page}: OCR {r.status} ({r.error})" for _, r in sorted(reading.ocr.items())
                if r.status != ocr.OK]
     if trouble:
+        doc.status = "partial"
         doc.error = f"{doc.name}: " + "; ".join(trouble)
     return doc
 
 
-def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResult | None) -> PageRecord:
-    record = PageRecord(number, judged.text, judged.quality, TEXT, judged.text)
+def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResult | None,
+                 layer_reader: str = PDFIUM) -> PageRecord:
+    record = PageRecord(number, judged.text, judged.quality, TEXT, judged.text, reader=layer_reader)
     if result is None:
         return record
     record.ocr_status = result.status
     record.ocr_text = result.text if result.status == ocr.OK else None
     record.ocr_confidence = result.confidence
+    if result.status == ocr.OK and result.reader == ocr.BLANK and not judged.text.strip():
+        record.reader = ocr.BLANK
     if result.status != ocr.OK or not result.text.strip():
         return record                     # OCR gave nothing: the text layer is all there is
     if judged.quality == textquality.TOO_SHORT:
         extra = _lines_not_in(judged.text, result.text)
         if extra:
             record.method, record.text = BOTH, result.text + "\n\n" + "\n".join(extra)
+            record.reader = f"{result.reader} + {layer_reader}"
             return record
-    record.method, record.text = OCR, result.text
+    record.method, record.text, record.reader = OCR, result.text, result.reader
     return record
 
 
@@ -337,6 +546,8 @@ def _store(conn, doc: DocumentText) -> None:
     with transaction(conn):
         for table in ("pages", "form_fields", "extractions"):
             conn.execute(f"DELETE FROM {table} WHERE sha256 = ?", (doc.sha256,))
+        if doc.status != "partial":
+            conn.execute("DELETE FROM ocr_results WHERE sha256 = ?", (doc.sha256,))
         conn.execute(
             "INSERT INTO extractions(sha256, extractor_version, status, error, page_count, encrypted,"
             " pdf_metadata, extracted_at, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -345,9 +556,10 @@ def _store(conn, doc: DocumentText) -> None:
              round(doc.seconds, 3)))
         conn.executemany(
             "INSERT INTO pages(sha256, page, text_layer, text_layer_quality, ocr_text, ocr_confidence,"
-            " ocr_status, method, text, extractor_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " ocr_status, method, text, extractor_version, reader)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(doc.sha256, p.page, p.text_layer, p.text_layer_quality, p.ocr_text, p.ocr_confidence,
-              p.ocr_status, p.method, p.text, EXTRACTOR_VERSION) for p in doc.pages])
+              p.ocr_status, p.method, p.text, EXTRACTOR_VERSION, p.reader) for p in doc.pages])
         conn.executemany(
             "INSERT OR REPLACE INTO form_fields(sha256, name, value, page) VALUES (?, ?, ?, ?)",
             [(doc.sha256, f.name, f.value, f.page) for f in doc.form_fields])

@@ -11,6 +11,8 @@ not have) is raised as a DocumentError naming the file, so it fails that documen
 from __future__ import annotations
 
 import io
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from pypdf.errors import DependencyError, PdfReadError
 from archive.core.errors import DocumentError, EncryptedPdfError
 
 REFETCH = "fetch it again (or re-import a good copy)"
+# Pixels one rendered page may have (OCR in extract, page images in the web). A US
+# letter page at 300 dpi is 8.4 million, tabloid 17 million.
+MAX_PAGE_PIXELS = int(os.environ.get("MOA_MAX_PAGE_PIXELS", 60_000_000))
 METADATA_KEYS = {"/Producer": "producer", "/Creator": "creator", "/CreationDate": "created",
                  "/ModDate": "modified", "/Title": "title", "/Author": "author"}
 
@@ -85,8 +90,22 @@ class Pdf:
             page.close()
         return PageText(text.replace("\r\n", "\n").replace("\x00", ""), traces)
 
-    def render(self, index: int, dpi: int, grey: bool = True):
-        """Page *index* (0-based) as a PIL image at *dpi*."""
+    def page_size(self, index: int) -> tuple[float, float]:
+        """Width and height of page *index* (0-based) in points."""
+        return self._doc.get_page_size(index)
+
+    def is_empty(self, index: int) -> bool:
+        """Page *index* draws nothing at all (no page objects)."""
+        page = self._doc[index]
+        try:
+            return pdfium_raw.FPDFPage_CountObjects(page.raw) == 0
+        finally:
+            page.close()
+
+    def render(self, index: int, dpi: int, grey: bool = True, max_pixels: int | None = None):
+        """Page *index* (0-based) as a PIL image at *dpi*; a page that would come out
+        over *max_pixels* (default MAX_PAGE_PIXELS) raises DocumentError instead."""
+        check_pixels(self.name, index, *self.page_size(index), dpi / 72, max_pixels)
         page = self._doc[index]
         try:
             bitmap = page.render(scale=dpi / 72, grayscale=grey)
@@ -119,6 +138,22 @@ def open_pdf(source: bytes | Path | str, name: str | None = None) -> Pdf:
     return Pdf(data, name or str(path))
 
 
+def check_pixels(name: str, index: int, width: float, height: float, scale: float,
+                 max_pixels: int | None = None) -> None:
+    """Raise DocumentError when page *index* (0-based; *width* × *height* points) rendered
+    at *scale* pixels per point would be over the pixel budget."""
+    limit = max_pixels or MAX_PAGE_PIXELS
+    pixels = width * scale * height * scale
+    if pixels > limit:
+        raise DocumentError(name, f"page {index + 1} is {width:.0f} × {height:.0f} pt: rendering it at "
+                            f"{scale * 72:.0f} dpi would take {pixels / 1e6:,.0f} million pixels, over the "
+                            f"budget of {limit / 1e6:,.0f} million (MOA_MAX_PAGE_PIXELS)")
+
+
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF")
+_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+
+
 def _check_bytes(data: bytes, name: str) -> None:
     """Reject what is plainly not a whole PDF, with a reason a person can act on."""
     if not data:
@@ -129,9 +164,18 @@ def _check_bytes(data: bytes, name: str) -> None:
             raise DocumentError(name, "an HTML page saved as .pdf, not a PDF (the server sent a web "
                                 f"page instead of the document); {REFETCH}")
         raise DocumentError(name, f"not a PDF (no %PDF- signature; starts {data[:8]!r}); {REFETCH}")
-    if b"%%EOF" not in data[-2048:]:
-        raise DocumentError(name, f"truncated PDF: {len(data)} bytes and no %%EOF end marker "
-                            f"(the download was cut short); {REFETCH}")
+    # A whole PDF ends with "startxref <offset> %%EOF" (padding or NUL bytes may follow).
+    # No such end, or PDF objects after the last one (an update or a linearized file's
+    # body cut off), is a file cut short; no object at all is not a PDF body.
+    last = data.rfind(b"startxref")
+    found = _STARTXREF.match(data, last) if last >= 0 else None
+    if found is None and not _OBJECT.search(data):
+        raise DocumentError(name, f"corrupt PDF: a %PDF- header but no PDF objects in its "
+                            f"{len(data)} bytes (random or damaged data); {REFETCH}")
+    if found is None or int(found.group(1)) >= len(data) or _OBJECT.search(data, found.end()):
+        raise DocumentError(name, f"truncated PDF: {len(data)} bytes and no cross-reference "
+                            f"pointer (startxref … %%EOF) after its last object (the download "
+                            f"was cut short); {REFETCH}")
 
 
 def _metadata(reader: pypdf.PdfReader) -> dict:

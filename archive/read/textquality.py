@@ -7,6 +7,9 @@ A page's text layer is one of (first match wins):
 - ``control-chars``: more than CONTROL_SHARE of its characters are control characters
   (a font whose codes map to nothing readable);
 - ``garbled``: fewer than MIN_WORDLIKE of its words look like words;
+- ``spaces-as-letters`` (judged before ``garbled``): over SPACED_BY_LETTERS_SHARE of its letters are in long tokens
+  that are lines whose spaces came out as one letter (a substitution font:
+  "decisioneineGiglioev.eUnitedeStates"); see letter_spaced_share;
 - ``shifted-glyphs-repaired``: spans were written in a font without a ToUnicode map whose
   codes come out as ``chr(ord(c) - 29)`` ("6LJQDWXUH" for "Signature"); they were
   shifted back, and the page is otherwise good;
@@ -33,12 +36,20 @@ MIN_WORDLIKE = 0.5
 MIN_WORDS_TO_JUDGE = 8
 MAX_TOKENS_TO_JUDGE = 200   # a sample is enough to tell words from junk
 MAX_PREFIX = 30
+# Spaces read as letters: a token this long (letters) that is not a word is cut at each
+# of its letters in turn; when the pieces of one cut are words (by letters, weighted by
+# length), that letter stood for a space. Real pages have hardly such tokens (an e-mail
+# address, a hex envelope id: neither cuts into words), so a small share gives it away.
+SPACED_MIN_LETTERS = 15
+SPACED_WORD_SHARE = 0.7
+SPACED_BY_LETTERS_SHARE = 0.03
 
 GOOD = "good"
 EMPTY = "empty"
 TOO_SHORT = "too-short"
 CONTROL_CHARS = "control-chars"
 GARBLED = "garbled"
+SPACES_AS_LETTERS = "spaces-as-letters"
 SHIFTED_REPAIRED = "shifted-glyphs-repaired"
 USABLE = frozenset({GOOD, SHIFTED_REPAIRED})
 
@@ -100,6 +111,8 @@ def judge(text: str, *, shifted_traces: bool = False) -> Judgement:
         return Judgement(TOO_SHORT, text, repaired_words)
     if len(_CONTROL.findall(text)) > CONTROL_SHARE * visible:
         return Judgement(CONTROL_CHARS, text, repaired_words)
+    if letter_spaced_share(text) > SPACED_BY_LETTERS_SHARE:
+        return Judgement(SPACES_AS_LETTERS, text, repaired_words)
     if wordlike_share(text) < MIN_WORDLIKE:
         return Judgement(GARBLED, text, repaired_words)
     return Judgement(SHIFTED_REPAIRED if repaired_words else GOOD, text, repaired_words)
@@ -112,6 +125,69 @@ def wordlike_share(text: str) -> float:
         return 1.0
     tokens = tokens[::len(tokens) // MAX_TOKENS_TO_JUDGE + 1]
     return sum(1 for t in tokens if _score(t) >= 0) / len(tokens)
+
+
+def letter_spaced_share(text: str) -> float:
+    """Share of the page's letters in tokens whose spaces came out as a letter."""
+    tokens = text.split()
+    letters = sum(sum(c.isalpha() for c in t) for t in tokens)
+    if not letters:
+        return 0.0
+    spaced = 0
+    for t in tokens:
+        n = sum(c.isalpha() for c in t)
+        if n >= SPACED_MIN_LETTERS and not _ADDRESS.search(t) and _score(t) < 0 \
+                and space_letter(t) is not None:
+            spaced += n
+    return spaced / letters
+
+
+_ADDRESS = re.compile(r"@|://|www\.", re.I)      # e-mail and web addresses have no spaces
+_PIECE = re.compile(r"[^\W\d_]+|\d+")
+
+
+def space_letter(token: str) -> str | None:
+    """The letter that stands for the spaces of *token*, if cutting at it gives words.
+    Each occurrence of a candidate letter is either a space or itself (words that contain
+    it), whichever lets more of the token's letters read as words (a small dynamic
+    programme over the occurrences)."""
+    best, best_share = None, SPACED_WORD_SHARE
+    letters = sum(c.isalpha() for c in token)
+    for letter in set(c for c in token if c.isalpha()):
+        segments = token.split(letter)
+        if len(segments) < 3:
+            continue
+        share = _best_cut(segments, letter) / max(1, letters - (len(segments) - 1))
+        if share > best_share:
+            best, best_share = letter, share
+    return best
+
+
+def _best_cut(segments: list[str], letter: str) -> int:
+    """Most letters in word-like groups over the ways of grouping consecutive
+    *segments* (rejoined with *letter* inside a group)."""
+    n = len(segments)
+    best = [0] * (n + 1)
+    for end in range(1, n + 1):
+        score = -1
+        for start in range(max(0, end - 4), end):          # a word holds the letter ≤ 3 times
+            group = letter.join(segments[start:end])
+            pieces = _PIECE.findall(group)
+            good = sum(len(p) for p in pieces) if pieces and all(map(_is_word_piece, pieces)) else 0
+            score = max(score, best[start] + good)
+        best[end] = score
+    return best[n]
+
+
+def _is_word_piece(piece: str) -> bool:
+    if piece.isdigit() or piece.lower() in COMMON_SHORT:
+        return True
+    return len(piece) >= 3 and _score(piece) > 0
+
+
+def looks_like_word(token: str) -> bool:
+    """Whether a token's letters look like an English word (letter pairs, shape)."""
+    return _score(token) > 0
 
 
 def repair_shifted(text: str) -> tuple[str, int]:

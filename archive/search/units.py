@@ -52,8 +52,7 @@ BRIDGE_WORDS = 12     # words each side of a page break, as the section text joi
 
 def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | None = None) -> Iterator[dict]:
     """The index units of one document (field name -> value, see store.index.make_schema),
-    read from the database; the doc unit comes last. Texts are not stored in the index:
-    ``ref`` says where a unit's text is (unit_text). *splitter* adds the words of
+    read from the database; the doc unit comes last. *splitter* adds the words of
     run-together tokens."""
     d = conn.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
     rev = conn.execute("SELECT value FROM facts WHERE sha256 = ? AND name = 'revision' ORDER BY ord"
@@ -85,14 +84,14 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
                 content += ix.PART_BREAK + bridges[p["page"]]
             everything.append(content)
             yield dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
-                       page=p["page"], last_page=p["page"], content=content,
-                       ref=("pages", column, p["page"]), in_section=covering)
+                       page=p["page"], last_page=p["page"], content=content, body=text,
+                       in_section=covering)
     for s in sections:
         found = {methods.get(n) for n in range(s["first_page"], s["last_page"] + 1)} - {None}
         source = found.pop() if len(found) == 1 else "both"
         yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
                    page=s["first_page"], last_page=s["last_page"], content=mark(s["text"]),
-                   ref=("sections", "text", s["ord"]), section_key=s["key"],
+                   body=s["text"], section_key=s["key"],
                    section_title=s["title"] or "")
     for f in forms:
         if not f["value"].strip():
@@ -100,25 +99,12 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
         everything.append(f["value"])
         where = {"page": f["page"], "last_page": f["page"]} if f["page"] else {}
         yield dict(meta, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
-                   ref=("form_fields", "value", f["name"]), **where)
+                   body=f["value"], **where)
     # The doc unit decides boolean queries per document: every page reading (with the
     # bridges over page breaks) and form value. Section texts are the pages' text again,
     # cut differently, so they are left out of it.
     yield dict(meta, uid=f"{sha256}:doc", kind="doc", content=ix.PART_BREAK.join(everything),
                units=len(everything) + len(sections), fingerprint=fingerprint)
-
-
-def unit_text(conn, sha256: str, ref) -> str:
-    """The text of a unit, from the database (its ``ref``)."""
-    if not ref:
-        return ""
-    table, column, key = ref
-    where = {"pages": "page", "sections": "ord", "form_fields": "name"}[table]
-    if column not in ("text", "text_layer", "ocr_text", "value"):
-        raise ValueError(f"not a text column: {column!r}")
-    row = conn.execute(f"SELECT {column} FROM {table} WHERE sha256 = ? AND {where} = ?",
-                       (sha256, key)).fetchone()
-    return (row[0] if row else "") or ""
 
 
 def _bridges(pages, sections) -> dict[int, str]:

@@ -73,7 +73,7 @@ CREATE TABLE documents (
     signed           TEXT,                     -- YYYY-MM-DD
     template_model   TEXT,                     -- for kind=template: the model of the blank
     metadata_source  TEXT,                     -- roster | archive-page | file-name | import
-    source           TEXT NOT NULL,            -- harvest | import
+    source           TEXT NOT NULL,            -- harvest | import | wayback (recovered: see wayback_recoveries, 009)
     first_fetched_at TEXT NOT NULL,
     last_fetched_at  TEXT NOT NULL
 );

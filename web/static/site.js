@@ -1,10 +1,29 @@
 // Small improvements only: every page works without this file.
 document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", function () {
-  // Facet checkboxes apply at once.
+  // Facet checkboxes apply at once; after the reload, the keyboard focus is back on the
+  // checkbox that was changed (or, if that value is gone, on the results).
+  var FOCUS_KEY = "moa-focus-filter";
   document.querySelectorAll(".facets input[type=checkbox]").forEach(function (box) {
-    box.addEventListener("change", function () { box.form.submit(); });
+    box.addEventListener("change", function () {
+      try { sessionStorage.setItem(FOCUS_KEY, JSON.stringify([location.pathname, box.name, box.value])); } catch (e) {}
+      box.form.submit();
+    });
   });
+  var wanted = null;
+  try { wanted = JSON.parse(sessionStorage.getItem(FOCUS_KEY) || "null"); sessionStorage.removeItem(FOCUS_KEY); } catch (e) {}
+  if (wanted && wanted[0] === location.pathname) {
+    var target = Array.prototype.find.call(document.querySelectorAll(".facets input[type=checkbox]"), function (b) {
+      return b.name === wanted[1] && b.value === wanted[2];
+    });
+    if (target) {
+      var details = target.closest("details");
+      if (details) details.open = true;
+      target.focus();
+    } else if (document.getElementById("results")) {
+      document.getElementById("results").focus();
+    }
+  }
 
   // "Copy citation" copies the cite box text (or selects it where the clipboard is closed).
   document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {

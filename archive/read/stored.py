@@ -1,0 +1,24 @@
+"""What this stage stored, for cheap reads that need no page text (the whole reading of
+a document is ``extract.read_document``)."""
+from __future__ import annotations
+
+
+def page_count(datadir, sha: str) -> int:
+    """Pages of document *sha* as read (0 when it has not been read yet)."""
+    conn = datadir.db
+    row = conn.execute("SELECT page_count FROM extractions WHERE sha256 = ?", (sha,)).fetchone()
+    if row and row["page_count"]:
+        return row["page_count"]
+    return conn.execute("SELECT COUNT(*) FROM pages WHERE sha256 = ?", (sha,)).fetchone()[0]
+
+
+def page_counts(datadir) -> dict[str, int]:
+    """sha256 -> pages, for every document read."""
+    return {r[0]: r[1] for r in datadir.db.execute(
+        "SELECT sha256, page_count FROM extractions WHERE page_count IS NOT NULL")}
+
+
+def page_totals(datadir) -> dict[str, int]:
+    """Pages stored, and how many of them were read (wholly or partly) by OCR."""
+    row = datadir.db.execute("SELECT COUNT(*), COALESCE(SUM(method != 'text'), 0) FROM pages").fetchone()
+    return {"pages": row[0], "ocr_pages": row[1]}

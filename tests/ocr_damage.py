@@ -1,0 +1,129 @@
+"""Damage real page texts the way OCR of a scan does, with a seeded random generator, to
+check that the section cutter holds on documents it was not written from.
+
+What a scan does to headings (seen on real MOAs, see issue 15): letters read as digits or
+signs and back (B/8/&/E, I/l/1/|, O/0, S/5, G/6), Roman numerals broken ("Il.", "lV",
+"V1"), spaces lost or added ("APPENDIXC", "APPENDIX  C", "RESPON SIBILITIES",
+"CIVILRIGHTS"), a heading broken over two lines, a letter lost, a stray mark before or
+after it, the period after a number read as a comma. And whole pages: the first pages of
+a scan unreadable (noise) or missing.
+
+Only the headings the cutter found on the undamaged text are damaged (the body is left as
+it is), so the damaged document must be cut exactly like the undamaged one.
+"""
+from __future__ import annotations
+
+import random
+import re
+
+from archive.structure.segmenter import Segmentation
+
+# What OCR reads for a character (and what it reads it as, back).
+CONFUSIONS = {"B": "8&E", "8": "B", "E": "&B", "I": "l1|", "l": "I1", "1": "Il", "O": "0",
+              "0": "O", "S": "5", "5": "S", "G": "6", "D": "O", "C": "(", "A": "4"}
+ROMAN_CONFUSIONS = {"I": "l1|", "V": "V", "X": "X"}
+
+
+def _confuse(rng: random.Random, text: str, p: float, table=CONFUSIONS) -> str:
+    return "".join(rng.choice(table[c]) if c in table and rng.random() < p else c for c in text)
+
+
+def damage_heading(rng: random.Random, heading: str) -> list[str]:
+    """One heading (its text on one line) as a scan might give it: one or two lines."""
+    m = re.match(r"^(?P<num>APPENDIX\s*[A-D]?|[IVX]+|[A-J])(?P<punct>[.:]\s*|\s+|$)(?P<title>.*)$", heading)
+    num, punct, title = (m.group("num"), m.group("punct"), m.group("title")) if m else ("", "", heading)
+    if num.startswith("APPENDIX"):
+        word, letter = num[:8], num[8:].strip()
+        word = _confuse(rng, word, 0.08)
+        letter = _confuse(rng, letter, 0.6)
+        num = word + rng.choice(["", " ", "  ", " "]) + letter
+    elif len(num) > 1 or num in "IVX":
+        num = _confuse(rng, num, 0.5, ROMAN_CONFUSIONS)
+    elif num:
+        num = _confuse(rng, num, 0.4)
+    if num and punct.strip() and rng.random() < 0.3:
+        punct = rng.choice([", ", ": ", " ", "."])          # the period misread or lost
+    title = _confuse(rng, title, 0.08)
+    words = title.split(" ")
+    if len(words) > 1 and rng.random() < 0.25:          # two words run together
+        k = rng.randrange(len(words) - 1)
+        words[k:k + 2] = [words[k] + words[k + 1]]
+    long_words = [k for k, w in enumerate(words) if len(w) >= 8]
+    if long_words and rng.random() < 0.25:              # a space inside a word
+        k = rng.choice(long_words)
+        cut = rng.randrange(3, len(words[k]) - 3)
+        words[k] = words[k][:cut] + " " + words[k][cut:]
+    title = " ".join(words)
+    letters = [k for k, c in enumerate(title) if c.isalpha()]
+    if len(letters) > 8 and rng.random() < 0.2:         # a letter lost
+        k = rng.choice(letters)
+        title = title[:k] + title[k + 1:]
+    if rng.random() < 0.1:
+        title = title + rng.choice([" _", " .", " |"])
+    lead = rng.choice(["| ", "' ", "— "]) if rng.random() < 0.1 else ""
+    if num and title and rng.random() < 0.2:            # number alone on its line
+        return [lead + num + punct.rstrip(), title]
+    text = lead + num + punct + title
+    spaces = [k for k, c in enumerate(text) if c == " "]
+    if len(spaces) >= 2 and len(title) > 16 and rng.random() < 0.25:   # heading wrapped
+        k = rng.choice(spaces[1:])
+        return [text[:k], text[k + 1:]]
+    return [text]
+
+
+def headings_of(seg: Segmentation) -> list[tuple[int, str]]:
+    """(page, text) of every heading line the cutter used."""
+    out = []
+    for s in seg.sections:
+        for ln in seg.lines[s.heading]:
+            out.append((ln.page, ln.text))
+    return out
+
+
+def damage_pages(pages: list[str], seg: Segmentation, seed: int,
+                 log: list | None = None) -> list[str]:
+    """The pages with every heading of *seg* damaged. A heading on two lines ("APPENDIX B"
+    over its title) has each line damaged, and sometimes its "APPENDIX" line lost; a
+    one-line heading sometimes runs into the body line after it (a run-in heading)."""
+    rng = random.Random(seed)
+    targets: dict[tuple[int, str], str] = {}        # (page, line) -> its role
+    for s in seg.sections:
+        head = seg.lines[s.heading]
+        for k, ln in enumerate(head):
+            role = "first" if k == 0 else "title"
+            if len(head) > 1 and k == 0 and ln.text.upper().startswith("APPENDIX"):
+                role = "appendix-line"
+            targets.setdefault((ln.page, ln.text), role)
+    out = []
+    for n, page in enumerate(pages, 1):
+        lines: list[str] = []
+        run_in = False
+        for line in (page or "").splitlines():
+            role = targets.get((n, line.strip()))
+            if role is None:
+                if run_in and line.strip() and lines:
+                    lines[-1] = lines[-1] + " " + line.strip()
+                else:
+                    lines.append(line)
+                run_in = False
+                continue
+            if role == "appendix-line" and rng.random() < 0.15:
+                damaged: list[str] = []                      # the "APPENDIX B" line lost
+            elif role == "title":
+                damaged = [_confuse(rng, line.strip(), 0.08)]
+            else:
+                damaged = damage_heading(rng, line.strip())
+            run_in = role == "first" and len(damaged) == 1 and not line.strip().upper().startswith(
+                ("APPENDIX", "ADDENDUM", "MEMORANDUM")) and rng.random() < 0.1
+            lines += damaged
+            if log is not None:
+                log.append((n, line.strip(), damaged + (["(run in)"] if run_in else [])))
+        out.append("\n".join(lines))
+    return out
+
+
+def noise_page(rng: random.Random, n_lines: int = 30) -> str:
+    """What OCR makes of an unreadable page (dark, skewed, a photo of a stamp)."""
+    chars = "ilI1|.,:;'-_~ rnmwvoaeAEOSHN"
+    return "\n".join("".join(rng.choice(chars) for _ in range(rng.randrange(5, 60)))
+                     for _ in range(n_lines))
