@@ -168,8 +168,8 @@ def _equal_ops(a: list[Tok], b: list[Tok], i: int, j: int, n: int, text_a: str, 
             m += 1
         op = {"op": cls, **_side(a, text_a, i + k, i + m, "a"), **_side(b, text_b, j + k, j + m, "b")}
         if cls == "fillin":
-            kinds = dict.fromkeys(a[x].key.strip("‹›") for x in range(i + k, i + m))
-            op["label"] = "fill-in: " + ", ".join(kinds)
+            what = dict.fromkeys(a[x].key.strip("‹›") for x in range(i + k, i + m))
+            op["label"] = "fill-in: " + ", ".join(what)
         elif cls == "noise":
             op["label"] = "OCR noise"
         ops.append(op)
