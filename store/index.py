@@ -572,6 +572,26 @@ class Reader:
                     words.update(self.expand_leaf(QFuzzy(w, leaf.maxdist, leaf.field)))
         return words
 
+    def frequency(self, fieldname: str, word: str) -> int:
+        """How many units hold *word* in *fieldname* (the length of its postings)."""
+        return self.searcher.reader().doc_frequency(fieldname, word)
+
+    def unit_count(self) -> int:
+        return self.searcher.doc_count_all()
+
+    def spellings(self, word: str, limit: int = 3) -> list[str]:
+        """Index words near *word* (edit distance 1, else 2; same first letter), the
+        commonest first; [] when the index holds *word* itself."""
+        reader = self.searcher.reader()
+        if reader.doc_frequency("content", word):
+            return []
+        for dist in (1, 2):
+            near = [t for t in reader.terms_within("content", word, dist, prefix=1) if t != word]
+            if near:
+                near.sort(key=lambda t: (-reader.doc_frequency("content", t), t))
+                return near[:limit]
+        return []
+
     def column(self, name: str):
         if name not in self._cols:
             self._cols[name] = self.searcher.reader().column_reader(name)
@@ -595,6 +615,12 @@ class Reader:
         is_kind = wq.Term("kind", kind)
         q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
         return [(h.docnum, h.score) for h in self.searcher.search(q, limit=None)]
+
+    def match_ids(self, node, kind: str) -> list[int]:
+        """The docnums of every unit of *kind* matching *node*, unscored (cheaper)."""
+        is_kind = wq.Term("kind", kind)
+        q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
+        return list(self.searcher.docs_for_query(q))
 
     def doc_unit(self, docnum: int) -> int:
         """The doc unit of the document a unit belongs to (units are written just before it)."""

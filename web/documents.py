@@ -11,7 +11,7 @@ from archive.core.vocabulary import MODEL_NAMES
 from archive.harvest import documents as stored_documents
 from archive.read.extract import read_document
 from archive.read.stored import page_count, page_counts
-from archive.search import highlight_text, search_terms_for_highlight
+from archive.search import highlight_patterns, highlight_text, match_spans
 from archive.status import holdings
 from archive.structure.facts import document_facts
 from archive.structure.sections import document_sections
@@ -85,9 +85,11 @@ def document_record(sha: str) -> dict:
     doc["sections_complete"] = structure["complete"] if structure["layout"] is not None else None
     doc["sections_layout"] = structure["layout"]
     doc["sections"] = with_depth(structure["sections"])
+    facts = document_facts(d, sha)
     doc["facts"] = {name: "; ".join(f["value"] for f in found if f["value"])
-                    for name, found in document_facts(d, sha)["facts"].items()
+                    for name, found in facts["facts"].items()
                     if any(f["value"] for f in found)}
+    doc["signed_check"] = facts["signed_check"]      # ICE's date as read beside the roster's
     doc["revision"] = doc["facts"].get("revision")
     return doc
 
@@ -116,23 +118,30 @@ def document_view(doc: dict) -> dict:
     sha = doc["sha256"]
     query, query_error = read_query()
     hit_pages: set[int] = set()
-    words: list[str] = []
+    words: tuple = ()
     if query and not query_error:
         try:
             for hit in run_search(query, within=sha, all_results=True).hits:
                 hit_pages.update(hit.pages)
-            words = search_terms_for_highlight(archive(), query)
+            words = highlight_patterns(archive(), query)
         except QueryError as e:
             query_error = str(e)
     secs = doc["sections"]
     pages = doc["pages"]
     total_marks = 0
+    needles: dict[int, list[str]] = {}      # the marked texts of text-layer pages
     for p in pages:
         p["html"] = Markup(highlight_text(p["text"], words)) if words else p["text"]
         p["marks"] = str(p["html"]).count("<mark>") if words else 0
         total_marks += p["marks"]
         p["sections"] = sections_on_page(secs, p["page"])
         p["hit"] = p["page"] in hit_pages or p["marks"] > 0
+        if p["marks"] and p.get("method") == "text":
+            needles[p["page"]] = [p["text"][a:b] for a, b in match_spans(p["text"], words)]
+    text_only = arg_choice("view", ("text", "images"), "images") == "text"
+    boxes = {} if text_only else _boxes(sha, needles)
+    for p in pages:
+        p["boxes"] = boxes.get(p["page"], [])
     cite_page = arg_int("cite", 0, 1, max(doc["page_count"], 1)) or None
     return {
         "doc": doc, "pages": pages, "sections": secs, "query": query,
@@ -141,8 +150,17 @@ def document_view(doc: dict) -> dict:
         "page_count": doc["page_count"],
         "cite_page": cite_page,
         "cite_section": (sections_on_page(secs, cite_page) or [None])[0] if cite_page else None,
-        "text_only": arg_choice("view", ("text", "images"), "images") == "text",
+        "text_only": text_only,
     }
+
+
+def _boxes(sha: str, needles: dict[int, list[str]]) -> dict:
+    """The hits' boxes on the page images (none when the PDF cannot be read)."""
+    from web.page_hits import hit_boxes
+    try:
+        return hit_boxes(archive(), sha, needles)
+    except DocumentError:
+        return {}
 
 
 @bp.get("/doc/<sha>/pdf")

@@ -15,7 +15,14 @@ from archive.harvest.filenames import STATES
 from store import index as ix
 
 MAX_QUERY_CHARS = 500
-MAX_CLAUSES = 64
+# The query cost budget: a query over any of these is refused (QueryError naming the limit)
+# before it runs, so that no query holds a thread for long.
+MAX_CLAUSES = 64        # words, phrases and field:value terms
+MAX_NEGATIONS = 16      # NOT and -word, nested or not
+MAX_DEPTH = 10          # parentheses inside parentheses
+MAX_WILDCARDS = 16      # wildcard and fuzzy terms (each is looked up in the word list)
+MAX_EXPANSIONS = 128    # index words all wildcard and fuzzy terms together stand for
+MAX_SCANS = 8           # postings read, in whole-index lengths: words found nearly everywhere
 FIELDS = ("state", "model", "agency", "section", "revision", "signed", "year")
 FACETS = ("state", "model", "year", "revision", "section")
 
@@ -118,8 +125,8 @@ def filter_query(filters: dict[str, list[str]] | None):
         if name not in FACETS + ("agency",):
             raise QueryError(f"unknown filter {name!r}; filters are {', '.join(FACETS + ('agency',))}")
         try:
-            if name == "section":      # facet semantics: the document has that section
-                qs = tuple(ix.QExact("sections", v) for v in values)
+            if name == "section":      # as section:KEY does: the words inside that section
+                qs = tuple(ix.QExact("section_key", v) for v in values)
             else:
                 qs = tuple(field_query(name, v) for v in values)
         except ValueError as e:
@@ -147,10 +154,15 @@ class Tok:
     text: str
     pos: int
     slop: int | None = None
+    end: int = 0            # where the token ends in the query
 
 
 def tokenize(q: str) -> list[Tok]:
+    """The query's tokens. A word of no letters or digits (``§``, ``§§``, ``&``, a dash)
+    is left out, as it would be inside a phrase: ``INA § 287(a)(2)`` is ``INA 287(a)(2)``.
+    ``state:`` with nothing after it is an error naming the field."""
     out, pos = [], 0
+    dropped: Tok | None = None
     while pos < len(q):
         m = TOKEN_RE.match(q, pos)
         kind = m.lastgroup if m.lastgroup not in ("ptext", "pslop") else "phrase"
@@ -165,8 +177,19 @@ def tokenize(q: str) -> list[Tok]:
             text = m.group(0)
             if kind == "word" and text in ("AND", "OR", "NOT"):
                 kind = text
-            out.append(Tok(kind, text, pos))
+            if kind == "word" and text.endswith(":") and text[:-1].lower() in FIELDS:
+                raise QueryError(f"cannot read the query at character {pos + 1}: '{text[:-1].lower()}:'"
+                                 f" needs a value (write it right after the colon: {text[:-1].lower()}:VALUE)")
+            if kind == "word" and not re.search(r"[^\W_]|[*?~]", text):
+                dropped = dropped or Tok(kind, text, pos, end=m.end())
+            else:
+                out.append(Tok(kind, text, pos, end=m.end()))
+        if out and out[-1].end == 0:
+            out[-1].end = m.end()
         pos = m.end()
+    if not out and dropped is not None:
+        raise QueryError(f"cannot read the query at character {dropped.pos + 1}: "
+                         f"{dropped.text!r} has no letters or digits to search for")
     return out
 
 
@@ -179,6 +202,10 @@ class Parser:
         self.toks = tokenize(q)
         self.i = 0
         self.clauses = 0
+        self.negations = 0
+        self.wildcards = 0
+        self.depth = 0
+        self.fields: list[tuple[str, int, int]] = []   # (name, start, end) of each field:value
 
     def error(self, why: str, tok: Tok | None = None) -> QueryError:
         where = f"at character {tok.pos + 1}" if tok else "at the end of the query"
@@ -194,7 +221,8 @@ class Parser:
 
     def parse(self):
         if not self.toks:
-            return ix.QAll()
+            raise QueryError('give a query: words, "a phrase", or field:value '
+                             '(see "How to write a query")')
         node = self.parse_or()
         tok = self.peek()
         if tok is not None:
@@ -233,7 +261,12 @@ class Parser:
             else:
                 tok.text = tok.text[1:]
                 tok.pos += 1
-            return ix.QNot(self.parse_unary())
+            self.negations += 1
+            if self.negations > MAX_NEGATIONS:
+                raise self.error(f"more than {MAX_NEGATIONS} negations (NOT or -); "
+                                 f"the limit is {MAX_NEGATIONS}", tok)
+            inner = self.parse_unary()
+            return inner.item if isinstance(inner, ix.QNot) else ix.QNot(inner)   # NOT NOT x = x
         return self.parse_primary()
 
     def parse_primary(self):
@@ -245,14 +278,20 @@ class Parser:
         if tok.kind == "lparen":
             if self.peek() is None:
                 raise self.error("'(' is never closed", tok)
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"parentheses nested more than {MAX_DEPTH} deep; "
+                                 f"the limit is {MAX_DEPTH}", tok)
             node = self.parse_or()
+            self.depth -= 1
             close = self.take()
             if close is None or close.kind != "rparen":
                 raise self.error("'(' is never closed (add ')')", tok)
             return node
         self.clauses += 1
         if self.clauses > MAX_CLAUSES:
-            raise self.error(f"more than {MAX_CLAUSES} terms", tok)
+            raise self.error(f"more than {MAX_CLAUSES} terms (words, phrases, fields); "
+                             f"the limit is {MAX_CLAUSES}", tok)
         if tok.kind == "field":
             return self.parse_field(tok)
         if tok.kind == "phrase":
@@ -271,6 +310,7 @@ class Parser:
         val = self.take()
         if val is None:
             raise self.error(f"'{name}:' needs a value", tok)
+        start = self.i
         try:
             if val.kind == "phrase":
                 return field_query(name, val.text)
@@ -284,6 +324,8 @@ class Parser:
             return field_query(name, val.text)
         except ValueError as e:
             raise self.error(str(e), val) from e
+        finally:
+            self.fields.append((name, tok.pos, self.toks[max(start, self.i) - 1].end))
 
     def parse_range(self, name: str, tok: Tok, first: Tok):
         words = [first.text]
@@ -299,6 +341,11 @@ class Parser:
 
     def word(self, tok: Tok):
         text = tok.text
+        if re.search(r"[*?]|~\d?$", text):
+            self.wildcards += 1
+            if self.wildcards > MAX_WILDCARDS:
+                raise self.error(f"more than {MAX_WILDCARDS} wildcard and fuzzy terms; "
+                                 f"the limit is {MAX_WILDCARDS}", tok)
         m = re.fullmatch(r"(.+?)~(\d?)", text)
         if m:
             dist = int(m.group(2)) if m.group(2) else None
@@ -321,7 +368,80 @@ class Parser:
 
 def parse(query: str):
     """The query tree for *query*; QueryError (saying where and why) when unreadable."""
+    return _parser(query).tree
+
+
+def _parser(query: str) -> Parser:
     query = ix.fold_quotes(query or "").strip()
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
-    return Parser(query).parse()
+    p = Parser(query)
+    p.tree = p.parse()
+    return p
+
+
+def check_cost(tree, reader) -> None:
+    """QueryError when running *tree* would cost more than the budget: its wildcard and
+    fuzzy terms (negated ones too) standing for more than MAX_EXPANSIONS index words,
+    or its words' postings adding up to more than MAX_SCANS times the whole index (a
+    long OR of words found on nearly every page). *reader* is a store.index.Reader;
+    the expansions it looks up here are remembered, so the query then runs on them."""
+    expand = reader.expand_leaf
+    words = 0
+    postings = 0
+    for leaf in all_leaves(tree):
+        if isinstance(leaf, ix.QPattern):
+            found = expand(leaf)
+        elif isinstance(leaf, ix.QFuzzy):
+            parts = ix.analyze(leaf.text)
+            found = [w for p in parts + (["".join(parts)] if len(parts) > 1 else [])
+                     for w in expand(ix.QFuzzy(p, leaf.maxdist, leaf.field))]
+        elif isinstance(leaf, ix.QWords):
+            terms = ix.analyze(leaf.text)
+            if leaf.field == "content" and len(terms) in (2, 3) and leaf.slop <= 1:
+                postings += reader.frequency("shingles", " ".join(terms))
+            else:
+                postings += sum(reader.frequency(leaf.field, t) for t in terms)
+            continue
+        else:
+            continue
+        words += len(found)
+        if words > MAX_EXPANSIONS:
+            raise QueryError(f"the wildcard and fuzzy terms of the query stand for more than "
+                             f"{MAX_EXPANSIONS} index words; the limit is {MAX_EXPANSIONS}: "
+                             "give more letters before * or fewer ~ terms")
+        postings += sum(reader.frequency(leaf.field, w) for w in found)
+    units = max(reader.unit_count(), 1)
+    if postings > MAX_SCANS * units:
+        raise QueryError(f"the query's words occur {postings / units:.0f} times over in the index "
+                         f"(words found on nearly every page); the limit is {MAX_SCANS}: "
+                         "use fewer common words, or a \"phrase\"")
+
+
+def all_leaves(node) -> list:
+    """Every leaf of a query tree, negated or not."""
+    if isinstance(node, (ix.QAnd, ix.QOr)):
+        return [leaf for item in node.items for leaf in all_leaves(item)]
+    if isinstance(node, ix.QNot):
+        return all_leaves(node.item)
+    return [node]
+
+
+def without_fields(query: str, names: tuple[str, ...]) -> str | None:
+    """*query* with its ``name:value`` terms for *names* taken out (None when it has
+    none, or nothing searchable would be left)."""
+    p = _parser(query)
+    spans = [(a, b) for name, a, b in p.fields if name in names]
+    if not spans:
+        return None
+    text = p.q
+    for a, b in sorted(spans, reverse=True):
+        text = text[:a] + " " + text[b:]
+    text = re.sub(r"\b(?:AND|OR)\s+(?=(?:AND|OR|\)|$))", "", " ".join(text.split()))
+    text = re.sub(r"^(?:\s*(?:AND|OR)\b)+|(?:\b(?:AND|OR|NOT)\s*)+$", "", text).strip()
+    text = re.sub(r"\(\s*\)", "", text).strip()
+    try:
+        parse(text)
+    except QueryError:
+        return None
+    return text

@@ -1,12 +1,109 @@
-"""Snippets and highlighting: where a query's words occur in a text, an HTML-safe
-excerpt around the densest run of them, and whole texts with the words marked."""
+"""Snippets and highlighting: where a query's matches occur in a text, an HTML-safe
+excerpt around the densest run of them, and whole texts with the matches marked.
+
+A match is marked as a whole: a phrase ("notice to appear") is one <mark> from its
+first word to its last, and only where its words follow one another; a proximity
+match ("notice appear"~3) runs from its first word to its last; a fuzzy or wildcard
+term marks the whole index word it stands for. Texts are split into words by the
+index's own analyzer, so a highlight is exactly what the index matched.
+"""
 from __future__ import annotations
 
 import html
 import re
-from typing import Iterable
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Iterator
 
+from store import index as ix
 from store.index import WORD_RE
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One thing to mark: words in order (each a set of index words it may be), each
+    within *slop* positions of the one before (1 = adjacent)."""
+    words: tuple[frozenset, ...]
+    slop: int = 1
+
+
+def patterns_for(tree, expand) -> tuple[Pattern, ...]:
+    """The patterns to mark for the positive free-text leaves of a query tree; *expand*
+    (a Reader's expand_leaf) gives the index words of wildcard and fuzzy leaves."""
+    out: list[Pattern] = []
+    for leaf in ix.text_leaves(tree):
+        if isinstance(leaf, ix.QWords):
+            words = ix.analyze(leaf.text)
+            if words:
+                out.append(Pattern(tuple(frozenset([w]) for w in words), max(leaf.slop, 1)))
+        elif isinstance(leaf, ix.QPattern):
+            out.append(Pattern((frozenset(expand(leaf)),)))
+        else:
+            parts = ix.analyze(leaf.text)
+            sets = [frozenset(expand(ix.QFuzzy(w, leaf.maxdist, leaf.field))) for w in parts]
+            if len(parts) > 1:      # jail/correctional~: together when adjacent, else each
+                out.append(Pattern(tuple(sets)))
+                out.append(Pattern((frozenset(expand(ix.QFuzzy("".join(parts), leaf.maxdist, leaf.field))),)))
+            out.extend(Pattern((s,)) for s in sets)
+    return tuple(p for p in out if all(p.words))
+
+
+def words_pattern(words: Iterable[str]) -> tuple[Pattern, ...]:
+    """Single index words as patterns (each marked wherever it occurs)."""
+    words = frozenset(words)
+    return (Pattern((words,)),) if words else ()
+
+
+@lru_cache(maxsize=65536)
+def _terms(word: str) -> tuple[str, ...]:
+    """The index terms of one word as the analyzer reads it (remembered: a text's words
+    are looked up, not analysed again and again)."""
+    return tuple(ix.analyze(word))
+
+
+def _tokens(text: str, wanted: frozenset) -> Iterator[tuple[int, str, int, int]]:
+    """(position, term, start, end) of the words of *text* whose terms are *wanted*;
+    positions count words as the index's tokenizer does (one per run of WORD_RE)."""
+    for pos, m in enumerate(WORD_RE.finditer(text)):
+        for term in _terms(m.group(0)):
+            if term in wanted:
+                yield pos, term, m.start(), m.end()
+
+
+def match_spans(text: str, patterns: Iterable[Pattern]) -> list[tuple[int, int]]:
+    """(start, end) character spans in *text* of every match of *patterns*, sorted and
+    never overlapping (where two overlap, the one starting first, then the longer, wins)."""
+    patterns = [p for p in patterns if p.words]
+    if not patterns or not text:
+        return []
+    wanted = frozenset().union(*(w for p in patterns for w in p.words))
+    by_word: dict[str, list[int]] = {}
+    chars: dict[int, tuple[int, int]] = {}
+    for pos, term, a, b in _tokens(text, wanted):
+        by_word.setdefault(term, []).append(pos)
+        chars.setdefault(pos, (a, b))
+    if not by_word:
+        return []
+    found = []
+    for p in patterns:
+        firsts = sorted(q for w in p.words[0] for q in by_word.get(w, ()))
+        rest = [sorted(q for w in ws for q in by_word.get(w, ())) for ws in p.words[1:]]
+        for start in firsts:
+            at = start
+            for positions in rest:
+                k = bisect_right(positions, at)     # the nearest later position within slop
+                if k == len(positions) or positions[k] - at > p.slop:
+                    break
+                at = positions[k]
+            else:
+                found.append((chars[start][0], chars[at][1]))
+    found.sort(key=lambda s: (s[0], -s[1]))
+    out: list[tuple[int, int]] = []
+    for a, b in found:
+        if not out or a >= out[-1][1]:
+            out.append((a, b))
+    return out
 
 SNIPPET_CHARS = 240
 
@@ -44,12 +141,17 @@ def _find_words(low: str, words: list[str]) -> list[tuple[int, int]]:
 def snippet(text: str, words: Iterable[str], width: int = SNIPPET_CHARS) -> str:
     """HTML-safe excerpt of *text* around the densest run of *words* (index terms),
     each wrapped in <mark>. Without any word found: the start of the text."""
-    spans = word_spans(text, words)
+    return excerpt(text, word_spans(text, words), width)
+
+
+def excerpt(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS) -> str:
+    """HTML-safe excerpt of *text* around the densest run of *spans* (match_spans),
+    each wrapped in <mark>. Without any span: the start of the text."""
     start, end = 0, min(len(text), width)
     if spans:
         # the window (half the width) with the most distinct words, then the most hits:
         # a phrase's own occurrence beats a run of its commonest word
-        toks = [text[a:b].lower() for a, b in spans]
+        toks = [" ".join(text[a:b].lower().split()) for a, b in spans]
         inside: dict[str, int] = {}
         best, best_score, j = 0, (0, 0), 0
         for i, tok in enumerate(toks):
@@ -83,6 +185,10 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     return "".join(out)
 
 
-def highlight_text(text: str, words: list[str]) -> str:
-    """*text* HTML-escaped, with every word of *words* (search_terms_for_highlight) in <mark>."""
+def highlight_text(text: str, words) -> str:
+    """*text* HTML-escaped, with every match in <mark>: *words* is what
+    search_terms_for_highlight gives (index words), or patterns (highlight_patterns)."""
+    words = list(words)
+    if words and isinstance(words[0], Pattern):
+        return mark(text, match_spans(text, words))
     return mark(text, word_spans(text, words))
