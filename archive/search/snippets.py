@@ -35,8 +35,14 @@ def patterns_for(tree, expand) -> tuple[Pattern, ...]:
     for leaf in ix.text_leaves(tree):
         if isinstance(leaf, ix.QWords):
             words = ix.analyze(leaf.text)
-            if words:
+            if len(words) == 1 and leaf.inflect and leaf.field == "content":
+                s = ix.stem(words[0])      # as the index matches it: word, stem, any word of the stem
+                out.append(Pattern((frozenset([words[0], s, ix.STEM + s]),)))
+            elif words:
                 out.append(Pattern(tuple(frozenset([w]) for w in words), max(leaf.slop, 1)))
+        elif isinstance(leaf, ix.QPhrase):
+            out.append(Pattern(tuple(frozenset([w] if d is False else expand(ix.QFuzzy(w, d, leaf.field)))
+                                     for w, d in zip(leaf.words, leaf.fuzzy)), max(leaf.slop, 1)))
         elif isinstance(leaf, ix.QPattern):
             out.append(Pattern((frozenset(expand(leaf)),)))
         else:
@@ -57,9 +63,11 @@ def words_pattern(words: Iterable[str]) -> tuple[Pattern, ...]:
 
 @lru_cache(maxsize=65536)
 def _terms(word: str) -> tuple[str, ...]:
-    """The index terms of one word as the analyzer reads it (remembered: a text's words
-    are looked up, not analysed again and again)."""
-    return tuple(ix.analyze(word))
+    """The index terms of one word as the analyzer reads it, with its stem term (STEM +
+    stem) so that an inflected form is marked (remembered: a text's words are looked
+    up, not analysed again and again)."""
+    terms = ix.analyze(word)
+    return tuple(terms) + tuple(ix.STEM + s for s in map(ix.stem, terms) if s not in terms)
 
 
 def _tokens(text: str, wanted: frozenset) -> Iterator[tuple[int, str, int, int]]:
