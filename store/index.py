@@ -42,7 +42,7 @@ from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, Un
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-INDEX_VERSION = 4            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 5            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 
