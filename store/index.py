@@ -41,7 +41,7 @@ from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-INDEX_VERSION = 3            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 4            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 
@@ -115,7 +115,7 @@ def make_schema() -> fields.Schema:
         kind=fields.ID(stored=True, sortable=True),  # doc | page | section | form
         source=fields.STORED,                         # text | ocr | both | form
         page=fields.NUMERIC(stored=True, sortable=True),   # 1-based; 0 in the column = none
-        last_page=fields.STORED,
+        last_page=fields.NUMERIC(stored=True, sortable=True),   # a column too: a section's pages
         units=fields.STORED,                          # doc units: how many units precede it
         content=fields.TEXT(**text),                  # searched; not stored
         shingles=fields.TEXT(analyzer=SHINGLE_ANALYZER, phrase=False),   # same text, 2-3 word runs
@@ -123,6 +123,7 @@ def make_schema() -> fields.Schema:
         section_key=fields.ID(stored=True, sortable=True),
         section_title=fields.TEXT(stored=True, **text),
         in_section=fields.STORED,                     # page units: (key, title) covering the page
+        page_starts=fields.STORED,                    # section units: [(offset in body, page)]
         agency=fields.TEXT(stored=True, **text),
         state=fields.ID(stored=True, sortable=True),
         model=fields.ID(stored=True, sortable=True),
