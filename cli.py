@@ -241,10 +241,17 @@ def print_watch_summary(summary: dict) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Per state and model: how much of the participating roster has an MOA on file.")
+@click.option("--csv", "as_csv", is_flag=True, help="With --coverage: print CSV on stdout.")
 @pass_datadir
 @friendly_errors
-def status(datadir: DataDir, as_json: bool) -> None:
-    """What the archive holds, and what failed."""
+def status(datadir: DataDir, as_json: bool, show_coverage: bool, as_csv: bool) -> None:
+    """What the archive holds, and what failed (--coverage: how much of the roster)."""
+    if show_coverage:
+        return print_coverage(datadir, _output_format(as_json, as_csv))
+    if as_csv:
+        raise click.UsageError("--csv goes with --coverage")
     from archive.status import status as get_status
     s = get_status(datadir)
     if as_json:
@@ -273,6 +280,21 @@ def status(datadir: DataDir, as_json: bool) -> None:
     not_found = sum(f["status"] == 404 for f in s["fetch_failures"])
     if not_found:
         click.echo(f"  {not_found} linked file(s) answered 404 (see `moa status --json`)")
+
+
+def print_coverage(datadir: DataDir, fmt: str) -> None:
+    from archive.coverage import COLUMNS, coverage, coverage_table
+    result = coverage(datadir)
+    if fmt == "json":
+        return emit_json(result)
+    if fmt == "csv":
+        return emit_csv(coverage_table(result), list(COLUMNS))
+    click.echo(f"{'state':<22} {'model':<5} {'agreements':>10} {'on file':>8} {'share':>6} {'pending':>8} "
+               f"{'dead':>5} {'recov.':>6} {'unread.':>7} {'other':>6}")
+    for r in coverage_table(result):
+        click.echo(f"{r['state'].title():<22} {r['model'] or ('' if r['state'] == 'TOTAL' else '?'):<5} {r['agreements']:>10} {r['on_file']:>8} "
+                   f"{r['share_on_file']:>6.0%} {r['link_pending']:>8} {r['dead_links']:>5} {r['recovered']:>6} "
+                   f"{r['unreadable']:>7} {r['not_fetched']:>6}")
 
 
 @main.command()
@@ -437,6 +459,8 @@ def facts_cmd(datadir: DataDir, doc: str, as_json: bool) -> None:
     for name, values in result["facts"].items():
         for v in values:
             click.echo(f"{name:<17} {v['value']}  (p. {v['page'] if v['page'] is not None else '?'})")
+    from archive.structure.facts import format_signed_check
+    click.echo(format_signed_check(result["signed_check"]))
 
 
 
@@ -580,7 +604,7 @@ def watch_run_cmd(datadir: DataDir, names: tuple[str, ...], as_json: bool) -> No
               help="Address to listen on (env MOA_HOST); 0.0.0.0 for every interface.")
 @click.option("--port", envvar="MOA_PORT", default=8287, show_default=True, type=int,
               help="Port to listen on (env MOA_PORT).")
-@click.option("--threads", envvar="MOA_THREADS", default=4, show_default=True,
+@click.option("--threads", envvar="MOA_THREADS", default=8, show_default=True,
               type=click.IntRange(1, 64), help="Worker threads (env MOA_THREADS).")
 @pass_datadir
 @friendly_errors

@@ -6,7 +6,9 @@ import sqlite3
 from typing import Iterator
 
 from archive.core.errors import NotFound
+from archive.core.records import RosterSnapshot
 from archive.harvest.recording import lock_holder, snapshot_order
+from archive.harvest.rosters import published_key
 from store.datadir import DataDir
 
 EXPORT_COLUMNS = ("sha256", "kind", "url", "file_name", "agency", "state", "model", "signed",
@@ -118,10 +120,13 @@ ROSTER_KINDS = ("participating", "pending")
 
 
 def roster_snapshots(datadir: DataDir, kind: str | None = None) -> list[dict]:
-    """Every roster snapshot (or those of *kind*), oldest first as ``snapshot_order`` ranks them."""
+    """Every roster snapshot (or those of *kind*), oldest first as ``snapshot_order`` ranks
+    them (ICE's publication stamp, else the retrieval date): the one order the CLI and the
+    web list them in. Each is ``RosterSnapshot.to_dict()``."""
     sql = "SELECT id, kind, file_name, fetched_at, row_count, sha256, url FROM roster_snapshots"
     rows = datadir.db.execute(sql + " WHERE kind = ?", (kind,)) if kind else datadir.db.execute(sql)
-    return [dict(r) for r in sorted(rows, key=snapshot_order)]
+    return [RosterSnapshot.from_row(r, published=published_key(r["file_name"]) or None).to_dict()
+            for r in sorted(rows, key=snapshot_order)]
 
 
 def roster_diff(datadir: DataDir, kind: str = "participating",

@@ -119,67 +119,41 @@ def corpus_archive(shared_corpus, tmp_path_factory) -> DataDir:
 
 # --- search (issue #5) -------------------------------------------------------------
 
-ROMAN_HEADING = r"(?m)^\s*([IVX]{1,5})\.\s+([A-Z][A-Z ,()]{3,})\s*$"
+_TEXT_TEMPLATES: dict[Path, Path] = {}
 
 
 def fill_text_archive(d: DataDir, corpus: Path = FIXTURE_CORPUS) -> DataDir:
-    """Fill documents/pages/sections/form_fields/facts of *d* with a corpus as
-    pypdfium2 and pypdf read it (no importer/extractor/segmenter: the search tests stand
-    alone). One Finney page also gets a scanner-style misreading ("perfonn") as its text
-    layer, with the correct text as OCR, the way a rescanned page is stored."""
-    import re
+    """Fill *d* with a corpus as the real pipeline stores it, up to the index: rosters and
+    PDFs imported, every page read (text layer, OCR of the scans), sections and facts cut;
+    no index (callers build it). One Finney page is stored the way the read stage stores a
+    rescanned page whose scanner text layer misread a word: the text layer says "perfonn",
+    the OCR the correct text, and ``text`` (method ``ocr``) is the OCR. Built once per
+    session per corpus, then copied (OCR is the slow part)."""
+    import atexit
+    import shutil
+    import tempfile
 
-    import pypdf
-    import pypdfium2 as pdfium
+    template = _TEXT_TEMPLATES.get(corpus)
+    if template is None:
+        from archive.harvest.importer import import_paths
+        from archive.read.extract import extract_all
+        from archive.structure.stage import segment_all
 
-    conn = d.db
-    now = "2025-07-19T00:00:00Z"
-    for row in load_manifest(corpus):
-        if row["kind"] != "moa":
-            continue
-        path = corpus / row["file"]
-        sha = row["sha256"]
-        if conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha,)).fetchone():
-            continue
-        conn.execute("INSERT INTO files VALUES (?,?,?,?,?,?,?)",
-                     (sha, path.stat().st_size, "import", path.name, "application/pdf",
-                      f"files/{sha[:2]}/{sha[2:4]}/{sha}", now))
-        conn.execute("INSERT INTO documents (sha256, kind, file_name, agency, state, model, signed,"
-                     " metadata_source, source, first_fetched_at, last_fetched_at)"
-                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                     (sha, "moa", path.name, row["agency"], row["state"], row["model"], row["signed"],
-                      "import", "import", now, now))
-        pdf = pdfium.PdfDocument(str(path))
-        texts = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
-        for n, text in enumerate(texts, start=1):
-            layer, method, ocr = text, "text", None
-            if "Finney" in path.name and n == 2:
-                layer, method, ocr = text.replace("perform", "perfonn"), "ocr", text
-            conn.execute("INSERT INTO pages (sha256, page, text_layer, text_layer_quality, ocr_text,"
-                         " method, text, extractor_version) VALUES (?,?,?,?,?,?,?,0)",
-                         (sha, n, layer, "good", ocr, method, text))
-        heads = []
-        for n, text in enumerate(texts, start=1):
-            for m in re.finditer(ROMAN_HEADING, text):
-                heads.append((n, m.start(), m.group(1), m.group(2).strip()))
-        for i, (n, start, num, title) in enumerate(heads):
-            end_n, end = (heads[i + 1][0], heads[i + 1][1]) if i + 1 < len(heads) else (len(texts), None)
-            body = texts[n - 1][start:] if end_n != n else texts[n - 1][start:end]
-            body += "".join(texts[k - 1] for k in range(n + 1, end_n))
-            if end_n != n:
-                body += texts[end_n - 1][:end]
-            key = "-".join(re.sub(r"[^a-z]+", " ", title.lower()).split()[:3])
-            conn.execute("INSERT INTO sections VALUES (?,?,?,?,?,?,?,?,?)",
-                         (sha, i, key, num, title, None, n, end_n, body))
-        if row["template_revision"]:
-            conn.execute("INSERT INTO facts (sha256, name, value, page) VALUES (?,?,?,?)",
-                         (sha, "revision", row["template_revision"], 1))
-        if row["has_form_fields"] == "1":
-            reader = pypdf.PdfReader(str(path))
-            for name, f in (reader.get_fields() or {}).items():
-                value = f.get("/V")
-                if isinstance(value, str) and value.strip():
-                    conn.execute("INSERT INTO form_fields VALUES (?,?,?,?)", (sha, name, value, None))
+        template = Path(tempfile.mkdtemp(prefix="moa-text-archive-")) / "data"
+        atexit.register(shutil.rmtree, template.parent, True)
+        t = DataDir(template)
+        import_paths(t, sorted((corpus / "sheets").glob("*.xlsx")) + sorted((corpus / "pdfs").glob("*.pdf")))
+        extract_all(t)
+        with t.db:
+            t.db.execute(
+                "UPDATE pages SET text_layer = replace(text_layer, 'perform', 'perfonn'), ocr_text = text,"
+                " method = 'ocr' WHERE page = 2 AND sha256 IN"
+                " (SELECT sha256 FROM documents WHERE file_name LIKE '%Finney%')")
+        segment_all(t)
+        t.close()
+        _TEXT_TEMPLATES[corpus] = template
+    d.close()
+    shutil.copytree(template, d.root, dirs_exist_ok=True)
     return d
 
 

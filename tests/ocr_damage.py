@@ -82,25 +82,42 @@ def headings_of(seg: Segmentation) -> list[tuple[int, str]]:
 
 def damage_pages(pages: list[str], seg: Segmentation, seed: int,
                  log: list | None = None) -> list[str]:
-    """The pages with every heading of *seg* damaged (one-line headings only: a heading
-    already on two lines is left, the cutter found it that way)."""
+    """The pages with every heading of *seg* damaged. A heading on two lines ("APPENDIX B"
+    over its title) has each line damaged, and sometimes its "APPENDIX" line lost; a
+    one-line heading sometimes runs into the body line after it (a run-in heading)."""
     rng = random.Random(seed)
-    targets: dict[int, set[str]] = {}
+    targets: dict[tuple[int, str], str] = {}        # (page, line) -> its role
     for s in seg.sections:
         head = seg.lines[s.heading]
-        if len(head) == 1:
-            targets.setdefault(head[0].page, set()).add(head[0].text)
+        for k, ln in enumerate(head):
+            role = "first" if k == 0 else "title"
+            if len(head) > 1 and k == 0 and ln.text.upper().startswith("APPENDIX"):
+                role = "appendix-line"
+            targets.setdefault((ln.page, ln.text), role)
     out = []
     for n, page in enumerate(pages, 1):
-        lines = []
+        lines: list[str] = []
+        run_in = False
         for line in (page or "").splitlines():
-            if line.strip() in targets.get(n, ()):
-                damaged = damage_heading(rng, line.strip())
-                lines += damaged
-                if log is not None:
-                    log.append((n, line.strip(), damaged))
+            role = targets.get((n, line.strip()))
+            if role is None:
+                if run_in and line.strip() and lines:
+                    lines[-1] = lines[-1] + " " + line.strip()
+                else:
+                    lines.append(line)
+                run_in = False
+                continue
+            if role == "appendix-line" and rng.random() < 0.15:
+                damaged: list[str] = []                      # the "APPENDIX B" line lost
+            elif role == "title":
+                damaged = [_confuse(rng, line.strip(), 0.08)]
             else:
-                lines.append(line)
+                damaged = damage_heading(rng, line.strip())
+            run_in = role == "first" and len(damaged) == 1 and not line.strip().upper().startswith(
+                ("APPENDIX", "ADDENDUM", "MEMORANDUM")) and rng.random() < 0.1
+            lines += damaged
+            if log is not None:
+                log.append((n, line.strip(), damaged + (["(run in)"] if run_in else [])))
         out.append("\n".join(lines))
     return out
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from archive import compare
+from archive.core.vocabulary import MODELS
 from archive.compare import analyses
 from test_compare import LAWRENCE, SMITH, TX_JAN, archive_copy, sha
 
@@ -153,7 +154,7 @@ def test_every_link_on_the_compare_pages_answers_200(fixture_archive):
     client = _web(fixture_archive)
     start = ["/compare", f"/compare/pair?a={sha(TX_JAN)}&b={sha(SMITH)}", "/compare/deviation",
              f"/compare/deviation/{sha(TX_JAN)}", "/compare/models?era=2025", "/compare/models?era=2019-2020"]
-    start += [f"/compare/variants?model={m}" for m in compare.MODELS]
+    start += [f"/compare/variants?model={m}" for m in MODELS]
     seen, queue, bad = set(start), list(start), []
     while queue:
         url = queue.pop(0)

@@ -112,3 +112,63 @@ def test_corpus_signature_blocks(corpus_archive, file_name, want):
     sha = db.execute("SELECT sha256 FROM documents WHERE file_name = ?", (file_name,)).fetchone()[0]
     got = dict(db.execute("SELECT name, value FROM facts WHERE sha256 = ? AND ord = 0", (sha,)).fetchall())
     assert {k: got.get(k) for k in want} == want
+
+
+def test_signed_check_shows_a_disagreement():
+    from archive.structure.facts import format_signed_check, signed_check
+    same = signed_check("2025-03-26", "2025-03-26", 7)
+    assert same.to_dict() == {"ours": "2025-03-26", "ours_page": 7, "roster": "2025-03-26",
+                              "agrees": True, "days_apart": 0}
+    off = signed_check("2025-03-26", "2025-03-27")
+    assert (off.agrees, off.days_apart) == (False, 1)
+    assert "DISAGREES by 1 day(s)" in format_signed_check(off.to_dict())
+    assert signed_check(None, "2025-03-27").agrees is None
+    assert "cannot compare" in format_signed_check(signed_check(None, "2025-03-27").to_dict())
+
+
+def test_signature_dates_written_on_blanks_side_by_side_and_stamped():
+    """Real signature-block shapes (from OCR'd corpus pages), read by column and stamp."""
+    from archive.structure.facts import signatures
+    from archive.structure.segmenter import Line, Section
+    texts = ["By signing this MOA, each party represents it is fully authorized",
+             "For the LEA: For ICE:",
+             "Date, March 11, 2025 ~\\__ Date:__March 17, 2025",
+             "Title: Sheriff Title: Acting Director",
+             "Approved as to form:",
+             "Date: 2/ 18/2025"]
+    lines = [Line(9, t) for t in texts]
+    seg = Segmentation("tfm-2025", True, [], [Section(0, "termination", "XVIII", "T", 9, 9, None, "",
+                                                      slice(0, len(lines)))], lines)
+    got = {f.name: (f.value, f.page) for f in signatures(seg)}
+    assert got["signed_agency"] == ("2025-03-11", 9) and got["signed_ice"] == ("2025-03-17", 9)
+    stamp = [Line(7, t) for t in ["to the fullest extent allowed by law.", "For ICE:",
+                                  "Digitally signed by", "Todd M. Lyons", "Date: 2025.03.26 10:51:21",
+                                  "Acting Director"]]
+    seg = Segmentation("jem-wso-2025", True, [], [Section(0, "termination", "VIII", "T", 7, 7, None, "",
+                                                          slice(0, len(stamp)))], stamp)
+    got = {f.name: f.value for f in signatures(seg)}
+    assert got["signed_ice"] == "2025-03-26" and got["ice_signatory"] == "Todd M. Lyons"
+
+
+@pytest.mark.corpus
+def test_corpus_ice_signing_dates_beside_the_roster(corpus_archive):
+    """ICE's signing date is read in >= 90% of documents whose signature block has a
+    legible date; where the roster has a SIGNED date the comparison is given."""
+    from archive.structure.facts import document_facts, find_dates
+    db = corpus_archive.db
+    legible = found = compared = agrees = 0
+    for (sha,) in db.execute("SELECT sha256 FROM documents WHERE kind = 'moa'").fetchall():
+        row = db.execute("SELECT first_page, last_page, text FROM sections WHERE sha256 = ? AND key = 'termination'",
+                         (sha,)).fetchone()
+        block = re.split(r"fullest\s+extent", row["text"])[-1] if row else ""
+        result = document_facts(corpus_archive, sha)
+        check = result["signed_check"]
+        if find_dates(block):
+            legible += 1
+            found += check["ours"] is not None
+        if check["agrees"] is not None:
+            compared += 1
+            agrees += check["agrees"]
+            assert check["days_apart"] >= 0 and check["roster"] and check["ours"]
+    assert legible >= 30 and found >= 0.9 * legible, (found, legible)
+    assert compared >= 30 and agrees >= 0.6 * compared, (agrees, compared)

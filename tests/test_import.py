@@ -193,7 +193,7 @@ def test_process_reads_cuts_and_indexes_imported_files_with_no_network(tmp_path,
     res = moa("process", "--workers", "1", "--json")
     assert res.exit_code == 1, res.output
     out = json.loads(res.stdout)
-    assert set(out) == {"extract", "sections", "index", "compare", "problems"}
+    assert set(out) == {"extract", "sections", "index", "compare", "watch", "problems"}
     assert (out["extract"]["ok"], out["extract"]["failed"]) == (len(good), 1)
     assert out["sections"]["documents"] == len(good) and out["index"]["indexed"] == len(good) + 1
     assert len(out["problems"]) == 1 and cut.name in out["problems"][0]

@@ -132,6 +132,11 @@ def test_cli_roster_list_and_diff_from_to(two_rosters):
         ("pending", "pendingAgencies05152025am.xlsx"), ("participating", "participatingAgencies05162025am.xlsx"),
         ("pending", "pendingAgencies07182025pm.xlsx"), ("participating", "participatingAgencies07182025pm.xlsx")]
     assert all(s["row_count"] > 0 and s["fetched_at"] for s in listed)
+    assert listed[-1]["published"] == "2025-07-18 pm " and listed[0]["url"] is None   # imported
+    # The web's API lists the same snapshots, in the same order and shape, from the same function.
+    from web import create_app
+    api = create_app({"DATA_DIR": str(two_rosters.root), "TESTING": True}).test_client().get("/api/roster")
+    assert api.status_code == 200 and api.get_json()["snapshots"] == listed
     text = moa(two_rosters, "roster", "list").output
     may = next(s for s in listed if s["file_name"] == "participatingAgencies05162025am.xlsx")
     assert f"{may['id']:>4}  participating  participatingAgencies05162025am.xlsx" in text

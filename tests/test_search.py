@@ -28,7 +28,7 @@ def test_phrases_stop_words_count(text_archive):
 
 
 def test_hyphens_quotes_and_case_fold(text_archive):
-    assert found(text_archive, "70-percent") == found(text_archive, '"70 percent"') == {FINNEY, FRANKLIN, GRAYSON}
+    assert found(text_archive, "70-percent") == found(text_archive, '"70 percent"') == {FINNEY, FRANKLIN, GRAYSON, RUSK}
     assert found(text_archive, '"Sheriff’s Office"') == found(text_archive, "\"sheriff's office\"")
     assert found(text_archive, '"Sheriff’s Office"') >= {FINNEY, SMITH}
 
@@ -149,9 +149,10 @@ def test_form_values_are_searchable_and_marked(text_archive):
 
 def test_facets_filters_sort_and_within(text_archive):
     res = search.search(text_archive, "immigration")
-    assert dict(res.facets["state"]) == {"TEXAS": 2, "ALABAMA": 2, "KANSAS": 1, "KENTUCKY": 1}
-    assert dict(res.facets["model"]) == {"TFM": 3, "WSO": 2, "JEM": 1}
-    assert dict(res.facets["year"]) == {"2025": 5, "2020": 1}
+    # (RUSK is a scan: the real read stage OCRs it, so it is found too.)
+    assert dict(res.facets["state"]) == {"TEXAS": 3, "ALABAMA": 2, "KANSAS": 1, "KENTUCKY": 1}
+    assert dict(res.facets["model"]) == {"TFM": 3, "WSO": 3, "JEM": 1}
+    assert dict(res.facets["year"]) == {"2025": 6, "2020": 1}
     assert ("03/07/2025", 1) in res.facets["revision"]
     assert res.facets["section"] and all(n <= res.total_documents for _, n in res.facets["section"])
     only_tx = search.search(text_archive, "immigration", filters={"state": ["TEXAS"], "model": ["TFM", "JEM"]})
@@ -190,7 +191,7 @@ def test_cli_search_json_and_index(text_archive, tmp_path):
     assert all({"kind", "page", "snippet", "source"} <= set(m) for m in data["hits"][0]["matches"])
     every = json.loads(runner.invoke(main, base + ["search", "immigration", "--json", "--limit", "1",
                                                    "--all"]).stdout)
-    assert len(every["hits"]) == every["total_documents"] == 6
+    assert len(every["hits"]) == every["total_documents"] == 7
     bad = runner.invoke(main, base + ["search", "(detainer"])
     assert bad.exit_code == 1 and "never closed" in bad.output
     text = runner.invoke(main, base + ["search", "perfonn"])

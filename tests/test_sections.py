@@ -135,6 +135,69 @@ def test_segmenter_holds_under_ocr_damage(fixture_corpus, name):
         [(w["key"], w["first_page"], w["last_page"]) for w in want["sections"]]
 
 
+@pytest.mark.parametrize("name", BORN_DIGITAL_FIXTURES)
+def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
+    """Every heading damaged as a scan does (tests/ocr_damage.py), eight seeds: the same cut."""
+    from tests.ocr_damage import damage_pages
+    pages = text_layer(fixture_corpus / "pdfs" / name)
+    base = segment(pages)
+    want = [(s.key, s.first_page, s.last_page) for s in base.sections]
+    for seed in range(8):
+        log: list = []
+        seg = segment(damage_pages(pages, base, seed, log))
+        assert [(s.key, s.first_page, s.last_page) for s in seg.sections] == want, (seed, seg.problems, log)
+        assert seg.complete
+
+
+@pytest.mark.parametrize("lines, want", [
+    # appendix letters misread, spacing lost and added, the title on the same line or the next
+    (["APPENDIX&  COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),
+    (["APPENDIX 8  COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),
+    (["APPENDIX 8", "COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),
+    (["APPENDIXC", "PUBLIC INFORMATION POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
+    (["APPENDIX  C", "PUBLIC INFORMATION", "POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
+    (["APP ENDIX A", "STANDARD OPERATING PROCEDURES"], [("appendix-sop", "APPENDIX A")]),
+    (["APPEND1XE", "C0MPLAINT PR0CEDURE"], [("appendix-complaint", "APPENDIX B")]),
+    # broken Roman numerals, digits and signs for capitals, a period lost or misread
+    (["Il. PURPOSE"], [("purpose", "Il")]),
+    (["lV. RESPONSIBILITIES"], [("responsibilities", "lV")]),
+    (["V1. MODIFICATIONS TO THIS MOA"], [("modifications", "V1")]),
+    (["VIE POINTS OF CONTACT"], [("points-of-contact", "VIE")]),
+    (["IV. RESPONS|B1LITIES"], [("responsibilities", "IV")]),
+    (["E. (OSTS AND EXPENDITURE5"], [("costs", "E")]),
+    (["8, NOMINATION OF PERSONNEL"], [("nomination", "8")]),
+    # run together, split over lines, worded differently
+    (["VLMODIFICATIONS TO THIS MOA"], [("modifications", None)]),   # number from the template
+    (["IV. RESPONSIBILITIES OF THE PARTIES"], [("responsibilities", "IV")]),
+    (["III. STATUTORY AUTHORITY"], [("authority", "III")]),
+    (["III.", "AUTHORITY"], [("authority", "III")]),
+    (["VIII. EFFECTIVE DATE AND", "TERMINATION OF THIS MOA"], [("termination", "VIII")]),
+    (["H. LIABILITY AND RESPONSI BILITY"], [("liability", "H")]),
+    (["CIVILRIGHTS STANDARDS"], [("civil-rights", None)]),
+    (["IV. Responsibilities"], [("responsibilities", "IV")]),
+])
+def test_headings_through_ocr_confusions(lines, want):
+    cands = segmenter.find_candidates([segmenter.Line(1, t) for t in lines + ["Body text follows here."]])
+    assert [(c.key, c.number) for c in cands] == want
+
+
+def test_run_in_heading_is_split_from_its_body():
+    lines = segmenter.split_run_in([segmenter.Line(1, "III. AUTHORITY Section 287(g) of the Act"),
+                                    segmenter.Line(1, "V. REPORTING REQUIREMENTS ICE will report")])
+    assert [ln.text for ln in lines] == ["III. AUTHORITY", "Section 287(g) of the Act",
+                                         "V. REPORTING REQUIREMENTS", "ICE will report"]
+
+
+def test_a_truly_absent_appendix_is_reported_missing(fixture_corpus):
+    """Pages lost from a scan: what is not there is said to be missing, not invented."""
+    pages = text_layer(fixture_corpus / "pdfs" / "GraysonCountyDCKY_JEM_MOA_030425.pdf")
+    base = segment(pages)
+    b = next(s for s in base.sections if s.key == "appendix-complaint")
+    seg = segment([p if not (b.first_page <= n <= b.last_page) else "" for n, p in enumerate(pages, 1)])
+    assert "missing appendix-complaint" in seg.problems and not seg.complete
+    assert seg.layout == base.layout
+
+
 def test_unrecognisable_text_is_incomplete_not_dropped():
     seg = segment(["", "Some letter that is not an agreement.\nSincerely, the Sheriff"])
     assert not seg.complete and seg.problems
@@ -203,8 +266,17 @@ def test_cli_sections_report_and_facts(small_archive):
     out = run(main, args + ["sections", "--report"])
     assert "2/3 documents segmented completely" in out.output
     out = run(main, args + ["facts", "0000000", "--json"])
-    facts = json.loads(out.output)["facts"]
+    result = json.loads(out.output)
+    facts = result["facts"]
     assert facts["revision"] == [{"value": "02/14/2025", "page": 1}]
+    assert result["signed_check"]["roster"] is None and result["signed_check"]["agrees"] is None
+    small_archive.db.execute("UPDATE documents SET signed = '2025-03-06' WHERE sha256 = ?", ("1" * 64,))
+    small_archive.db.execute("UPDATE facts SET value = '2025-03-05' WHERE sha256 = ? AND name = 'signed_ice'",
+                             ("1" * 64,))
+    small_archive.db.execute("INSERT OR IGNORE INTO facts (sha256, name, value, page) VALUES (?, 'signed_ice', '2025-03-05', 7)",
+                             ("1" * 64,))
+    out = run(main, args + ["facts", "1111111"])
+    assert "ICE signed 2025-03-05, roster SIGNED 2025-03-06: DISAGREES by 1 day(s)" in out.output
     out = run(main, args + ["sections", "nosuch.pdf"])
     assert out.exit_code == 1 and "no document" in out.output
 

@@ -100,3 +100,17 @@ def test_require_date_says_it_is_not_a_date():
         require_date("13/45/2025")
     with pytest.raises(ValueError, match=r"not a signed date"):
         require_date("soon", "signed date")
+
+
+def test_records_give_their_json_shape():
+    from archive.core.records import FetchResult, RosterSnapshot, StoredDocument
+    r = FetchResult("u", "u2", 200, b"%PDF-1.7", None, None, "application/pdf")
+    assert r.to_dict() == {"url": "u", "final_url": "u2", "status": 200, "bytes": 8, "etag": None,
+                           "last_modified": None, "content_type": "application/pdf", "attempts": 1}
+    assert not r.not_modified and FetchResult("u", "u", 304, None, "e", None, None).not_modified
+    row = {"id": 3, "kind": "pending", "file_name": "pendingAgencies07182025pm.xlsx", "fetched_at": "t",
+           "row_count": 26, "sha256": "ab", "url": None, "extra": "ignored"}
+    assert RosterSnapshot.from_row(row, published="2025-07-18 pm ").to_dict() == \
+        {k: v for k, v in row.items() if k != "extra"} | {"published": "2025-07-18 pm "}
+    doc = StoredDocument.from_row({"sha256": "ab", "kind": "moa", "model": "WSO"})
+    assert doc.to_dict()["model"] == "WSO" and doc.to_dict()["agency"] is None

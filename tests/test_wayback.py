@@ -19,11 +19,11 @@ PDF = (FIXTURE_CORPUS / "pdfs" / "287gWSO_FinneyCoKs2020-03-17.pdf").read_bytes(
 HTML = b"<!DOCTYPE html><html><body>Sorry, this page is not available</body></html>"
 
 
-def harvest(data, ice: IceServer, *extra: str, env=None) -> dict:
+def harvest(data, ice: IceServer, *extra: str, env=None, exit_code: int = 0) -> dict:
     res = CliRunner().invoke(main, ["--data-dir", str(data), "harvest", "--source-url", ice.source_url,
                                     "--allow-host", "127.0.0.1", "--delay", "0", "--retries", "1",
                                     "--json", *extra], env=env)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == exit_code, res.output
     return json.loads(res.stdout)
 
 
@@ -111,7 +111,8 @@ def test_a_slow_api_times_out_without_stalling_the_harvest_and_is_asked_again_ne
         dead = dead_links(ice)
         wb.captures = {dead[0]: [Capture("20250101000000", PDF + b"\n% A\n")]}
         t0 = time.monotonic()
-        out = harvest(data, ice, *wayback_options(wb), "--timeout", "0.5", "--retries", "0")
+        # A failed API is a failure of the run (exit status 1: run it again later).
+        out = harvest(data, ice, *wayback_options(wb), "--timeout", "0.5", "--retries", "0", exit_code=1)
         assert time.monotonic() - t0 < 30
         w = out["wayback"]
         assert (w["failed"], w["recovered"], w["skipped"]) == (3, 0, len(dead) - 3)   # then it stopped asking
@@ -120,6 +121,7 @@ def test_a_slow_api_times_out_without_stalling_the_harvest_and_is_asked_again_ne
         errors = [r[0] for r in d.db.execute("SELECT error FROM wayback_recoveries WHERE outcome = 'failed'")]
         assert len(errors) == 3 and all("timed out" in e for e in errors)
         assert out["status"] == "partial" and out["fetched"] > 0        # the harvest itself went on
+        assert [f["purpose"] for f in out["failures"] if f["purpose"].startswith("wayback")] == ["wayback-cdx"] * 3
 
         wb.cdx_delay = 0
         again = harvest(data, ice, *wayback_options(wb))

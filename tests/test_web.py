@@ -619,3 +619,51 @@ def test_browse_is_paged_with_totals(client, fixture_archive):
     assert "101–" in second and 'rel="prev"' in second
     everything = html(client.get("/browse?per_page=1000"))
     assert ids(everything)[:len(ids(first))] == ids(first)
+
+
+def test_roster_snapshots_in_the_same_order_as_the_cli(client, fixture_archive):
+    """One order everywhere: ICE's publication stamp (archive.status.roster_snapshots,
+    what `moa roster list` prints), on /roster, in the API and on agency pages."""
+    from archive.status import roster_snapshots
+    cli = [s["id"] for s in roster_snapshots(fixture_archive)]
+    assert [s["id"] for s in client.get("/api/roster").json["snapshots"]] == cli
+    agency = client.get("/api/agencies/ALABAMA/franklin county sheriff's office").json
+    assert [s["id"] for s in agency["roster_history"]] == cli
+    body = html(client.get("/roster"))
+    shown = [int(m) for m in re.findall(r"<tr><td>(\d+)</td><td>(?:participating|pending)</td>", body)]
+    assert shown == cli
+    # the stamp in the file name decides, not the time the file was fetched or imported
+    names = [s["file_name"] for s in roster_snapshots(fixture_archive)]
+    from archive.harvest.rosters import published_key
+    assert [published_key(n) for n in names] == sorted(published_key(n) for n in names)
+
+
+def test_document_api_gives_the_cli_shapes(client, fixture_archive):
+    """The API's sections and facts come from the functions `moa sections/facts --json` use."""
+    from archive.structure.facts import document_facts
+    from archive.structure.sections import document_sections
+    sha = SMITH["sha256"]
+    doc = client.get(f"/api/documents/{sha}?pages=0").json
+    cli = document_sections(fixture_archive, sha)["sections"]
+    assert [{k: v for k, v in s.items() if k != "depth"} for s in doc["sections"]] == cli
+    facts = document_facts(fixture_archive, sha)["facts"]
+    assert doc["facts"] == {k: "; ".join(f["value"] for f in v if f["value"]) for k, v in facts.items()
+                            if any(f["value"] for f in v)}
+    assert doc["pages"] is None and doc["page_count"] == int(SMITH["pages"])
+
+
+def test_bench_web_load_runs_against_the_real_server(fixture_archive):
+    """bench/bench_web.py --load, briefly: it starts `moa serve`, loads it, and reports
+    no error and no wrong answer (the full run is 50 clients x 60 s; figures in README)."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_web.py"), "--load", "--clients", "4",
+                          "--seconds", "1", "--threads", "2", "--data-dir", str(fixture_archive.root)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = {line.split(",")[0]: line.split() for line in out.stdout.splitlines()
+            if line.startswith(("mix,", "static file,"))}
+    assert set(rows) == {"mix", "static file"}
+    for cells in rows.values():
+        requests, errors, wrong = int(cells[-9]), int(cells[-3]), int(cells[-2])
+        assert requests > 0 and errors == 0 and wrong == 0, cells

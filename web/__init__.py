@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "web.api",
     "web.compare_views",
     "web.feeds",
+    "web.coverage",
 )
 
 MAX_QUERY_LENGTH = 500  # characters; longer queries are refused with a clear message
@@ -70,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int = 4,
+def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int = 8,
           announce=lambda message: None) -> None:
     """Run the site with waitress until interrupted."""
     from waitress.server import create_server

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 from archive.harvest import agencies as roster_agreements
 from archive.harvest.agencies import AgreementFilter
 from archive.status import ROSTER_KINDS, roster_history, roster_snapshots
-from web import archive
+from web import archive, coverage
 from web.helpers import arg_date, arg_int, arg_list, check_page, csv_response
 
 bp = Blueprint("browse", __name__)
@@ -38,6 +38,7 @@ def agreements():
     check_page(page, pages)
     rows = roster_agreements.agreements(d, flt, limit=per_page, offset=(page - 1) * per_page)
     return render_template("browse.html", agreements=rows, flt=flt, shown=shown, page=page,
+                           cov=coverage.totals(flt.state, flt.model),
                            pages=pages, per_page=per_page,
                            facets=roster_agreements.agreement_facets(d, flt),
                            total=roster_agreements.agreement_count(d))

@@ -7,14 +7,18 @@ and the models tables are read from the results the pipeline stored
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from archive import compare
+from archive.core.vocabulary import MODELS, code_for
 from web import archive
-from web.helpers import arg_int, csv_response
+from web.helpers import arg_int, csv_response, request_args
 
 bp = Blueprint("compare", __name__)
 NAV = ("Compare", "compare.index")
+ARGS = ("unreliable",)       # query arguments of these pages beyond the site's (web.helpers.QUERY_ARGS)
 
 
 @bp.errorhandler(compare.NotComputed)
@@ -29,7 +33,7 @@ def not_computed(e: compare.NotComputed):
 def _helpers():
     def link(endpoint: str, **view_args) -> str:
         """*endpoint* (with its path arguments) carrying the current query arguments."""
-        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in view_args}
+        args = {k: v for k, v in request_args().items() if k not in view_args}
         return url_for(endpoint, **view_args, **args)
     return {"link": link}
 
@@ -44,9 +48,9 @@ def _flag(name: str, default: str = "1") -> bool:
 
 
 def _model() -> str:
-    model = request.args.get("model", "").strip().upper()
-    if model not in compare.MODELS:
-        abort(400, f"give ?model= one of {', '.join(compare.MODELS)}")
+    model = code_for(request.args.get("model", ""))
+    if model is None:
+        abort(400, f"give ?model= one of {', '.join(MODELS)}")
     return model
 
 
@@ -67,21 +71,71 @@ def _pair() -> dict:
 
 
 def _top(default: int) -> list[dict]:
-    return _stored().top_deviations(arg_int("top", default, 1, 5000), model=request.args.get("model") or None,
+    return _stored().top_deviations(arg_int("top", default, 1, 5000), model=_model() if request.args.get("model") else None,
                                     era=_era(), include_unreliable=_flag("unreliable", "0"))
 
 
 @bp.get("/compare")
 def index():
     docs = [d.meta() for d in compare.agreements(archive())]
-    counts = {m: sum(1 for d in docs if d["model"] == m) for m in compare.MODELS}
+    counts = {m: sum(1 for d in docs if d["model"] == m) for m in MODELS}
     return render_template("compare.html", docs=docs, counts=counts,
                            eras=sorted({d["era"] for d in docs}))
 
 
+def _view() -> str:
+    view = request.args.get("view", "columns")
+    if view not in ("columns", "inline"):
+        abort(400, "give ?view= columns (two columns side by side, the default) or inline")
+    return view
+
+
+def _exports(endpoint: str, **view_args) -> list[tuple[str, str]]:
+    args = {k: v for k, v in request_args().items() if k != "view"}
+    out = [("HTML", url_for(endpoint, fmt="html", **view_args, **args))]
+    if compare.docx_available():
+        out.append(("Word", url_for(endpoint, fmt="docx", **view_args, **args)))
+    return out
+
+
+def _export(r: dict, kind: str, fmt: str, *, title: str, lines: list[str], label_a: str, label_b: str,
+            name: str) -> Response:
+    """A redline as a file: standalone HTML (styles inline) or a Word document."""
+    if fmt == "docx":
+        if not compare.docx_available():
+            abort(404, "Word export needs python-docx on the server (pip install python-docx)")
+        body = compare.redline_docx(r, title=title, lines=lines, label_a=label_a, label_b=label_b)
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    elif fmt == "html":
+        css = (Path(__file__).with_name("static") / "compare.css").read_text(encoding="utf-8")
+        body = render_template("compare_export.html", r=r, kind=kind, view=_view(), title=title, lines=lines,
+                               label_a=label_a, label_b=label_b, css=css, changes=compare.count_changes(r),
+                               source_url=request.url.replace(f"/export.{fmt}", ""))
+        mimetype = "text/html"
+    else:
+        abort(404)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+def _who(d: dict) -> str:
+    return f"{d['agency'] or d['file_name']} ({d['model'] or '?'}, signed {d['signed'] or '?'}, {d['file_name']})"
+
+
 @bp.get("/compare/pair")
 def pair():
-    return render_template("compare_pair.html", r=_pair(), fillins=_flag("fillins"), noise=_flag("noise"))
+    r = _pair()
+    return render_template("compare_pair.html", r=r, fillins=_flag("fillins"), noise=_flag("noise"),
+                           view=_view(), changes=compare.count_changes(r),
+                           exports=_exports("compare.pair_export"))
+
+
+@bp.get("/compare/pair/export.<fmt>")
+def pair_export(fmt: str):
+    r = _pair()
+    return _export(r, "pair", fmt, title="Two agreements side by side", lines=[f"A: {_who(r['a'])}", f"B: {_who(r['b'])}"],
+                   label_a=f"A: {r['a']['agency'] or r['a']['file_name']}",
+                   label_b=f"B: {r['b']['agency'] or r['b']['file_name']}",
+                   name=f"moa-redline-{r['a']['sha256'][:8]}-{r['b']['sha256'][:8]}")
 
 
 @bp.get("/compare/deviation")
@@ -97,15 +151,29 @@ def deviation_top_csv():
 
 @bp.get("/compare/deviation/<path:ref>")
 def deviation(ref: str):
-    return render_template("compare_deviation.html", r=_stored().deviation(ref))
+    r = _stored().deviation(ref)
+    return render_template("compare_deviation.html", r=r, view=_view(), changes=compare.count_changes(r),
+                           exports=_exports("compare.deviation_export", ref=r["document"]["sha256"]))
+
+
+@bp.get("/compare/deviation/<path:ref>/export.<fmt>")
+def deviation_export(ref: str, fmt: str):
+    r = _stored().deviation(ref)
+    b = r["baseline"]
+    source = f"the blank template {b['template']['file_name']}" if b["template"] else \
+        f"the consensus of {b['agreements']} agreements"
+    return _export(r, "deviation", fmt, title=f"Against the {b['model']} {b['era']} baseline",
+                   lines=[_who(r["document"]), f"Deviation {r['deviation']:.3f} from {source}."],
+                   label_a="Baseline", label_b="This agreement",
+                   name=f"moa-deviation-{r['document']['sha256'][:8]}")
 
 
 @bp.get("/compare/variants")
 def variants_index():
-    model = request.args.get("model", "").strip().upper() or None
+    model = code_for(request.args.get("model", "")) if request.args.get("model", "").strip() else None
     keys = _stored().section_keys(model, _era()) if model else []
     return render_template("compare_variants_index.html", model=model, era=_era(), keys=keys,
-                           models=compare.MODELS)
+                           models=MODELS)
 
 
 @bp.get("/compare/variants/<key>")
@@ -135,7 +203,7 @@ def models_csv():
 def model_redline(slot: str):
     a, b = _pair_args()
     r = _stored().model_redline(slot, a, b, request.args.get("era", "2025"))
-    return render_template("compare_model_redline.html", r=r)
+    return render_template("compare_model_redline.html", r=r, view=_view())
 
 
 # --- JSON API --------------------------------------------------------------------------

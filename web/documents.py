@@ -79,15 +79,17 @@ def document_record(sha: str) -> dict:
     doc["form_fields"] = [{"name": f.name, "value": f.value, "page": f.page}
                           for f in (reading.form_fields if reading else []) if f.value]
     doc["pages"] = [{k: getattr(p, k) for k in ("page", "text", "method", "ocr_confidence",
-                                                 "ocr_status", "text_layer_quality")}
+                                                 "ocr_status", "text_layer_quality", "reader")}
                     for p in (reading.pages if reading else [])]
     structure = document_sections(d, sha)
     doc["sections_complete"] = structure["complete"] if structure["layout"] is not None else None
     doc["sections_layout"] = structure["layout"]
     doc["sections"] = with_depth(structure["sections"])
+    facts = document_facts(d, sha)
     doc["facts"] = {name: "; ".join(f["value"] for f in found if f["value"])
-                    for name, found in document_facts(d, sha)["facts"].items()
+                    for name, found in facts["facts"].items()
                     if any(f["value"] for f in found)}
+    doc["signed_check"] = facts["signed_check"]      # ICE's date as read beside the roster's
     doc["revision"] = doc["facts"].get("revision")
     return doc
 

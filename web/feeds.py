@@ -13,7 +13,7 @@ from markupsafe import escape
 from archive.core.errors import QueryError
 from archive.watch import feeds
 from web import archive
-from web.helpers import arg_int, safe_snippet
+from web.helpers import arg_int, request_args, safe_snippet
 from web.search_views import read_filters, read_query
 
 bp = Blueprint("feeds", __name__)
@@ -105,7 +105,8 @@ def page_feeds() -> dict:
     out = []
     endpoint = request.endpoint
     if endpoint == "search.index" and request.args.get("q", "").strip():
-        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "sort")}
+        # only arguments the site reads: never url_for's own (_external, _scheme, ...)
+        args = {k: v for k, v in request_args().items() if k not in ("page", "sort")}
         out.append(("Atom feed of this search, newest first", url_for("feeds.search", **args)))
     elif endpoint in PAGE_FEEDS:
         feed, label = PAGE_FEEDS[endpoint]

@@ -21,11 +21,12 @@ This module re-exports the public API.
 """
 from __future__ import annotations
 
-from archive.compare.analyses import (MODELS, Baseline, baseline, compare_pair, deviation, model_redline,
+from archive.compare.analyses import (Baseline, baseline, compare_pair, deviation, model_redline,
                                       models, section_keys, top_deviations, variants)
 from archive.compare.cache import NormSection, Norms, refresh_cache
 from archive.compare.diff import cluster, redline
-from archive.compare.formatting import deviation_table, models_table, redline_text, variants_table
+from archive.compare.formatting import (count_changes, deviation_table, docx_available, models_table, redline_docx,
+                                        redline_text, variants_table)
 from archive.compare.loading import AGREEMENT_KINDS, Doc, SectionText, agreements, load_doc, text_reliability
 from archive.compare.results import NotComputed, Stored, refresh_results
 from archive.core.progress import Progress
@@ -35,7 +36,7 @@ def refresh(db, progress: Progress | None = None) -> dict:
     """The pipeline's compare stage: the normalised-text cache, then the stored results."""
     return {"cache": refresh_cache(db), **refresh_results(db, progress)}
 
-__all__ = ["AGREEMENT_KINDS", "MODELS", "Baseline", "Doc", "NormSection", "Norms", "SectionText",
-           "agreements", "baseline", "cluster", "compare_pair", "deviation", "deviation_table",
+__all__ = ["AGREEMENT_KINDS", "Baseline", "Doc", "NormSection", "Norms", "SectionText",
+           "agreements", "baseline", "cluster", "compare_pair", "count_changes", "docx_available", "redline_docx", "deviation", "deviation_table",
            "NotComputed", "Stored", "load_doc", "model_redline", "refresh", "refresh_results", "text_reliability", "models", "models_table", "redline", "redline_text",
            "refresh_cache", "section_keys", "top_deviations", "variants", "variants_table"]

@@ -10,22 +10,23 @@ from itertools import combinations
 from archive.compare.cache import Norms
 from archive.compare.diff import cluster, compare_keys, merged_order, ratio, redline
 from archive.compare.loading import (Db, Doc, SectionText, agreements, conn_of, has_cut_sections,
-                                     held_models, load_doc, section_tokens, slot_titles, template_for,
+                                     held_models, load_doc, slot_titles, template_for,
                                      text_reliability)
 from archive.compare.normalize import Token
 from archive.core.errors import NotFound
 from archive.core.progress import NullProgress, Progress
+from archive.core.vocabulary import MODELS
 from archive.structure.sections import FRONT_MATTER
 
-MODELS = ("JEM", "TFM", "TTFM", "WSO")
 
 
 # --- two agreements side by side -------------------------------------------------------
 
 def compare_pair(db: Db, ref_a: str, ref_b: str, *, ignore_fillins: bool = True,
-                 ignore_ocr_noise: bool = True) -> dict:
+                 ignore_ocr_noise: bool = True, norms: Norms | None = None) -> dict:
     """Two agreements aligned by canonical section, with a redline and similarity per section."""
     conn = conn_of(db)
+    norms = norms or Norms(conn)
     a, b = load_doc(conn, ref_a), load_doc(conn, ref_b)
     opts = dict(ignore_fillins=ignore_fillins, ignore_ocr_noise=ignore_ocr_noise)
     by_a = {s.slot: s for s in a.sections}
@@ -35,10 +36,10 @@ def compare_pair(db: Db, ref_a: str, ref_b: str, *, ignore_fillins: bool = True,
         sa, sb = by_a.get(slot), by_b.get(slot)
         row = {"slot": slot, "key": (sa or sb).key,
                "a": _section_meta(sa), "b": _section_meta(sb)}
-        ta = section_tokens(a, sa, **opts) if sa else []
-        tb = section_tokens(b, sb, **opts) if sb else []
+        ta = norms.tokens(a, sa, **opts) if sa else []
+        tb = norms.tokens(b, sb, **opts) if sb else []
         if sa and sb:
-            rl = redline(ta, tb)
+            rl = redline(ta, tb, sa.text, sb.text)
             row.update(status="same" if rl["material"] == 0 else "changed",
                        similarity=rl["similarity"], redline=rl["ops"], material=rl["material"])
         else:
@@ -81,17 +82,17 @@ def variants(db: Db, key: str, model: str, era: str | None = None, *,
         rep_sha = shas[0]
         rep_doc = load_doc(conn, rep_sha)
         rep = rep_doc.section(key)
-        toks = section_tokens(rep_doc, rep)
+        toks = norms.tokens(rep_doc, rep)
         v = {"variant": n, "count": len(shas), "share": round(len(shas) / len(members), 4),
              "representative": rep_doc.meta(), "title": rep.title, "text": rep.text,
              "chars": len(rep.text), "distinct_texts": len({members[s].digest for s in shas}),
              "members": sorted((docs[s].meta() for s in shas),
                                key=lambda m: (m["signed"] or "", m["agency"] or ""))}
         if majority_tokens is None:
-            majority_tokens = toks
+            majority_tokens, majority_text = toks, rep.text
             v["similarity_to_majority"] = 1.0
         else:
-            rl = redline(majority_tokens, toks)
+            rl = redline(majority_tokens, toks, majority_text, rep.text)
             v["similarity_to_majority"] = rl["similarity"]
             if redlines:
                 v["redline"] = rl["ops"]
@@ -156,7 +157,9 @@ def baseline(db: Db, model: str, era: str, *, revision: str | None = None,
                        key=lambda s: sorted(order[s])[len(order[s]) // 2]):
         members = norms.slot(slot, shas)
         majority = cluster({sha: ns.norm for sha, ns in members.items()})[0]
-        rep = majority[0]
+        # Any member of the majority reads the same up to fill-ins and noise: prefer one
+        # already holding other sections, so a baseline is read from few documents.
+        rep = next((sha for sha in majority if sha in loaded), majority[0])
         if rep not in loaded:
             loaded[rep] = load_doc(conn, rep)
         sections[slot] = (loaded[rep], loaded[rep].section(slot), len(majority))
@@ -190,9 +193,9 @@ def deviation(db: Db, ref: str, *, redlines: bool = True, _baselines: dict | Non
         if not redlines:
             return [(k, "") for k in cached.get((d.sha256, sec.slot), [])]
         if d is doc:
-            return section_tokens(d, sec)
+            return norms.tokens(d, sec)
         if (d.sha256, sec.slot) not in memo:
-            memo[(d.sha256, sec.slot)] = section_tokens(d, sec)
+            memo[(d.sha256, sec.slot)] = norms.tokens(d, sec)
         return memo[(d.sha256, sec.slot)]
 
     rows, weight, matched = [], 0, 0.0
@@ -209,9 +212,9 @@ def deviation(db: Db, ref: str, *, redlines: bool = True, _baselines: dict | Non
                "number": s.number if s else None, "baseline_support": support}
         if s and bsec:
             if redlines:
-                rl = redline(btoks, toks)
+                rl = redline(btoks, toks, bsec.text, s.text)
             else:
-                sim, mat = compare_keys([k for k, _ in btoks], [k for k, _ in toks])
+                sim, mat = compare_keys([t[0] for t in btoks], [t[0] for t in toks])
                 rl = {"similarity": sim, "material": mat}
             row.update(status="same" if rl["material"] == 0 else "changed", similarity=rl["similarity"],
                        material=rl["material"])
@@ -300,7 +303,7 @@ def models(db: Db, era: str | None = "2025", which: list[str] | None = None) -> 
                 d, s, support = b.sections[slot]
                 cells[m] = {"title": s.title, "number": s.number, "text": s.text, "chars": len(s.text),
                             "support": support, "source": d.meta()}
-                toks[m] = [k for k, _ in section_tokens(d, s)]
+                toks[m] = [t.key for t in norms.tokens(d, s)]
         sims = {f"{x}~{y}": round(ratio(toks[x], toks[y]), 4) for x, y in combinations(toks, 2)}
         rows.append({"slot": slot, "models": cells, "similarity": sims})
     return {"era": era, "models": {m: b.to_dict() for m, b in bases.items()}, "sections": rows}
@@ -316,4 +319,4 @@ def model_redline(db: Db, slot: str, model_a: str, model_b: str,
         raise NotFound(f"section {slot!r} is not in both the {model_a} and the {model_b} baseline")
     (da, sa, _), (db_, sb, _) = ba.sections[slot], bb.sections[slot]
     return {"slot": slot, "a": model_a.upper(), "b": model_b.upper(), "era": era,
-            **redline(section_tokens(da, sa), section_tokens(db_, sb))}
+            **redline(norms.tokens(da, sa), norms.tokens(db_, sb), sa.text, sb.text)}

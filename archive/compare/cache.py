@@ -12,8 +12,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from archive.compare.loading import Db, Doc, conn_of, load_doc, section_tokens
-from archive.compare.normalize import NORMALIZER_VERSION
+from archive.compare.loading import Db, Doc, SectionText, conn_of, load_doc, section_tokens
+from archive.compare.normalize import NORMALIZER_VERSION, Tok
 from archive.core.progress import NullProgress, Progress
 from store.db import transaction, utc_now
 
@@ -28,6 +28,7 @@ class NormSection:
     norm: str
     digest: str
     words: int
+    spans: str | None = None            # JSON [[key, start, end], ...] in the section's text
 
     def to_dict(self) -> dict:
         return {"sha256": self.sha256, "ord": self.ord, "slot": self.slot, "norm": self.norm,
@@ -47,9 +48,10 @@ def normalise_doc(conn: sqlite3.Connection, sha: str) -> tuple[Doc, list[NormSec
     doc = load_doc(conn, sha)
     rows = []
     for s in doc.sections:
-        keys = [k for k, _ in section_tokens(doc, s)]
-        norm = " ".join(keys)
-        rows.append(NormSection(sha, s.ord, s.slot, norm, hashlib.sha1(norm.encode()).hexdigest(), len(keys)))
+        toks = section_tokens(doc, s)
+        norm = " ".join(t.key for t in toks)
+        rows.append(NormSection(sha, s.ord, s.slot, norm, hashlib.sha1(norm.encode()).hexdigest(), len(toks),
+                                json.dumps([[t.key, t.start, t.end] for t in toks], ensure_ascii=False)))
     return doc, rows
 
 
@@ -69,8 +71,9 @@ def refresh_cache(db: Db, progress: Progress | None = None) -> dict:
         with transaction(conn):
             for doc, rows in batch:
                 conn.execute("DELETE FROM compare_sections WHERE sha256 = ?", (doc.sha256,))
-                conn.executemany("INSERT INTO compare_sections VALUES (?, ?, ?, ?, ?, ?)",
-                                 [(r.sha256, r.ord, r.slot, r.norm, r.digest, r.words) for r in rows])
+                conn.executemany("INSERT INTO compare_sections (sha256, ord, slot, norm, digest, words, spans) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [(r.sha256, r.ord, r.slot, r.norm, r.digest, r.words, r.spans) for r in rows])
                 conn.execute("INSERT OR REPLACE INTO compare_docs VALUES (?, ?, "
                              "(SELECT segmented_at FROM segmentations WHERE sha256 = ?), ?, ?, ?, ?)",
                              (doc.sha256, NORMALIZER_VERSION, doc.sha256, doc.agency, doc.state,
@@ -108,6 +111,7 @@ class Norms:
             self.table = False
             self.stale = {r[0] for r in conn.execute("SELECT sha256 FROM segmentations")}
         self._memo: dict[str, list[NormSection]] = {}
+        self._spans: dict[str, dict[int, list]] = {}
 
     def slot(self, slot: str, shas: list[str]) -> dict[str, NormSection]:
         """The section *slot* of each of *shas* that has it: sha256 → NormSection."""
@@ -132,3 +136,18 @@ class Norms:
         return [NormSection(*r) for r in self.conn.execute(
             "SELECT sha256, ord, slot, norm, digest, words FROM compare_sections WHERE sha256 = ? ORDER BY ord",
             (sha,))]
+
+    def tokens(self, doc: Doc, section: SectionText, **options) -> list[Tok]:
+        """The tokens of one section (as :func:`section_tokens` cuts them), from the cached
+        spans when the document's rows are fresh and the options are the defaults."""
+        if options and not all(options.values()):
+            return section_tokens(doc, section, **options)
+        if doc.sha256 not in self._spans:
+            rows = [] if doc.sha256 in self.stale or not self.table else self.conn.execute(
+                "SELECT ord, spans FROM compare_sections WHERE sha256 = ?", (doc.sha256,)).fetchall()
+            self._spans[doc.sha256] = {r[0]: json.loads(r[1]) for r in rows if r[1] is not None}
+        spans = self._spans[doc.sha256].get(section.ord)
+        if spans is None:
+            return section_tokens(doc, section)
+        text = section.text
+        return [Tok(k, " ".join(text[a:b].split()) if k.startswith("‹") else text[a:b], a, b) for k, a, b in spans]

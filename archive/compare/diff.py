@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from difflib import SequenceMatcher
 
-from archive.compare.normalize import GARBLED, Token
+from archive.compare.normalize import GARBLED, Tok, Token
 
 NOISE_CHAR_RATIO = 0.6      # a replaced run whose letters are at least this similar is OCR noise,
 NOISE_MIN_CHARS = 3         # ... and so is one that differs by fewer letters than this
@@ -44,6 +44,8 @@ def diff_keys(a: list[str], b: list[str]) -> tuple[float, list[list]]:
     material, moved]``. A run deleted here and inserted there (the same words, up to noise)
     is *moved*: not material when that is all it is (e.g. a line the OCR read out of
     order); a longer run shared by a deletion and an insertion is noted as moved too."""
+    if a == b:                               # the usual case between agreements: nothing to find
+        return 1.0, ([["equal", 0, len(a), 0, len(b), False, None]] if a else [])
     sm = SequenceMatcher(None, a, b, autojunk=False)
     ops = [[tag, i1, i2, j1, j2, tag != "equal" and is_material(a[i1:i2], b[j1:j2]), None]
            for tag, i1, i2, j1, j2 in sm.get_opcodes()]
@@ -73,7 +75,7 @@ def diff_keys(a: list[str], b: list[str]) -> tuple[float, list[list]]:
 
 def join(tokens: list[Token]) -> str:
     """Display text of tokens; no space before what a fill-in was cut from ("LEA’s", "LEA,")."""
-    return _TIGHT.sub("", " ".join(t for _, t in tokens))
+    return _TIGHT.sub("", " ".join(t[1] for t in tokens))
 
 
 _TIGHT = re.compile(r" (?=['’]s\b|[,.;:)])")
@@ -85,23 +87,101 @@ def compare_keys(a: list[str], b: list[str]) -> tuple[float, int]:
     return similarity, sum(1 for o in ops if o[5])
 
 
-def redline(a: list[Token], b: list[Token]) -> dict:
-    """Word-level redline from *a* to *b*: ``{"similarity", "material", "ops": [...]}``.
+def redline(a: list, b: list, text_a: str | None = None, text_b: str | None = None) -> dict:
+    """Word-level redline from *a* to *b* (tokens of :func:`~archive.compare.normalize.tokenize_spans`
+    cut from *text_a* and *text_b*): ``{"similarity", "material", "ops": [...]}``.
 
-    Each op is ``{"op": equal|delete|insert|replace, "a": text, "b": text, "material": bool}``
-    (``a`` only for equal); text deleted in one place and inserted in another carries the
-    same ``"moved"`` number on both ops.
+    The ops carry the texts' own words: each is ``{"op", "a", "a_sep", "b", "b_sep", ...}``
+    where ``a``/``b`` are the verbatim stretch of each text the op covers (``""`` for the side
+    an insertion or deletion does not have) and ``a_sep``/``b_sep`` the spaces and
+    punctuation after it, so the ops' ``a + a_sep`` rebuild *text_a* exactly (and ``b`` *text_b*).
+    ``op`` is one of
+
+    - ``equal`` — the same words;
+    - ``fillin`` — fill-ins on both sides (each side's own value), ``label`` names their kinds;
+    - ``noise`` — the same words read differently by the OCR (``Fonn``/``Form``);
+    - ``delete`` / ``insert`` / ``replace`` — a difference, ``material`` or not; one that is
+      not carries a ``label`` (``fill-in``, ``OCR noise``, ``moved``); text deleted in one place
+      and inserted in another carries the same ``moved`` number on both ops.
+
+    Tokens without spans (``(key, text)`` pairs) are taken as their texts joined by spaces.
     """
-    similarity, diff = diff_keys([k for k, _ in a], [k for k, _ in b])
-    ops = []
+    a, text_a = _spanned(a, text_a)
+    b, text_b = _spanned(b, text_b)
+    similarity, diff = diff_keys([t[0] for t in a], [t[0] for t in b])
+    ops: list[dict] = []
     for tag, i1, i2, j1, j2, material, moved in diff:
-        op = {"op": tag, "a": join(a[i1:i2])}
-        if tag != "equal":
-            op.update(b=join(b[j1:j2]), material=material)
-            if moved:
-                op["moved"] = moved
+        if tag == "equal":
+            ops += _equal_ops(a, b, i1, j1, i2 - i1, text_a, text_b)
+            continue
+        op = {"op": tag, **_side(a, text_a, i1, i2, "a"), **_side(b, text_b, j1, j2, "b"), "material": material}
+        if not material:
+            op["label"] = _label([t[0] for t in a[i1:i2]], [t[0] for t in b[j1:j2]], moved)
+        if moved:
+            op["moved"] = moved
         ops.append(op)
+    for side, toks, text in (("a", a, text_a), ("b", b, text_b)):
+        lead = text[:toks[0][2]] if toks else text
+        first = next((o for o in ops if o[side]), None)
+        if lead and first is not None:
+            first[side] = lead + first[side]
     return {"similarity": similarity, "material": sum(1 for o in ops if o.get("material")), "ops": ops}
+
+
+def _spanned(tokens: list, text: str | None) -> tuple[list[Tok], str]:
+    if text is not None and all(len(t) == 4 for t in tokens):
+        return tokens, text
+    out, pos = [], 0
+    for t in tokens:
+        out.append(Tok(t[0], t[1], pos, pos + len(t[1])))
+        pos += len(t[1]) + 1
+    return out, " ".join(t[1] for t in tokens)
+
+
+def _side(toks: list[Tok], text: str, i: int, j: int, side: str) -> dict:
+    if i == j:
+        return {side: "", f"{side}_sep": ""}
+    after = toks[j].start if j < len(toks) else len(text)
+    return {side: text[toks[i].start:toks[j - 1].end], f"{side}_sep": text[toks[j - 1].end:after]}
+
+
+def _letters(s: str) -> str:
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+def _equal_ops(a: list[Tok], b: list[Tok], i: int, j: int, n: int, text_a: str, text_b: str) -> list[dict]:
+    """An equal run of keys split where its texts are fill-ins or differ by OCR noise."""
+    def kind(k: int) -> str:
+        ta, tb = a[i + k], b[j + k]
+        if ta.key.startswith("‹"):
+            return "fillin"
+        return "noise" if _letters(ta.text) != _letters(tb.text) else "equal"
+
+    ops, k = [], 0
+    while k < n:
+        cls, m = kind(k), k + 1
+        while m < n and kind(m) == cls:
+            m += 1
+        op = {"op": cls, **_side(a, text_a, i + k, i + m, "a"), **_side(b, text_b, j + k, j + m, "b")}
+        if cls == "fillin":
+            kinds = dict.fromkeys(a[x].key.strip("‹›") for x in range(i + k, i + m))
+            op["label"] = "fill-in: " + ", ".join(kinds)
+        elif cls == "noise":
+            op["label"] = "OCR noise"
+        ops.append(op)
+        k = m
+    return ops
+
+
+def _label(a: list[str], b: list[str], moved) -> str:
+    """Why a change is not material."""
+    if (a and all(k.startswith("‹") for k in a)) or (b and all(k.startswith("‹") for k in b)):
+        return "fill-in"
+    if moved:
+        return "moved"
+    if all(k.startswith(GARBLED) for k in a + b):
+        return "unreadable marks"
+    return "OCR noise"
 
 
 def ratio(a: list[str], b: list[str]) -> float:

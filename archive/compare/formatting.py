@@ -1,24 +1,25 @@
-"""Plain-text and tabular forms of the analyses' results (CLI text, CSV rows)."""
+"""Plain-text, tabular and document forms of the analyses' results (CLI text, CSV rows, Word)."""
 from __future__ import annotations
+
+import re
 
 
 def redline_text(ops: list[dict], *, material_only: bool = False) -> str:
-    """A redline as text: ``[-deleted-]{+inserted+}`` (wdiff style); moved runs get ``(moved N)``.
-    With *material_only*, noise-only changes show as the new text."""
+    """A redline as text, in the second text's own words: ``[-deleted-] {+inserted+}``
+    (wdiff style); moved runs get ``(moved N)``. With *material_only*, changes that are not
+    material show as the second text reads."""
     out = []
     for op in ops:
-        if op["op"] == "equal":
-            out.append(op["a"])
-            continue
-        if material_only and not op.get("material"):
-            out.append(op["b"] or op["a"] if op["op"] != "delete" else "")
+        kind = op["op"]
+        if kind in ("equal", "fillin", "noise") or (material_only and not op.get("material")):
+            out.append(op["b"] + op["b_sep"])
             continue
         mark = f"(moved {op['moved']})" if op.get("moved") else ""
         if op["a"]:
-            out.append(f"[-{op['a']}-]{mark if op['op'] == 'delete' else ''}")
-        if op.get("b"):
-            out.append(f"{{+{op['b']}+}}{mark}")
-    return " ".join(x for x in out if x)
+            out.append(f"[-{op['a']}-]{mark if kind == 'delete' else ''} ")
+        if op["b"]:
+            out.append(f"{{+{op['b']}+}}{mark}{op['b_sep'] or ' '}")
+    return " ".join("".join(out).split())
 
 
 def deviation_table(rows: list[dict]) -> list[dict]:
@@ -40,3 +41,99 @@ def models_table(result: dict) -> list[dict]:
              "support": c["support"], "source_sha256": c["source"]["sha256"],
              **{f"similarity {pair}": sim for pair, sim in r["similarity"].items() if m in pair.split("~")}}
             for r in result["sections"] for m, c in r["models"].items()]
+
+
+def count_changes(result: dict) -> int:
+    """Real changes in a :func:`compare_pair` or :func:`deviation` result: material ops, and
+    sections only one side has."""
+    return sum(sum(1 for o in s["redline"] if o.get("material")) if s.get("redline") else
+               int(s["status"] in ("only_a", "only_b", "missing", "extra"))
+               for s in result["sections"])
+
+
+def docx_available() -> bool:
+    try:
+        import docx  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_DOCX_STYLE = {  # op kind -> (colour, strike, underline)
+    "delete": ("B00020", True, False), "insert": ("006B2D", False, True),
+    "fillin": ("8A8A8A", False, True), "noise": ("8A8A8A", False, False),
+}
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """What Word can hold: pdfium's line-end hyphen mark (U+FFFE) as a hyphen, other control
+    characters (form feeds, stray codes of a broken text layer) as spaces."""
+    return _NOT_XML.sub(lambda m: "-" if m.group(0) == "\ufffe" else " ", text)
+
+
+def redline_docx(result: dict, *, title: str, lines: list[str], label_a: str, label_b: str) -> bytes:
+    """A :func:`compare_pair` or :func:`deviation` result as a Word document: per section a
+    two-column table (first text | second text), each real change a row of its own, in each
+    text's own words; deletions struck red, insertions underlined green, fill-ins and OCR
+    noise grey. Needs python-docx."""
+    import io
+
+    from docx import Document
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    doc.add_heading(_xml_safe(title), level=1)
+    for line in lines:
+        doc.add_paragraph(_xml_safe(line))
+    doc.add_paragraph(f"{count_changes(result)} real changes. Red struck: deleted; green underlined: inserted; "
+                      "grey: fill-ins (underlined) and OCR noise, each text's own.")
+
+    def run(par, text: str, kind: str | None) -> None:
+        if not text:
+            return
+        r = par.add_run(_xml_safe(text))
+        r.font.size = Pt(9)
+        if kind in _DOCX_STYLE:
+            colour, strike, underline = _DOCX_STYLE[kind]
+            r.font.color.rgb = RGBColor.from_string(colour)
+            r.font.strike, r.font.underline = strike, underline
+
+    def side(par, ops: list[dict], s: str) -> None:
+        for op in ops:
+            kind = op["op"]
+            if kind in ("equal", "fillin", "noise"):
+                run(par, op[s], kind if kind != "equal" else None)
+            elif op.get("material"):
+                run(par, op[s], "delete" if s == "a" else "insert")
+            else:
+                run(par, op[s], "noise")
+            run(par, op[f"{s}_sep"], None)
+
+    for sec in result["sections"]:
+        head = (sec.get("a") or sec.get("b")) if "a" in sec else sec
+        doc.add_heading(_xml_safe(f"{head.get('number') or ''} {head.get('title') or sec['key']}  "
+                                  f"[{sec['status'].replace('_', ' ')}, {sec['similarity'] * 100:.0f}%]".strip()), level=2)
+        table = doc.add_table(rows=1, cols=2)
+        table.style = "Table Grid"
+        table.rows[0].cells[0].text, table.rows[0].cells[1].text = _xml_safe(label_a), _xml_safe(label_b)
+        if not sec.get("redline"):
+            row = table.add_row().cells
+            only_a = sec["status"] in ("only_a", "missing")
+            row[0 if only_a else 1].text = _xml_safe(sec.get("text") or "")
+            continue
+        rows: list[list[dict]] = []
+        for op in sec["redline"]:
+            if op.get("material") or not rows or rows[-1][0].get("material"):
+                rows.append([op])
+            else:
+                rows[-1].append(op)
+        for ops in rows:
+            cells = table.add_row().cells
+            side(cells[0].paragraphs[0], ops, "a")
+            side(cells[1].paragraphs[0], ops, "b")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

@@ -10,7 +10,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from archive.compare.normalize import FillIns, Token, find_fillins, tokenize
+from archive.compare.normalize import FillIns, Tok, find_fillins, tokenize_spans
 from archive.core.errors import NotFound
 from archive.core.refs import resolve
 from archive.structure.sections import FRONT_MATTER, era_of
@@ -115,8 +115,8 @@ def doc_fillins(conn: sqlite3.Connection, doc: Doc) -> FillIns:
     return find_fillins(text, agency=doc.agency, state=doc.state, facts=facts)
 
 
-def section_tokens(doc: Doc, section: SectionText, **options) -> list[Token]:
-    return tokenize(section.text, doc.fillins, **options)
+def section_tokens(doc: Doc, section: SectionText, **options) -> list[Tok]:
+    return tokenize_spans(section.text, doc.fillins, **options)
 
 
 def agreements(db: Db, model: str | None = None, era: str | None = None) -> list[Doc]:

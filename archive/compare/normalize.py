@@ -9,10 +9,14 @@ is compared. Two kinds of difference are made to disappear from the keys:
   unit, and
   signature blocks / contact lines ("For ICE:", "Signature:" to the end). Each becomes one placeholder key such as ``‹agency›``.
   Month-and-year references (``December 2014``) are template text and are kept.
-- **OCR noise** — case, punctuation, quotes, hyphenation at line ends, spacing, and the
-  usual confusions of OCR (``l``/``1``/``I``/``J``/``|``, ``0``/``O``, ``rn``/``in``/``m``, ``vv``/``w``), and words
+- **OCR noise** — case, punctuation, quotes, hyphenation at line ends, spacing, the
+  confusions of OCR as :mod:`archive.read.ocr_confusions` models them (``l``/``1``/``I``,
+  ``0``/``O``, ``S``/``5``, ``rn``/``rm``/``nn``/``m``, ``vv``/``w``, ...), and words
   printed letter by letter (``o f f i c e r s``); a word with symbols no word has (``~1⁄4ci-Q``,
   OCR of a stamp or of handwriting) gets a key marked ``~``: inserted alone it is noise.
+
+Each token also carries where it is in the text as stored (:func:`tokenize_spans`), so
+that redlines show the agreement's own words, punctuation and all.
 
 Bump ``NORMALIZER_VERSION`` whenever the output of :func:`tokenize` changes: cached
 normalised texts (``compare_sections``) are recomputed when it differs.
@@ -23,10 +27,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from archive.harvest.filenames import STATES
+from archive.read.ocr_confusions import skeleton
 
-NORMALIZER_VERSION = 2
+NORMALIZER_VERSION = 3
 
 Token = tuple[str, str]  # (key, text)
 GARBLED = "~"            # key prefix of a word with symbols no word has (compare ignores it alone)
@@ -83,7 +89,6 @@ _SIGNATURES = r"(?m:^)[ \t]*(?:For\s+(?:the\s+)?[A-Za-z]+\s*:|Signature\s*:|Name
 # Words of ICE's own that a signatory or contact fact may carry: never a fill-in.
 _ICE_WORDS = re.compile(r"(?i)homeland|immigration|customs|enforcement|removal|operations|director|"
                         r"department|public affairs|field office")
-_OCR_MAP = str.maketrans({"1": "l", "i": "l", "j": "l", "|": "l", "!": "l", "0": "o"})
 _NON_WORD = re.compile(r"[\W_]+|B{3,}")   # BBBB: blank form lines in some text layers
 _LINE_END_HYPHEN = re.compile(r"(\w)[-\u00ad]\s*\n\s*(\w)|(?<=[a-z])[-\u00ad] +(?=[a-z])")
 _WORD = re.compile(r"\S+")
@@ -205,35 +210,103 @@ def word_key(word: str, ocr: bool = True) -> str:
     """The comparison key of one word. With *ocr*, case, punctuation and OCR confusions go."""
     if not ocr:
         return word
-    w = _NON_WORD.sub("", unicodedata.normalize("NFKC", word)).lower()
-    w = w.translate(_OCR_MAP).replace("rn", "m").replace("ln", "m").replace("vv", "w")
+    w = skeleton(_NON_WORD.sub(" ", unicodedata.normalize("NFKC", word)))
     # Symbols no word has ("~1⁄4ci-Q", "thc~MOA"): OCR of a stamp, or a damaged word.
     return GARBLED + w if w and _is_garbage(word) else w
+
+
+class Tok(NamedTuple):
+    """One token: its comparison *key*, its *text* as printed (a fill-in: its whole span,
+    spaces collapsed), and its span ``[start, end)`` in the text it was cut from."""
+    key: str
+    text: str
+    start: int
+    end: int
 
 
 def tokenize(text: str, fillins: FillIns | None = None, *, ignore_fillins: bool = True,
              ignore_ocr_noise: bool = True) -> list[Token]:
     """Cut *text* into ``(key, text)`` word tokens (see module docstring)."""
+    return [(t.key, t.text) for t in tokenize_spans(text, fillins, ignore_fillins=ignore_fillins,
+                                                    ignore_ocr_noise=ignore_ocr_noise)]
+
+
+def tokenize_spans(text: str, fillins: FillIns | None = None, *, ignore_fillins: bool = True,
+                   ignore_ocr_noise: bool = True) -> list[Tok]:
+    """:func:`tokenize` with each token's span in *text* (:class:`Tok`)."""
+    work, origin = text, None                     # origin[i]: where work[i] is in text
     if ignore_ocr_noise:
-        text = _LINE_END_HYPHEN.sub(r"\1\2", unicodedata.normalize("NFKC", text).replace("\ufffe", "-\n"))
-        text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+        work, origin = _repair(text)
     spans: list[tuple[int, int, str]] = []
     if ignore_fillins:
         rx = (fillins or _NO_FILLINS).regex()
-        for m in rx.finditer(text):
+        for m in rx.finditer(work):
             if m.group(0).strip():
                 spans.append((m.start(), m.end(), "‹" + re.sub(r"\d+$", "", m.lastgroup) + "›"))
-    out: list[Token] = []
+    out: list[Tok] = []
     pos = 0
-    for start, end, key in [*spans, (len(text), len(text), "")]:
-        for w in _WORD.finditer(text, pos, start):
+
+    def span(i: int, j: int) -> tuple[int, int]:
+        if origin is None:
+            return i, j
+        return origin[i], origin[j - 1] + 1
+
+    for start, end, key in [*spans, (len(work), len(work), "")]:
+        for w in _WORD.finditer(work, pos, start):
             k = word_key(w.group(0), ignore_ocr_noise)
             if k:
-                out.append((k, w.group(0)))
+                out.append(Tok(k, w.group(0), *span(w.start(), w.end())))
         if key:
-            out.append((key, " ".join(text[start:end].split())))
+            a, b = span(start, end)
+            # the fill-in's span without the white space the pattern may have taken in
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            out.append(Tok(key, " ".join(work[start:end].split()), a, b))
         pos = end
     return out
+
+
+def _repair(text: str) -> tuple[str, list[int]]:
+    """The OCR repairs made before cutting words (NFKC, line-end hyphens joined, words printed
+    letter by letter closed up), with where each character of the result came from."""
+    if text.isascii() and "\ufffe" not in text:
+        chars, origin = list(text), list(range(len(text)))
+    else:
+        chars, origin = [], []
+        for i, c in enumerate(text):
+            n = "-\n" if c == "\ufffe" else unicodedata.normalize("NFKC", c)
+            chars.extend(n)
+            origin.extend([i] * len(n))
+    work = "".join(chars)
+    for rx, keep in ((_LINE_END_HYPHEN, _hyphen_keep), (_LETTER_SPACED, _letters_keep)):
+        drop: list[tuple[int, int]] = []
+        for m in rx.finditer(work):
+            drop.extend(keep(m))
+        if drop:
+            work, origin = _drop(work, origin, drop)
+    return work, origin
+
+
+def _hyphen_keep(m: re.Match) -> list[tuple[int, int]]:
+    """What to drop of a line-end hyphen match: between the two word characters."""
+    if m.group(1) is not None:
+        return [(m.end(1), m.start(2))]
+    return [(m.start(), m.end())]
+
+
+def _letters_keep(m: re.Match) -> list[tuple[int, int]]:
+    return [(i, i + 1) for i in range(m.start(), m.end()) if m.string[i] == " "]
+
+
+def _drop(work: str, origin: list[int], drop: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    chars, org, pos = [], [], 0
+    for a, b in sorted(drop):
+        chars.append(work[pos:a])
+        org.extend(origin[pos:a])
+        pos = max(pos, b)
+    chars.append(work[pos:])
+    org.extend(origin[pos:])
+    return "".join(chars), org
 
 
 _ASCII_GARBAGE = re.compile(r"[~<>{}\[\]\\^*=+#]")

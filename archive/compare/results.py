@@ -1,7 +1,8 @@
 """Compare results computed by the pipeline and stored, so that reading them is instant.
 
 :func:`refresh_results` (run by the pipeline after the normalised-text cache) computes, per
-program model, the deviation of every agreement from its baseline (with redlines), the
+program model, the deviation of every agreement from its baseline (score, per section status
+and similarity; the redlines are drawn on request against the stored baseline), the
 deviation ranking, the section keys and the variants of every section per era, and the
 baselines; and the models table of every era. It stores them in ``compare_results``
 (migration 008) in *groups* — one per model, and ``*`` for the models tables — each with
@@ -26,14 +27,14 @@ import zlib
 from archive.compare import analyses
 from archive.compare.cache import Norms, refresh_cache, writable
 from archive.compare.diff import redline
-from archive.compare.loading import DOC_SQL, Db, conn_of, load_doc, section_tokens
+from archive.compare.loading import DOC_SQL, Db, Doc, conn_of, load_doc, template_for
 from archive.compare.normalize import NORMALIZER_VERSION
 from archive.core.errors import MoaError, NotFound
 from archive.core.progress import NullProgress, Progress
 from archive.core.refs import resolve
 from store.db import transaction, utc_now
 
-RESULTS_VERSION = 1     # bump when what the analyses return changes: every group is recomputed
+RESULTS_VERSION = 3     # bump when what the analyses return changes: every group is recomputed
 ALL = "*"               # the group of results that depend on every model (the models tables)
 
 
@@ -66,10 +67,11 @@ def current_inputs(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
                 [r["sha256"], r["kind"], r["file_name"], r["agency"], r["state"], r["signed"], r["revision"],
                  r["segmented_at"], r["layout"], r["extracted_at"]])
     head = [RESULTS_VERSION, NORMALIZER_VERSION]
-    out = {m: (hashlib.sha1(json.dumps([*head, m, docs]).encode()).hexdigest(), len(docs))
-           for m, docs in per.items()}
-    out[ALL] = (hashlib.sha1(json.dumps([*head, sorted((m, d) for m, (d, _) in out.items())]).encode()).hexdigest(),
-                sum(n for _, n in out.values()))
+    def digest(x) -> str:       # the results' version first: see Stored.fresh
+        return f"{RESULTS_VERSION}:" + hashlib.sha1(json.dumps([*head, x]).encode()).hexdigest()
+
+    out = {m: (digest([m, docs]), len(docs)) for m, docs in per.items()}
+    out[ALL] = (digest(sorted((m, d) for m, (d, _) in out.items())), sum(n for _, n in out.values()))
     return out
 
 
@@ -88,12 +90,14 @@ def compute_group(conn: sqlite3.Connection, grp: str, norms: Norms, progress: Pr
     shared: dict = {}
     ranking = []
     for d in analyses.agreements(conn, grp):
-        r = analyses.deviation(conn, d.sha256, _baselines=shared, norms=norms)
+        r = analyses.deviation(conn, d.sha256, redlines=False, _baselines=shared, norms=norms)
         out.append(("deviation", d.sha256, r))
         if d.sha256 in ranked:
             ranking.append(analyses.deviation_row(r))
         progress.advance()
     out.append(("ranking", grp, ranking))
+    for (model, era, tsha), b in [(k, v) for k, v in shared.items() if k != "tokens"]:
+        out.append(("baseline", f"{model}|{era}|{tsha or ''}", _baseline_refs(b)))
     eras = _eras(conn, grp)
     for era in [None, *eras]:
         keys = analyses.section_keys(conn, grp, era)
@@ -101,12 +105,30 @@ def compute_group(conn: sqlite3.Connection, grp: str, norms: Norms, progress: Pr
         for k in keys:
             out.append(("variants", f"{grp}|{_era_key(era)}|{k['key']}",
                         analyses.variants(conn, k["key"], grp, era, norms=norms)))
+    newest = template_for(conn, grp, None)
     for era in eras:
-        b = analyses.baseline(conn, grp, era, norms=norms)
-        out.append(("baseline", f"{grp}|{era}",
-                    {**b.to_dict(), "sections": {slot: [d.sha256, s.ord, support]
-                                                 for slot, (d, s, support) in b.sections.items()}}))
+        key = f"{grp}|{era}|{newest or ''}"
+        if not any(k == key for kind, k, _ in out if kind == "baseline"):
+            out.append(("baseline", key, _baseline_refs(analyses.baseline(conn, grp, era, norms=norms))))
     return out
+
+
+def _baseline_refs(b: analyses.Baseline) -> dict:
+    """A baseline as stored: its description and, per slot, where its text is."""
+    return {**b.to_dict(), "sections": {slot: [d.sha256, s.ord, support] for slot, (d, s, support) in b.sections.items()}}
+
+
+def _baseline_from_refs(conn, refs: dict) -> analyses.Baseline:
+    docs: dict[str, Doc] = {}
+    sections = {}
+    for slot, (sha, ord_, support) in refs["sections"].items():
+        if sha not in docs:
+            docs[sha] = load_doc(conn, sha)
+        sections[slot] = (docs[sha], next(s for s in docs[sha].sections if s.ord == ord_), support)
+    template = docs.get(refs["template"]["sha256"]) if refs["template"] else None
+    if refs["template"] and template is None:
+        template = load_doc(conn, refs["template"]["sha256"])
+    return analyses.Baseline(refs["model"], refs["era"], refs["source"], template, sections, refs["agreements"])
 
 
 def refresh_results(db: Db, progress: Progress | None = None) -> dict:
@@ -171,10 +193,11 @@ class Stored:
         return self._now, self._stored
 
     def fresh(self, grp: str) -> bool | None:
-        """True: stored and up to date; False: stored, inputs changed since; None: never stored."""
+        """True: stored and up to date; False: stored, inputs changed since; None: never stored
+        (or stored by another version of this module, whose results have another shape)."""
         now, stored = self._groups()
-        if grp not in stored:
-            return None
+        if grp not in stored or not stored[grp].startswith(f"{RESULTS_VERSION}:"):
+            return None                 # never computed, or by a version whose results read differently
         return grp in now and stored[grp] == now[grp][0]
 
     def norms(self) -> Norms:
@@ -206,11 +229,33 @@ class Stored:
         row = self.conn.execute("SELECT x.model FROM (" + DOC_SQL + ") x WHERE x.sha256 = ?", (sha,)).fetchone()
         return sha, ((row["model"] or "").upper() if row else "")
 
-    def deviation(self, ref: str) -> dict:
+    def deviation(self, ref: str, *, redlines: bool = True) -> dict:
+        """The stored deviation of *ref* (score, per section status and similarity), with the
+        redline of each section made now against the stored baseline (only this document
+        and the few holding the baseline's texts are read)."""
         sha, model = self._model_of(ref)
         if not model:
             return analyses.deviation(self.conn, sha)          # raises the reason (no sections, no model)
-        return self._get("deviation", sha, model, lambda: analyses.deviation(self.conn, sha, norms=self.norms()))
+        r = self._get("deviation", sha, model,
+                      lambda: analyses.deviation(self.conn, sha, redlines=False, norms=self.norms()))
+        if not redlines:
+            return r
+        b = r["baseline"]
+        key = f"{b['model']}|{b['era']}|{(b['template'] or {}).get('sha256', '')}"
+        row = self.conn.execute("SELECT result FROM compare_results WHERE kind = 'baseline' AND key = ?",
+                                (key,)).fetchone()
+        cache = {}
+        if row is not None and not (self.live and r.get("stale")):
+            base = _baseline_from_refs(self.conn, _unpack(row[0]))
+            doc_key = (b["model"], b["era"], (b["template"] or {}).get("sha256"))
+            cache[doc_key] = base
+        full = analyses.deviation(self.conn, sha, _baselines=cache, norms=self.norms())
+        lines = {s["slot"]: s for s in full["sections"]}
+        for s in r["sections"]:
+            for k in ("redline", "text"):
+                if k in lines.get(s["slot"], {}):
+                    s[k] = lines[s["slot"]][k]
+        return r
 
     def top_deviations(self, n: int | None = 20, *, model: str | None = None, era: str | None = None,
                        include_unreliable: bool = False) -> list[dict]:
@@ -248,8 +293,9 @@ class Stored:
         for m in (a, b):
             state = self.fresh(m) if m in self._groups()[0] else None
             usable = state is True or (state is False and not self.live)
+            key = f"{m}|{era}|{template_for(self.conn, m, None) or ''}"
             row = self.conn.execute("SELECT result FROM compare_results WHERE kind = 'baseline' AND key = ?",
-                                    (f"{m}|{era}",)).fetchone() if usable else None
+                                    (key,)).fetchone() if usable else None
             if row is None:
                 return analyses.model_redline(self.conn, slot, a, b, era)
             bases.append(_unpack(row[0]))
@@ -259,5 +305,6 @@ class Stored:
         for base in bases:
             sha, ord_, _ = base["sections"][slot]
             d = load_doc(self.conn, sha)
-            sides.append(section_tokens(d, next(s for s in d.sections if s.ord == ord_)))
-        return {"slot": slot, "a": a, "b": b, "era": era, **redline(*sides)}
+            sec = next(s for s in d.sections if s.ord == ord_)
+            sides += [self.norms().tokens(d, sec), sec.text]
+        return {"slot": slot, "a": a, "b": b, "era": era, **redline(sides[0], sides[2], sides[1], sides[3])}

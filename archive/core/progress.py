@@ -49,6 +49,7 @@ class StderrProgress:
 
     def start(self, total, unit):
         self.total, self.unit, self.done = total, unit, 0
+        self.counts = {}                  # each phase counts its own
         self.t0 = time.monotonic()
         self._draw(force=True)
 

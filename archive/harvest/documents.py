@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from archive.core.errors import NotFound
+from archive.core.records import StoredDocument
 from archive.harvest.agencies import agreement
 from archive.harvest.rosters import agency_key
 
@@ -53,10 +54,10 @@ def versions(datadir, sha: str) -> list[dict]:
 
 
 def document_list(datadir) -> list[dict]:
-    """Every stored document, by state, agency and signing date."""
-    return _dicts(datadir.db.execute(
-        "SELECT sha256, kind, file_name, agency, state, model, signed, url, agreement_id,"
-        " first_fetched_at, last_fetched_at FROM documents ORDER BY state, agency, signed, sha256"))
+    """Every stored document, by state, agency and signing date (``StoredDocument.to_dict()``)."""
+    return [StoredDocument.from_row(r).to_dict() for r in datadir.db.execute(
+        "SELECT sha256, kind, file_name, agency, state, model, signed, url, agreement_id, metadata_source,"
+        " first_fetched_at, last_fetched_at FROM documents ORDER BY state, agency, signed, sha256")]
 
 
 def stored_file(datadir, sha: str) -> tuple[Path, str | None]:

@@ -5,33 +5,17 @@ checks that the body is complete and of the expected type."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from archive.core.config import HarvestSettings
 from archive.core.errors import FetchError, HostNotAllowed
+from archive.core.records import FetchResult
 from archive.harvest.recording import content_problem
 
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
-
-
-@dataclass
-class Response:
-    url: str                 # as asked
-    final_url: str           # after redirects
-    status: int              # 200 or 304
-    body: bytes | None       # None on 304
-    etag: str | None
-    last_modified: str | None
-    content_type: str | None
-    attempts: int = 1
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
 
 
 class Fetcher:
@@ -61,7 +45,7 @@ class Fetcher:
         return parts.scheme in ("http", "https") and (parts.hostname or "") in self.settings.allow_hosts
 
     def get(self, url: str, *, expect: str | None = None, etag: str | None = None,
-            last_modified: str | None = None) -> Response:
+            last_modified: str | None = None) -> FetchResult:
         """GET *url*. *expect* 'pdf' | 'xlsx' checks the body's signature. Raises
         HostNotAllowed (no request made) or FetchError with the reason."""
         if not self.allowed(url):
@@ -85,7 +69,7 @@ class Fetcher:
             return resp
         raise AssertionError("unreachable")
 
-    def _get_following_redirects(self, url: str, etag, last_modified) -> Response:
+    def _get_following_redirects(self, url: str, etag, last_modified) -> FetchResult:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             status, headers, body = self._request(current, etag, last_modified)
@@ -97,7 +81,7 @@ class Fetcher:
                 current = target
                 continue
             if status == 304:
-                return Response(url, current, 304, None, headers.get("etag") or etag,
+                return FetchResult(url, current, 304, None, headers.get("etag") or etag,
                                 headers.get("last-modified") or last_modified, headers.get("content-type"))
             if status >= 500:
                 raise _Retryable(f"HTTP {status} from the server", status)
@@ -107,7 +91,7 @@ class Fetcher:
                         404: "; the roster may link a file ICE has not published"}.get(status, "")
                 raise FetchError(url, f"HTTP {status}{hint}", status=status,
                                  content_type=headers.get("content-type"))
-            return Response(url, current, 200, body, headers.get("etag"), headers.get("last-modified"),
+            return FetchResult(url, current, 200, body, headers.get("etag"), headers.get("last-modified"),
                             headers.get("content-type"))
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 

@@ -14,21 +14,15 @@ from urllib.parse import unquote, urlsplit
 from archive.harvest import ice_site, wayback
 from archive.core.config import HarvestSettings
 from archive.core.errors import DocumentError, FetchError
-from archive.harvest.http import Fetcher, Response
+from archive.core.records import FetchFailure
+from archive.core.records import FetchResult
+from archive.harvest.http import Fetcher
 from archive.core.progress import NullProgress, Progress
 from archive.harvest.recording import (DocMeta, Source, finish_run, latest_version, record_file, start_run,
                              touch_version, writer_lock)
 from archive.harvest.rosters import Roster, parse_roster
 from store.datadir import DataDir
 from store.db import transaction, utc_now
-
-
-@dataclass
-class Failure:
-    url: str
-    purpose: str
-    reason: str
-    status: int | None = None
 
 
 @dataclass
@@ -47,7 +41,7 @@ class HarvestResult:
     documents: int = 0            # document URLs tried (MOAs, addenda, templates, archive)
     unpublished: int = 0          # documents a roster links that ICE answers 404 for (ICE's state)
     problems: int = 0             # every other failure: what makes the exit status 1
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[FetchFailure] = field(default_factory=list)
     wayback: dict | None = None   # with --wayback: archive.harvest.wayback.WaybackResult
 
     def to_dict(self) -> dict:
@@ -62,7 +56,7 @@ class HarvestResult:
 DOCUMENT_PURPOSES = ("moa", "addendum", "template", "archive-moa")
 
 
-def unpublished(failure: Failure) -> bool:
+def unpublished(failure: FetchFailure) -> bool:
     """A document ICE links but does not publish: a 404, not a failure of the harvest."""
     return failure.status == 404 and failure.purpose in DOCUMENT_PURPOSES
 
@@ -193,7 +187,7 @@ class _Harvest:
         return rec.sha256, roster
 
     def _fetch(self, url: str, purpose: str, *, expect: str | None = None, prev=None,
-               record: bool = True) -> Response | None:
+               record: bool = True) -> FetchResult | None:
         """GET *url*; on failure record it and return None. With *record*, also write
         the fetches row for a success (else the caller does, with its outcome)."""
         try:
@@ -215,7 +209,7 @@ class _Harvest:
 
     def _fail(self, url: str, purpose: str, reason: str, status: int | None = None, *,
               record: bool = True, content_type: str | None = None) -> None:
-        self.result.failures.append(Failure(url, purpose, reason, status))
+        self.result.failures.append(FetchFailure(url, purpose, reason, status))
         if status != 404:   # ICE's rosters link hundreds of files it does not publish
             self.progress.note(f"failed {url}: {reason}")
         if record:
@@ -232,7 +226,7 @@ class _Harvest:
                 " VALUES (?, ?, ?, ?, ?, 'failed', ?, ?)", self._failed_rows)
         self._failed_rows = []
 
-    def _fetch_row(self, url: str, purpose: str, resp: Response, outcome: str, *,
+    def _fetch_row(self, url: str, purpose: str, resp: FetchResult, outcome: str, *,
                    sha256: str | None = None, error: str | None = None) -> int:
         with transaction(self.conn):
             return self.conn.execute(
@@ -249,5 +243,5 @@ def _file_name(url: str) -> str:
     return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _text(resp: Response) -> str:
+def _text(resp: FetchResult) -> str:
     return (resp.body or b"").decode("utf-8", errors="replace")

@@ -15,6 +15,8 @@ again: recovered URLs are not looked up again, nor (for ``RECHECK_DAYS``) those 
 usable capture. Requests go through the harvest's fetcher (allow-list, retries, every
 request in ``fetches``), at most one per ``wayback_delay`` seconds; after
 ``GIVE_UP_AFTER`` failures of the API in a row (timeouts, 5xx, 429) the run stops asking.
+A failed request is a failure of the harvest (exit status 1: try again later); a capture
+that is not a PDF is not (it is on record in ``fetches`` and ``wayback_recoveries``).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from archive.harvest.recording import DocMeta, Source, record_file
+from archive.harvest.recording import DocMeta, Source, content_problem, record_file
 from store.db import transaction, utc_now
 
 if TYPE_CHECKING:  # the harvest that calls us (archive/harvest/run.py)
@@ -83,15 +85,20 @@ class Recovery:
         if not captures:
             self._note(url, "no-capture")
             return "no-capture"
+        outcome, error = "failed", None
         for timestamp, original in captures[:TRIES]:
             capture_url = f"{self.base}/web/{timestamp}id_/{original}"
-            resp = self._get(capture_url, "wayback-capture", expect="pdf", record=False)
+            resp = self._get(capture_url, "wayback-capture", record=False)
             if resp is None:
+                outcome, error = "failed", self._last_failure()
+                continue
+            problem = content_problem(resp.body or b"", "pdf")
+            if problem:   # what the Wayback Machine holds, not a failure of the harvest: on record only
+                outcome, error = "not-pdf", f"capture {timestamp}: {problem}"
+                self.harvest._fetch_row(capture_url, "wayback-capture", resp, "failed", error=problem)
                 continue
             self._store(url, capture_url, timestamp, resp, kind, meta, file_name)
             return "recovered"
-        error = self._last_failure()
-        outcome = "not-pdf" if "not a PDF" in (error or "") else "failed"
         self._note(url, outcome, error=error)
         return outcome
 

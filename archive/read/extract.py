@@ -372,12 +372,16 @@ def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None, wo
     pool. When a worker dies, every unfinished job's future breaks with it: the first of
     them is tried again alone in a new pool (a file that kills that worker too fails
     alone), and the jobs after it go on in that pool, which is returned for the OCR."""
-    def done(reading: _Reading) -> _Reading:
-        progress.advance(1, pages=reading.doc.page_count or 0)
+    counted: set[int] = set()
+
+    def done(job: _Job, reading: _Reading) -> _Reading:
+        if id(job) not in counted:    # a job read again after a broken pool counts once
+            counted.add(id(job))
+            progress.advance(1, pages=reading.doc.page_count or 0)
         return reading
 
     if pool is None:
-        return [done(_read_text_layers(job, budget)) for job in jobs], None
+        return [done(job, _read_text_layers(job, budget)) for job in jobs], None
     readings: list[_Reading] = []
     remaining = jobs
     while remaining:
@@ -385,13 +389,17 @@ def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None, wo
         # submitted largest files first, so that no core idles at the end on one big file
         for k in sorted(range(len(remaining)), key=lambda k: _size(remaining[k]), reverse=True):
             futures[k] = pool.submit(_read_text_layers, remaining[k], budget)
+        owner = {f: remaining[k] for k, f in futures.items()}
+        for fut in as_completed(futures.values()):     # progress as they finish
+            if fut.exception() is None:
+                done(owner[fut], fut.result())
         for k, job in enumerate(remaining):
             try:
-                readings.append(done(futures[k].result()))
+                readings.append(done(job, futures[k].result()))
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 reading, pool = _read_alone(job, workers, budget)
-                readings.append(done(reading))
+                readings.append(done(job, reading))
                 remaining = remaining[k + 1:]
                 break
         else:

@@ -97,17 +97,18 @@ def respace(ours: str, theirs: str, known: Counter) -> Respaced:
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal" or i1 == i2 or j1 == j2:
             continue
-        x, y = a[i1:i2], b[j1:j2]
-        if "".join(x) != "".join(y) or len(x) == len(y):
+        if "".join(a[i1:i2]) != "".join(b[j1:j2]):
             continue
-        split, joined = (y, x) if len(y) > len(x) else (x, y)
-        if _split_wins(split, joined, known) != (split is y):
-            continue                  # pdfium's cut is the better one: keep it
-        changes += 1
-        if split is y:                # put poppler's breaks into our tokens
-            inserts += _break_positions(ours, a_tok[i1:i2], y)
-        else:                         # poppler reads these as fewer words: join ours
-            joins += _joins_to_match(a_tok[i1:i2], y)
+        for (i1, i2), (j1, j2) in _disputes(a, i1, i2, b, j1, j2):
+            x, y = a[i1:i2], b[j1:j2]
+            split, joined = (y, x) if len(y) > len(x) else (x, y)
+            if _split_wins(split, joined, known) != (split is y):
+                continue              # pdfium's cut is the better one: keep it
+            changes += 1
+            if split is y:            # put poppler's breaks into our tokens
+                inserts += _break_positions(ours, a_tok[i1:i2], y)
+            else:                     # poppler reads these as fewer words: join ours
+                joins += _joins_to_match(a_tok[i1:i2], y)
     if not changes:
         return Respaced(ours, 0)
     edits = [(p, p, " ") for p in inserts] + [(s, e, "") for s, e in joins]
@@ -115,6 +116,25 @@ def respace(ours: str, theirs: str, known: Counter) -> Respaced:
     for start, end, new in sorted(edits, reverse=True):
         out = out[:start] + new + out[end:]
     return Respaced(out, changes)
+
+
+def _disputes(a: list[str], i1: int, i2: int, b: list[str], j1: int, j2: int):
+    """The same letters cut differently, a[i1:i2] and b[j1:j2], split where both cut
+    alike into the smallest runs that differ: ((i1, i2), (j1, j2)) for each."""
+    def cuts(words, start, end):
+        out, n = {}, 0
+        for k in range(start, end):
+            n += len(words[k])
+            out[n] = k + 1
+        return out
+    ca, cb = cuts(a, i1, i2), cuts(b, j1, j2)
+    out, pa, pb = [], i1, j1
+    for n in sorted(ca.keys() & cb.keys()):
+        ea, eb = ca[n], cb[n]
+        if ea - pa != eb - pb:
+            out.append(((pa, ea), (pb, eb)))
+        pa, pb = ea, eb
+    return out
 
 
 def _known(word: str, known: Counter) -> float:

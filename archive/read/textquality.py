@@ -42,7 +42,7 @@ MAX_PREFIX = 30
 # address, a hex envelope id: neither cuts into words), so a small share gives it away.
 SPACED_MIN_LETTERS = 15
 SPACED_WORD_SHARE = 0.7
-SPACED_BY_LETTERS_SHARE = 0.05
+SPACED_BY_LETTERS_SHARE = 0.03
 
 GOOD = "good"
 EMPTY = "empty"
@@ -147,17 +147,36 @@ _PIECE = re.compile(r"[^\W\d_]+|\d+")
 
 
 def space_letter(token: str) -> str | None:
-    """The letter that stands for the spaces of *token*, if cutting at it gives words."""
+    """The letter that stands for the spaces of *token*, if cutting at it gives words.
+    Each occurrence of a candidate letter is either a space or itself (words that contain
+    it), whichever lets more of the token's letters read as words (a small dynamic
+    programme over the occurrences)."""
     best, best_share = None, SPACED_WORD_SHARE
+    letters = sum(c.isalpha() for c in token)
     for letter in set(c for c in token if c.isalpha()):
-        pieces = [p for piece in token.split(letter) for p in _PIECE.findall(piece)]
-        if len(pieces) < 3:
+        segments = token.split(letter)
+        if len(segments) < 3:
             continue
-        good = sum(len(p) for p in pieces if _is_word_piece(p))
-        share = good / sum(len(p) for p in pieces)
+        share = _best_cut(segments, letter) / max(1, letters - (len(segments) - 1))
         if share > best_share:
             best, best_share = letter, share
     return best
+
+
+def _best_cut(segments: list[str], letter: str) -> int:
+    """Most letters in word-like groups over the ways of grouping consecutive
+    *segments* (rejoined with *letter* inside a group)."""
+    n = len(segments)
+    best = [0] * (n + 1)
+    for end in range(1, n + 1):
+        score = -1
+        for start in range(max(0, end - 4), end):          # a word holds the letter ≤ 3 times
+            group = letter.join(segments[start:end])
+            pieces = _PIECE.findall(group)
+            good = sum(len(p) for p in pieces) if pieces and all(map(_is_word_piece, pieces)) else 0
+            score = max(score, best[start] + good)
+        best[end] = score
+    return best[n]
 
 
 def _is_word_piece(piece: str) -> bool:

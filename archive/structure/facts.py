@@ -34,10 +34,11 @@ MODEL_PHRASES = {"JEM": r"Jail\s+Enforcement\s+Model", "WSO": r"Warrant\s+Servic
 PURPOSE_PHRASES = {"WSO": r"facilitating\s+the\s+custodial\s+transfer",
                    "JEM": r"identifying\s+and\s+processing\s+removable\s+aliens"}
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+# a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
 DATE_RES = [
-    re.compile(r"\b(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
-    re.compile(r"\b(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
-    re.compile(r"\b(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?\s+"
+    re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
+    re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
+    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?\s+"
                r"(?P<d>\d{1,2}|\d\s\d)(?:st|nd|rd|th)?,?\s+(?P<y>20\d{2}|20\d\s\d)\b", re.I),
 ]
 ICE_MARK = re.compile(r"For\s+ICE|For\s+DHS|Immigration\s+and\s+Customs|Enforcement\s+and\s+Removal|"
@@ -164,6 +165,7 @@ def model(seg: Segmentation, roster_model: str | None) -> list[Fact]:
 
 
 NAME_RE = re.compile(r"[A-Z][A-Za-z.'\u00c0-\u017f\-]+(?:\s+[A-Z][A-Za-z.'\u00c0-\u017f\-]*){1,3}")
+OTHER_SIGNER = re.compile(r"Approved\s+as\s+to\s+form|\bAttest|\bWitness|Notary", re.I)
 FOR_RE = re.compile(r"For\s+(?:the\s+)?(LEA|ICE|DHS)\b", re.I)
 
 
@@ -184,7 +186,8 @@ def signatures(seg: Segmentation) -> list[Fact]:
         start = next(k for k, ln in enumerate(lines) if ln.page == lines[-1].page) - 1
     block = lines[start + 1:]
     labelled, read = _labelled(block)
-    out = labelled + _unlabelled([ln for k, ln in enumerate(block) if k not in read])
+    # typed blocks first; a digital stamp (whose name OCR often garbles) fills what is left
+    out = labelled + _unlabelled([ln for k, ln in enumerate(block) if k not in read]) + _digital(block)
     seen, unique = set(), []
     for f in out:                        # the first reading of each fact wins
         if f.name not in seen:
@@ -200,6 +203,9 @@ def _labelled(block: list[Line]) -> tuple[list[Fact], set[int]]:
     columns: list[str] | None = None     # side by side: parties left to right
     current: str | None = None           # stacked: the party of the block we are in
     for k, ln in enumerate(block):
+        if OTHER_SIGNER.search(ln.text):     # a county attorney's approval, a witness: not a party's
+            columns = current = None
+            continue
         fors = list(FOR_RE.finditer(ln.text))
         if len(fors) >= 2:
             columns, current = [_party(m.group(1)) for m in fors], None
@@ -228,13 +234,40 @@ def _labelled(block: list[Line]) -> tuple[list[Fact], set[int]]:
     return out, read
 
 
+DIGITAL_RE = re.compile(r"Digitally\s+signed\s+by\s*:?\s*(?P<name>[A-Za-z][A-Za-z.'\- ]{3,40}?)\s*(?:Date\b|$)", re.I)
+
+
+def _digital(block: list[Line]) -> list[Fact]:
+    """Digital signature stamps: "Digitally signed by NAME / Date: 2025.03.18 09:52:57":
+    the date (and the signer) of the party whose block the stamp stands in."""
+    out: list[Fact] = []
+    for k, ln in enumerate(block):
+        text = " ".join(b.text for b in block[k:k + 3])
+        m = DIGITAL_RE.search(text)
+        if not re.search(r"Digitally", ln.text, re.I) or not m:
+            continue
+        dates = find_dates(text[m.start():])
+        party = _nearest_party(block, k)
+        if party and dates:
+            out.append(Fact(party, dates[0], ln.page))
+        name = re.sub(r"\s+", " ", m.group("name")).strip().title()
+        if party and NAME_RE.fullmatch(name):
+            out.append(Fact("ice_signatory" if party == "signed_ice" else "agency_signatory", name, ln.page))
+    return out
+
+
 def _unlabelled(block: list[Line]) -> list[Fact]:
     out: list[Fact] = []
+    columns = next(([_party(m.group(1)) for m in fors] for ln in block
+                    if len(fors := list(FOR_RE.finditer(ln.text))) >= 2), None)
     for k, ln in enumerate(block):
         if re.search(r"\b(?:Name|Date)\s*[:;]", ln.text) and not find_dates(ln.text):
             continue
         dates = find_dates(ln.text)
-        if dates and (party := _nearest_party(block, k)):
+        if columns and len(dates) == len(columns) and len(set(columns)) == len(columns):
+            # two dates side by side under "For the LEA: For ICE:": one per column
+            out += [Fact(f"signed_{party}", d, ln.page) for party, d in zip(columns, dates)]
+        elif dates and (party := _nearest_party(block, k)):
             out.append(Fact(party, dates[0], ln.page))
     for k, ln in enumerate(block):       # name line above an ICE title ("Assistant Director, ...")
         if ICE_TITLE.search(ln.text) and k and not find_dates(block[k - 1].text):
@@ -313,12 +346,55 @@ def store(conn, sha256: str, found: Sequence[Fact]) -> None:
                      [(sha256, f.name, f.value, f.page, f.ord) for f in found])
 
 
+@dataclass(frozen=True)
+class SignedCheck:
+    """Our reading of ICE's signing date beside the roster's SIGNED date."""
+    ours: str | None              # signed_ice as read from the signature page (YYYY-MM-DD)
+    ours_page: int | None
+    roster: str | None            # the roster's SIGNED date for this agreement
+    agrees: bool | None           # None when either is unknown
+    days_apart: int | None
+
+    def to_dict(self) -> dict:
+        return {"ours": self.ours, "ours_page": self.ours_page, "roster": self.roster,
+                "agrees": self.agrees, "days_apart": self.days_apart}
+
+
+def signed_check(ours: str | None, roster: str | None, ours_page: int | None = None) -> SignedCheck:
+    """Compare two ISO dates; a disagreement is shown, not hidden."""
+    if not (ours and roster):
+        return SignedCheck(ours, ours_page, roster, None, None)
+    apart = abs((date.fromisoformat(ours) - date.fromisoformat(roster)).days)
+    return SignedCheck(ours, ours_page, roster, apart == 0, apart)
+
+
+def roster_signed(conn, sha256: str) -> str | None:
+    """The roster's SIGNED date for the document's agreement (else the document's own,
+    as the roster or ICE's file name gave it)."""
+    row = conn.execute("SELECT a.signed AS agreement_signed, d.signed FROM documents d"
+                       " LEFT JOIN agreements a ON a.id = d.agreement_id WHERE d.sha256 = ?",
+                       (sha256,)).fetchone()
+    return (row["agreement_signed"] or row["signed"]) if row else None
+
+
 def document_facts(datadir, ref: str) -> dict:
-    """The facts of the document *ref* names: {name: [{"value", "page"}...]}."""
+    """The facts of the document *ref* names: {"sha256", "facts": {name: [{"value",
+    "page"}...]}, "signed_check": SignedCheck.to_dict()}."""
     sha256 = resolve(datadir.db, ref)
     rows = datadir.db.execute("SELECT name, value, page FROM facts WHERE sha256 = ? ORDER BY name, ord",
                               (sha256,)).fetchall()
     out: dict[str, list] = {}
     for r in rows:
         out.setdefault(r["name"], []).append({"value": r["value"], "page": r["page"]})
-    return {"sha256": sha256, "facts": out}
+    ice = (out.get("signed_ice") or [{"value": None, "page": None}])[0]
+    check = signed_check(ice["value"], roster_signed(datadir.db, sha256), ice["page"])
+    return {"sha256": sha256, "facts": out, "signed_check": check.to_dict()}
+
+
+def format_signed_check(check: dict) -> str:
+    """One line for people: ICE's signing date as read, beside the roster's."""
+    ours = check["ours"] or "not read"
+    roster = check["roster"] or "none"
+    verdict = ("agrees" if check["agrees"] else f"DISAGREES by {check['days_apart']} day(s)") \
+        if check["agrees"] is not None else "cannot compare"
+    return f"{'signed_check':<17} ICE signed {ours}, roster SIGNED {roster}: {verdict}"

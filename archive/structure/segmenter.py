@@ -79,6 +79,10 @@ class Candidate:
     number: str | None
     title: str | None
     weight: float
+    alt: str | None = None    # a second key it may fill, at ALT_WEIGHT (an appendix's title alone)
+
+
+ALT_WEIGHT = 0.3
 
 
 # --- cleaning ----------------------------------------------------------------------
@@ -155,6 +159,8 @@ def clean_pages(pages: list[str]) -> tuple[list[Line], list[str], list[tuple[int
 # "Vl", "¥", "(", "8"); decided by the title that follows and the position in the layout.
 NUMBER_RE = re.compile(r"^(?P<num>[^\s.,:;]{1,5}?)(?P<punct>\s*[.,:;]\s*|\s+)(?P<title>\S.*)$")
 ROMANISH = re.compile(r"^(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])$")
+# A number without its period as OCR reads it: "VI&", "VIB" (the period read as a letter), "(" (C).
+NUMBER_MISREAD = re.compile(r"^(?:[IVXlL1|!]{1,4}[&B8E]|[(&8€4|!])$")
 APPENDIX_WORD = "APPENDIX"
 ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
 # Marks a scan puts before a heading (a rule, a speck, a quote).
@@ -182,11 +188,12 @@ def ocr_letters(text: str) -> str:
     return re.sub(r"[^A-Za-z]", "", text.translate(_OCR_LETTERS))
 
 
-def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86) -> str | None:
-    """The key whose printed title *title* is (OCR noise allowed), or None."""
+def _score(title: str, vocab: list[tuple[str, str]], caps: bool = True) -> tuple[str | None, float]:
+    """The key whose printed title *title* is closest to (OCR noise allowed) and how close;
+    only titles in capitals unless *caps* is False."""
     letters = ocr_letters(title)
-    if not letters or sum(c.isupper() for c in letters) < 0.75 * len(letters):
-        return None          # headings are printed in capitals; body text is not
+    if not letters or caps and not _capitals(title):
+        return None, 0.0     # headings are printed in capitals; body text is not
     up = letters.replace("l", "I").upper()     # in a line of capitals, "l" is a misread I
     best, score = None, 0.0
     for key, want in vocab:
@@ -195,7 +202,52 @@ def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86) ->
         s = 1.0 if up == want else _similar(up, want)
         if s > score:
             best, score = key, s
-    return best if score >= threshold else None
+    return best, score
+
+
+def _capitals(word: str) -> bool:
+    """A word of a heading: capitals as OCR reads them, or no letter at all ("," "&")."""
+    letters = ocr_letters(word).replace("l", "I")
+    return not letters or sum(c.isupper() for c in letters) >= 0.75 * len(letters)
+
+
+def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86) -> str | None:
+    """The key whose printed title *title* is (OCR noise allowed), or None."""
+    key, score = _score(title, vocab)
+    return key if score >= threshold else None
+
+
+def _run_in(text: str) -> tuple[str, str] | None:
+    """A numbered heading that runs into the body on one line ("III. AUTHORITY Section
+    287(g) of ..."): (the heading, the rest). The heading is the run of capitals after the
+    number that best matches a known title."""
+    if len(text) < 25:
+        return None
+    f = _numbered(LEAD_RE.sub("", text) or text)
+    if not f or _match(f[1], _VOCAB, 0.8):
+        return None
+    words = f[1].split(" ")
+    caps = 0
+    while caps < min(len(words), 12) and _capitals(words[caps]):
+        caps += 1
+    best, cut = 0.86, None
+    for j in range(1, min(caps, len(words) - 1) + 1):
+        key, score = _score(" ".join(words[:j]), _VOCAB)
+        if key and score >= best:
+            best, cut = score, j
+    if cut is None:
+        return None
+    rest = " ".join(words[cut:])
+    return text[:len(text) - len(f[1])] + " ".join(words[:cut]), rest
+
+
+def split_run_in(lines: list[Line]) -> list[Line]:
+    """The clean lines with every run-in heading on a line of its own."""
+    out: list[Line] = []
+    for ln in lines:
+        parts = _run_in(ln.text)
+        out += [Line(ln.page, parts[0]), Line(ln.page, parts[1])] if parts else [ln]
+    return out
 
 
 def appendix_heading(text: str) -> tuple[str | None, str] | None:
@@ -252,7 +304,7 @@ def _numbered(text: str) -> tuple[str, str] | None:
     """(number, title) of a numbered heading line: "IV. RESPONSIBILITIES", "1V, ...",
     "IV RESPONSIBILITIES" (no period: the number must look Roman or be a letter)."""
     m = NUMBER_RE.match(text)
-    if m and (m.group("punct").strip() or ROMANISH.match(m.group("num"))):
+    if m and (m.group("punct").strip() or ROMANISH.match(m.group("num")) or NUMBER_MISREAD.match(m.group("num"))):
         return m.group("num"), m.group("title")
     return None
 
@@ -265,6 +317,72 @@ def _glued(text: str) -> list[tuple[str, str]]:
             if not text[k - 1].isalpha() or text[:k].upper().strip("IVXLHU|!1") == "" or k == 1]
 
 
+def _titled(i: int, forms: list[tuple[str, str]], nxt: str, span: int, threshold: float,
+            weight: float) -> Candidate | None:
+    """The first (number, title) form whose title is a known one, on its line or wrapped
+    onto the next."""
+    for num, title in forms:
+        key = _match(title, _VOCAB, threshold)
+        if key is None and nxt and span == 1:       # title wrapped onto the next line
+            joined = title + " " + nxt
+            if (key := _match(joined, _VOCAB, threshold)):
+                title, span = joined, 2
+        if key:
+            # a number doubted (a speck, or run into the title) may be an appendix's
+            alt = _match(title, _APPX_VOCAB, threshold) if weight < 1 else None
+            return Candidate(i, span, key, num.strip(), _clean_title(title), weight,
+                             alt if alt != key else None)
+    return None
+
+
+def _worded_differently(title: str) -> str | None:
+    """The one key whose title a numbered heading holds within more words ("STATUTORY
+    AUTHORITY", "RESPONSIBILITIES OF THE PARTIES") or shortens ("TERMINATION"), or None."""
+    if not _capitals(title):
+        return None
+    up = ocr_letters(title).replace("l", "I").upper()
+    found = [(key, want) for key, want in _VOCAB
+             if (len(want) >= 6 and want in up and len(up) <= len(want) + 24)
+             or (len(up) >= 8 and up in want)]
+    keys = {k for k, _ in found}
+    if len(keys) > 1:        # "RESPONSIBILITIES OF THE PARTIES": the title it opens with
+        keys = {k for k, want in found if up.startswith(want)}
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _lower_case(i: int, forms: list[tuple[str, str]], length: int) -> Candidate | None:
+    """A numbered heading not in capitals ("IV. Responsibilities": a retyped agreement, a
+    small-caps font read as lower case): a short line whose title is a known one."""
+    for num, title in forms:
+        key, score = _score(title, _VOCAB, caps=False)
+        if length < 60 and key and score >= 0.9 and title[:1].isupper():
+            return Candidate(i, 1, key, num.strip(), _clean_title(title), 0.5)
+    return None
+
+
+def _reworded(i: int, forms: list[tuple[str, str]]) -> Candidate | None:
+    for num, title in forms:
+        if len(title) < 70 and (key := _worded_differently(title)):
+            return Candidate(i, 1, key, num.strip(), _clean_title(title), 0.6)
+    return None
+
+
+def _unnumbered(i: int, text: str, nxt: str) -> Candidate | None:
+    """A known title with no number (lost to OCR, or never printed), on one line or two."""
+    for span, title in ((1, text), (2, text + " " + nxt)):
+        if not _capitals(text):
+            break
+        key = _match(title, _VOCAB, 0.92) or _match(title, _APPX_VOCAB_UNIQUE, 0.88)
+        if key:
+            title = re.sub(r"^\S{1,6}[.,:;]\s+", "", title)   # a number OCR made unreadable
+            # an appendix whose "APPENDIX B" line OCR lost shows its title alone
+            alt = _match(title, _APPX_VOCAB, 0.92)
+            return Candidate(i, span, key, None, _clean_title(title), 0.4, alt if alt != key else None)
+        if not nxt or len(nxt) > 50:
+            break
+    return None
+
+
 def find_candidates(lines: list[Line]) -> list[Candidate]:
     out: list[Candidate] = []
     texts = [ln.text for ln in lines]
@@ -272,7 +390,8 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if out and i < out[-1].index + out[-1].span:
             continue                                    # the title line of the heading above
         text = LEAD_RE.sub("", raw) or raw
-        nxt = texts[i + 1] if i + 1 < len(texts) else ""
+        # a heading is printed on one page: its title never continues on the next
+        nxt = texts[i + 1] if i + 1 < len(texts) and lines[i + 1].page == lines[i].page else ""
         if len(text) < 40 and _similar(ocr_letters(text).lower(), "memorandumofagreement") >= 0.85:
             out.append(Candidate(i, 1, DOC_TITLE, None, _clean_title(text), 1.0))
             continue
@@ -304,35 +423,40 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         span = 1
         if re.fullmatch(r"(?:[IVXLHDEmlivx1|!]{1,5}|[^\s.,:;]{1,2}\s*[.,:;])\s*[.,:;]?", text) and nxt:
             text, span = text + " " + nxt, 2            # "IV." alone, title on the next line
-        found = None
         speck = re.sub(r"^\S{1,2}\s+(?=\S)", "", text)     # "| lII. POLICY": a speck before it
-        forms = [f for t in dict.fromkeys((text, speck)) if (f := _numbered(t))] + \
-            (_glued(text) if len(text) < 70 else [])
-        for n, (num, title) in enumerate(forms):
-            key = _match(title, _VOCAB, 0.8 if n == 0 else 0.86)
-            if key is None and nxt and span == 1:       # title wrapped onto the next line
-                joined = title + " " + nxt
-                if (key := _match(joined, _VOCAB, 0.8 if n == 0 else 0.86)):
-                    title, span = joined, 2
-            if key:
-                found = Candidate(i, span, key, num.strip(), _clean_title(title), 1.0 if n == 0 else 0.6)
-                break
+        numbered = [f for t in dict.fromkeys((text, speck)) if (f := _numbered(t))]
+        found = (_titled(i, numbered[:1], nxt, span, 0.8, 1.0) or _titled(i, numbered[1:], nxt, span, 0.86, 0.6)
+                 or _reworded(i, numbered[:1]) or _lower_case(i, numbered[:1], len(text))
+                 or (_unnumbered(i, text, nxt) if len(text) < 70 else None)
+                 or (_titled(i, _glued(text), nxt, span, 0.86, 0.6) if len(text) < 70 else None))
+        if not found and len(text) < 70 and (i == 0 or lines[i - 1].page != lines[i].page):
+            found = _page_top_appendix(i, text, nxt)
         if found:
             out.append(found)
-            continue
-        if len(text) < 70:                              # number lost (OCR) or never printed
-            for span, title in ((1, text), (2, text + " " + nxt)):    # on one line or two
-                key = _match(title, _VOCAB, 0.92) or _match(title, _APPX_VOCAB_UNIQUE, 0.88)
-                if key:
-                    title = re.sub(r"^\S{1,6}[.,:;]\s+", "", title)   # a number OCR made unreadable
-                    out.append(Candidate(i, span, key, None, _clean_title(title), 0.4))
-                    break
-                if not nxt or len(nxt) > 50:
-                    break
     return out
 
 
+def _page_top_appendix(i: int, text: str, nxt: str) -> Candidate | None:
+    """An appendix begins a page: a line opening a page that reads like an appendix's title
+    (its "APPENDIX B" line lost to OCR) may be one, at a looser threshold."""
+    for span, title in ((1, text), (2, text + " " + nxt)):
+        if (appx := _match(title, _APPX_VOCAB, 0.8)):
+            key = _match(title, _VOCAB, 0.8) or appx
+            return Candidate(i, span, key, None, _clean_title(title), ALT_WEIGHT,
+                             appx if appx != key else None)
+        if not nxt:
+            break
+    return None
+
+
 # --- alignment ---------------------------------------------------------------------
+def _fit(cand: Candidate, exp: Expected) -> float:
+    """What pairing *cand* with *exp* is worth (0: it cannot fill it)."""
+    if cand.key in exp.accepts:
+        return cand.weight
+    return ALT_WEIGHT if cand.alt in exp.accepts else 0.0
+
+
 def align(cands: list[Candidate], expected: tuple[Expected, ...]) -> list[tuple[int, int]]:
     """Weighted LCS of candidates and expected sections: (candidate, expected) pairs."""
     n, m = len(cands), len(expected)
@@ -340,13 +464,12 @@ def align(cands: list[Candidate], expected: tuple[Expected, ...]) -> list[tuple[
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
             b = max(best[i + 1][j], best[i][j + 1])
-            if cands[i].key in expected[j].accepts:
-                b = max(b, cands[i].weight + best[i + 1][j + 1])
+            if (w := _fit(cands[i], expected[j])):
+                b = max(b, w + best[i + 1][j + 1])
             best[i][j] = b
     pairs, i, j = [], 0, 0
     while i < n and j < m:
-        if cands[i].key in expected[j].accepts and \
-                best[i][j] == cands[i].weight + best[i + 1][j + 1]:
+        if (w := _fit(cands[i], expected[j])) and best[i][j] == w + best[i + 1][j + 1]:
             pairs.append((i, j))
             i, j = i + 1, j + 1
         elif best[i][j] == best[i + 1][j]:
@@ -408,6 +531,7 @@ def segment(pages: list[str]) -> Segmentation:
     lines, headers, revisions, marked = clean_pages(pages)
     if not lines:
         return Segmentation(None, False, ["no text on any page"], [], lines, headers, revisions)
+    lines = split_run_in(lines)
     cands = find_candidates(lines)
     layout, pairs = choose_layout(cands, bool(revisions))
     expected = LAYOUTS[layout]
@@ -420,7 +544,7 @@ def segment(pages: list[str]) -> Segmentation:
             problems.append(f"{e.key} found out of order")
 
     numbers = template_numbers(expected) if layout in REGULAR else None
-    starts = [(_start(lines, cands[k]), cands[k], expected[j],
+    starts = [(_start(lines, cands[k], expected[j].key), cands[k], expected[j],
                numbers[j] if numbers else _printed_number(cands[k], expected[j])) for k, j in pairs]
     for n in range(1, len(starts)):  # a start moved up a page never passes the heading before
         if starts[n][0] <= starts[n - 1][1].index:
@@ -430,7 +554,8 @@ def segment(pages: list[str]) -> Segmentation:
     if head_end > 0:                # nothing is dropped: text before any heading is kept too
         sections.append(_section(0, FRONT_MATTER, None, None, lines, slice(0, head_end), None))
     ord_of: dict[str, int] = {}
-    tail = _attachment_start(lines, marked, starts[-1][0]) if starts else None
+    unread = {n for n, p in enumerate(pages, 1) if not readable(p)}
+    tail = _attachment_start(lines, marked, starts[-1][0], unread) if starts else None
     for n, (idx, cand, exp, number) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else (tail or len(lines))
         parent = ord_of.get(exp.parent) if exp.parent else None
@@ -446,11 +571,48 @@ def segment(pages: list[str]) -> Segmentation:
             p = sections[sec.parent]
             p.last_page = max(p.last_page, sec.last_page)
     if not any(s.key != FRONT_MATTER for s in sections):
-        problems.insert(0, "no section headings recognised")
+        problems = ["no section headings recognised" + _why(pages)]
+        layout = None                   # no layout was recognised: none is claimed
+    elif len(pairs) < 0.5 * sum(not e.optional for e in expected):
+        problems.insert(0, f"only {len(pairs)} of the {len(expected)} sections of layout {layout}"
+                           f" recognised" + _why(pages))
     return Segmentation(layout, not problems, problems, sections, lines, headers, revisions)
 
 
-def _attachment_start(lines: list[Line], marked: set[int], last_start: int) -> int | None:
+def readable(text: str) -> bool:
+    """Whether a page's text reads as words (not blank, not OCR noise of a dark or
+    skewed scan): most of its letters are in words with a vowel."""
+    chars = re.sub(r"\s", "", text or "")
+    if len(chars) < 20:
+        return False
+    words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if re.search(r"[aeiouyAEIOUY]", w)
+             and (w.islower() or w.isupper() or w.istitle())]
+    return sum(map(len, words)) >= 0.5 * len(chars)
+
+
+def _pages_text(pages: list[int]) -> str:
+    """"1-3, 7" for [1, 2, 3, 7]."""
+    runs: list[list[int]] = []
+    for p in pages:
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _why(pages: list[str]) -> str:
+    """Why a document could not be cut, as far as its text tells."""
+    bad = [n for n, p in enumerate(pages, 1) if not readable(p)]
+    if len(bad) == len(pages):
+        return ": no page has readable text (blank or OCR noise); the scan needs reading again"
+    if bad:
+        return f": page(s) {_pages_text(bad)} of {len(pages)} have no readable text"
+    return ": the text reads but has none of the headings of a known MOA layout (not an agreement, or a new template)"
+
+
+def _attachment_start(lines: list[Line], marked: set[int], last_start: int,
+                      unread: set[int] = frozenset()) -> int | None:
     """Where trailing pages that are not the agreement's begin (a council resolution, a
     cover letter): pages after the last section's first page that lack the running header
     and revision footer that page carries. None when there are none."""
@@ -462,17 +624,17 @@ def _attachment_start(lines: list[Line], marked: set[int], last_start: int) -> i
         page -= 1
     cut = next(i for i in range(last_start, len(lines)) if lines[i].page >= page)
     # Only when the agreement's pages reliably carry the marks (OCR can miss a footer)
-    # and the page does not simply continue a sentence.
-    if len(marked & set(range(1, page))) < 0.8 * (page - 1) or re.match(r"^[a-z]", lines[cut].text):
+    # and the page does not simply continue a sentence (unreadable pages carry no marks).
+    if len(marked & set(range(1, page))) < 0.8 * len(set(range(1, page)) - unread) or re.match(r"^[a-z]", lines[cut].text):
         return None
     return cut
 
 
-def _start(lines: list[Line], cand: Candidate) -> int:
+def _start(lines: list[Line], cand: Candidate, key: str) -> int:
     """Where a section starts. Appendices and the addendum begin on a new page, so a few
     lines a text layer put above their heading on that page belong to them too."""
     i = cand.index
-    if cand.key.startswith("appendix-") or cand.key == ADDENDUM:
+    if key.startswith("appendix-") or key == ADDENDUM:
         page = lines[i].page
         while i > 0 and lines[i - 1].page == page and cand.index - i < 3:
             i -= 1

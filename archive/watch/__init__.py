@@ -173,7 +173,7 @@ def _report(datadir: DataDir, w: Watch, *, mark: bool) -> WatchReport:
             sha256=h.sha256, file_name=h.file_name or r["file_name"], kind=r["kind"], agency=h.agency,
             state=h.state, model=h.model, signed=h.signed, url=r["url"], first_fetched_at=r["first_fetched_at"],
             matched_at=r["matched_at"], pages=list(h.pages), section=h.section,
-            matches=[asdict(m) for m in h.matches]))
+            matches=[m.to_dict() for m in h.matches]))
     # Newest first, as a reader of alerts expects.
     report.new.sort(key=lambda m: (m.first_fetched_at or "", m.sha256), reverse=True)
     if mark:

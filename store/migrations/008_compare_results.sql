@@ -24,3 +24,8 @@ CREATE TABLE compare_results (
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX compare_results_grp ON compare_results(grp);
+
+-- Where each normalised word is in its section's text, so that redlines (which show the
+-- agreement's own words) are drawn without normalising the text again: JSON
+-- [[key, start, end], ...] over sections.text. Filled by the compare cache refresh.
+ALTER TABLE compare_sections ADD COLUMN spans TEXT;
