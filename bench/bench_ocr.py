@@ -242,10 +242,14 @@ def ocr_figures(root: Path, args, tmp: Path) -> None:
         print(f"OCR OCRmyPDF --skip-text -j {workers}:                {rates['ocrmypdf']:.2f} pages/s ({s:.1f} s)")
     for dpi in sorted({300, 200, ocr.DEFAULT_DPI}, reverse=True):
         key = f"ours {dpi}"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         texts[key], s = timed(ours, pages, args.workers, dpi)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)    # the pool's workers and their tesseracts
+        cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / len(pages)
         rates[key] = len(pages) / s
         print(f"OCR ours ({dpi} dpi grey, pool):                    {rates[key]:.2f} pages/s ({s:.1f} s); "
-              f"{rates[key] / (workers / floor[dpi, True]):.0%} of the engine's ceiling")
+              f"{rates[key] / (workers / floor[dpi, True]):.0%} of the engine's ceiling by the clock; "
+              f"{cpu:.2f} CPU-s/page, floor/ours {floor[dpi, True] / cpu:.0%} (load-independent)")
     for key in rates:
         if key != "naive":
             print(f"ratio {key}/naive: {rates[key] / rates['naive']:.1f}x", end="")

@@ -1,7 +1,8 @@
-"""Search speed: p50/p95 of a fixed query set (phrases, boolean, fielded, wildcard, fuzzy,
-proximity) with highlighted snippets for the top 20 documents, Whoosh (archive.search)
-side by side with SQLite FTS5 over the same page texts, on the corpus and on the corpus
-replicated to ~2,000 documents.
+"""Search speed: index build time, update time (4 documents changed), index size vs the
+text it holds, and p50/p95 of a fixed query set (phrases, boolean, fielded, wildcard,
+fuzzy, proximity, inflections, compounds, fuzzy in a phrase) with highlighted snippets
+for the top 20 documents, Whoosh (archive.search) side by side with SQLite FTS5 over the
+same page texts, on the corpus and on the corpus replicated to ~2,000 documents.
 
     .venv/bin/python bench/bench_search.py [--data-dir ARCHIVE] [--docs 2000] [--runs 210]
 
@@ -44,6 +45,9 @@ QUERIES = [
     ("perform~", "perform OR perfonn OR performs OR performed", ""),   # FTS5 has no fuzzy terms
     ("proficiency~", "proficiency OR proficency", ""),
     ('"officer authority"~10', "NEAR(officer authority, 10)", ""),
+    ("detainer", "detainer*", ""),                                     # inflections (FTS5: prefix)
+    ("jailcorrectional", '"jail correctional"', ""),                   # compound joined
+    ('"limited english proficency~"', '"limited english proficiency"', ""),   # fuzzy in a phrase
 ]
 TOP = 20
 
@@ -112,6 +116,36 @@ def fts_search(conn, match: str, where: str):
     return len(docs), snippets
 
 
+def index_size(d: DataDir) -> int:
+    return sum(f.stat().st_size for f in d.index_dir.resolve().iterdir() if f.is_file())
+
+
+def text_size(d: DataDir) -> int:
+    """The bytes of text the index holds: every page reading, section and form value."""
+    conn = d.db
+    pages = conn.execute("SELECT total(length(text)) + total(CASE WHEN text_layer != text THEN"
+                         " length(text_layer) ELSE 0 END) + total(CASE WHEN ocr_text != text THEN"
+                         " length(ocr_text) ELSE 0 END) FROM pages").fetchone()[0]
+    rest = conn.execute("SELECT (SELECT total(length(text)) FROM sections)"
+                        " + (SELECT total(length(value)) FROM form_fields)").fetchone()[0]
+    return int(pages + rest)
+
+
+def update_time(d: DataDir, n: int = 4) -> tuple[float, int]:
+    """Change the text of n documents, then time `moa index` (update_index)."""
+    shas = [r[0] for r in d.db.execute("SELECT sha256 FROM documents ORDER BY sha256 LIMIT ?", (n,))]
+    d.db.execute("BEGIN")
+    for sha in shas:
+        d.db.execute("UPDATE pages SET text = text || ' benchmarkchange' WHERE sha256 = ? AND page = 1", (sha,))
+    d.db.execute("COMMIT")
+    t0 = time.perf_counter()
+    summary = search.update_index(d)
+    seconds = time.perf_counter() - t0
+    assert summary["indexed"] == n and search.search(d, "benchmarkchange").total_documents == n
+    segments = len(list(d.index_dir.resolve().glob("*.seg")))
+    return seconds, segments
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -156,6 +190,7 @@ def main() -> None:
     ap.add_argument("--data-dir", help="an archive with pages read (default: shared corpus text)")
     ap.add_argument("--docs", type=int, default=2000, help="replicate the corpus to about this many")
     ap.add_argument("--runs", type=int, default=210)
+    ap.add_argument("--no-replicate", action="store_true", help="only the corpus as it is")
     args = ap.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-search-"))
     try:
@@ -167,13 +202,22 @@ def main() -> None:
         npages = d.db.execute("SELECT count(*) FROM pages").fetchone()[0]
         for label, prepare in ((f"corpus ({ndocs} documents, {npages} pages)", None),
                                ("replicated", lambda: replicate(d, args.docs))):
+            if prepare and args.no_replicate:
+                break
             if prepare:
                 n = prepare()
                 label = f"replicated ({n} documents, {d.db.execute('SELECT count(*) FROM pages').fetchone()[0]} pages)"
             t0 = time.perf_counter()
             s = search.rebuild_index(d)
-            print(f"{label}: Whoosh index built in {time.perf_counter() - t0:.1f} s ({s['units']} units), "
-                  f"FTS5 in {build_fts(d):.1f} s", file=sys.stderr)
+            build = time.perf_counter() - t0
+            fts = build_fts(d)
+            isize, tsize = index_size(d), text_size(d)
+            upd, segments = update_time(d)
+            upd2, segments = update_time(d)
+            print(f"{label}: Whoosh index built in {build:.1f} s ({s['units']} units), FTS5 in {fts:.1f} s"
+                  f" ({build / max(fts, 1e-9):.0f}x)\n"
+                  f"  update of 4 documents: {upd:.1f} s, again {upd2:.1f} s ({segments} segments)\n"
+                  f"  index {isize / 1e6:.1f} MB for {tsize / 1e6:.1f} MB of text ({isize / tsize:.2f}x)")
             measure(d, args.runs, label)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

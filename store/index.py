@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+import zlib
 from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,15 +36,27 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import fields, index as windex, query as wq
-from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
 from whoosh.columns import VarBytesColumn
-from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher
+from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-INDEX_VERSION = 4            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 5            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
+
+
+# The private parts of Whoosh this module relies on (tests/test_index.py checks each one
+# on the installed release; pyproject.toml bounds whoosh-reloaded below 2.8).
+WHOOSH_PRIVATE = {
+    "whoosh.query.FuzzyTerm._btexts": "the index terms a fuzzy term expands to (capped here)",
+    "whoosh.query.Wildcard._btexts": "the same for wildcards",
+    "whoosh.query.Prefix._btexts": "the same for prefixes",
+    "whoosh.query.spans.SpanWrappingMatcher._get_spans": "our phrase matcher's position check",
+    "whoosh.query.spans.SpanWrappingMatcher._replacement": "keeps the phrase matcher in place",
+    "whoosh.index.FileIndex._segments": "the segments of an index (tests, bench)",
+}
 
 
 class IndexLocked(Exception):
@@ -68,6 +81,12 @@ def fold_quotes(text: str) -> str:
 
 WORD_RE = re.compile(r"\w+")
 PART_BREAK = "\n ____ \n"   # one token between the texts of a doc unit: no phrase spans two
+STEM = "~"                  # index terms "~" + stem: the word's inflections (never typed)
+# A run-together token may be followed by the words it splits into, between these two
+# characters (private use: never in a text): "ofthe\ue000of the\ue001" (see MoaTokenizer).
+SPLIT_OPEN, SPLIT_CLOSE = "\ue000", "\ue001"
+_TOKEN_RE = re.compile(r"\w+|\ue000[^\ue001]*\ue001")
+_JOINERS = ("/", "-")
 
 
 def make_analyzer():
@@ -78,27 +97,100 @@ def make_analyzer():
     return RegexTokenizer(WORD_RE) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
-class _Shingles(Filter):
-    """Each run of two and three adjacent words as one token ("notice to", "notice to
-    appear"): phrases of two or three words become single terms, with no position
-    lists to compare (whoosh's phrase matching is slow on long documents)."""
-
-    def __call__(self, tokens):
-        last: list[str] = []
-        for t in tokens:
-            last = (last + [t.text])[-3:]
-            for n in (2, 3):
-                if len(last) >= n:
-                    t.text = " ".join(last[-n:])
-                    yield t
-
-
 ANALYZER = make_analyzer()
-SHINGLE_ANALYZER = make_analyzer() | _Shingles()
+_stemmer = None
+
+
+def stem(word: str) -> str:
+    """The English (Snowball) stem of a folded word: detainers, detainer -> detain;
+    notify, notified, notifies -> notifi. Words of digits or under 3 letters are their own."""
+    global _stemmer
+    if len(word) < 3 or not word.isalpha():
+        return word
+    if _stemmer is None:
+        import Stemmer
+        _stemmer = Stemmer.Stemmer("english", 100000)
+    return _stemmer.stemWord(word)
+
+
+def _fold(word: str) -> str:
+    word = word.lower()
+    return word if word.isascii() else word.translate(accent_map)
+
+
+class MoaTokenizer(Tokenizer):
+    """The content analyzer, in one pass: each word as ANALYZER gives it, and at the
+    same position its stem (STEM + stem, when it differs from the word); two words
+    joined by "/" or "-" also as one ("jail/correctional" is also "jailcorrectional");
+    and the words a run-together token splits into, given after it between SPLIT_OPEN
+    and SPLIT_CLOSE, at its position and the next ones (later words move up; the token
+    itself is at its first and its last word's position)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        fast = value.isascii()           # then folding is lower() of the whole text
+        low = value.lower() if fast else value
+        stems = _stems
+        pos = start_pos - 1
+        prev, prev_end, prev_pos = None, -1, 0
+        for m in _TOKEN_RE.finditer(low):
+            text = m.group(0)
+            if text[0] == SPLIT_OPEN:
+                parts = [_fold(w) for w in WORD_RE.findall(text)]
+                for i, w in enumerate(parts):
+                    yield from self._word(t, w, prev_pos + i, positions)
+                if prev is not None and len(parts) > 1:
+                    # the token itself also at its last word's place, so that it is
+                    # next to both the word before it and the word after it
+                    prev_pos += len(parts) - 1
+                    yield from self._word(t, prev, prev_pos, positions)
+                    pos = max(pos, prev_pos)
+                prev_end = m.end()
+                continue
+            word = text if fast else _fold(text)
+            pos += 1
+            if prev is not None and low[prev_end:m.start()] in _JOINERS:
+                t.text, t.boost, t.stopped = prev + word, 1.0, False
+                if positions:
+                    t.pos = prev_pos
+                yield t
+            t.text, t.boost, t.stopped = word, 1.0, False
+            if positions:
+                t.pos = pos
+            yield t
+            s = stems.get(word)
+            if s is None:
+                s = stems[word] = stem(word) if len(stems) < 500000 else word
+            if s != word:
+                t.text = STEM + s
+                yield t
+            prev, prev_end, prev_pos = word, m.end(), pos
+
+    @staticmethod
+    def _word(t, word, pos, positions):
+        t.text, t.boost, t.stopped = word, 1.0, False
+        if positions:
+            t.pos = pos
+        yield t
+        s = stem(word)
+        if s != word:
+            t.text = STEM + s
+            yield t
+
+
+_stems: dict[str, str] = {}
+CONTENT_ANALYZER = MoaTokenizer()
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms the content field indexes for *text* (for tests and tools)."""
+    return [t.text for t in CONTENT_ANALYZER(text)]
 
 
 def analyze(text: str) -> list[str]:
-    return [t.text for t in ANALYZER(text)]
+    """The words of *text* as the index folds them (ANALYZER's tokens, quickly)."""
+    return [_fold(w) for w in WORD_RE.findall(text)]
 
 
 def fold_word(text: str) -> str:
@@ -117,8 +209,7 @@ def make_schema() -> fields.Schema:
         page=fields.NUMERIC(stored=True, sortable=True),   # 1-based; 0 in the column = none
         last_page=fields.NUMERIC(stored=True, sortable=True),   # a column too: a section's pages
         units=fields.STORED,                          # doc units: how many units precede it
-        content=fields.TEXT(**text),                  # searched; not stored
-        shingles=fields.TEXT(analyzer=SHINGLE_ANALYZER, phrase=False),   # same text, 2-3 word runs
+        content=fields.TEXT(analyzer=CONTENT_ANALYZER, phrase=True),   # searched; not stored
         body=fields.STORED,                           # the unit's text, for snippets
         section_key=fields.ID(stored=True, sortable=True),
         section_title=fields.TEXT(stored=True, **text),
@@ -144,10 +235,22 @@ def make_schema() -> fields.Schema:
 @dataclass(frozen=True)
 class QWords:
     """Text on a text field: one word, or a phrase when it analyzes into several words
-    (slop 1 = adjacent, in order)."""
+    (slop 1 = adjacent, in order). *inflect*: one word on content also finds its
+    inflections (the same stem); phrases are matched as typed."""
     text: str
     field: str = "content"
     slop: int = 1
+    inflect: bool = False
+
+
+@dataclass(frozen=True)
+class QPhrase:
+    """A phrase on content with fuzzy words in it: *words* folded, *fuzzy* per word
+    False (as typed), None (the default distance) or the distance."""
+    words: tuple
+    fuzzy: tuple
+    slop: int = 1
+    field: str = "content"
 
 
 @dataclass(frozen=True)
@@ -203,7 +306,7 @@ class QAll:
     pass
 
 
-TEXT_LEAVES = (QWords, QPattern, QFuzzy)
+TEXT_LEAVES = (QWords, QPhrase, QPattern, QFuzzy)
 
 
 def text_leaves(node, negated: bool = False) -> list:
@@ -251,12 +354,14 @@ def _cap(btexts: Iterable) -> list:
 
 
 class _PhraseMatcher(SpanWrappingMatcher):
-    """Matches where the words occur in order, each within *slop* positions of the one
-    before (slop 1: adjacent). Checks position lists with sets and bisection instead of
-    whoosh's span objects, which cost seconds on long documents full of "to" and "the"."""
+    """Matches where the slots occur in order, each within *slop* positions of the one
+    before (slop 1: adjacent). A slot is one or more terms (a fuzzy word's spellings);
+    its positions are those of its terms on the current unit. Checks position lists with
+    sets and bisection instead of whoosh's span objects, which cost seconds on long
+    documents full of "to" and "the"."""
 
-    def __init__(self, child, leaves, slop):
-        self.leaves, self.slop = leaves, slop
+    def __init__(self, child, slots, slop):
+        self.slots, self.slop = slots, slop
         super().__init__(child)
 
     def _replacement(self, newchild):
@@ -265,8 +370,18 @@ class _PhraseMatcher(SpanWrappingMatcher):
     def copy(self):
         raise NotImplementedError("phrase matchers are not copied")
 
+    def _positions(self, leaves, here):
+        if len(leaves) == 1:
+            return leaves[0].value_as("positions")
+        found = set()
+        for m in leaves:
+            if m.is_active() and m.id() == here:
+                found.update(m.value_as("positions"))
+        return sorted(found)
+
     def _get_spans(self):
-        positions = [m.value_as("positions") for m in self.leaves]
+        here = self.child.id()
+        positions = [self._positions(leaves, here) for leaves in self.slots]
         if self.slop <= 1:
             later = [set(p) for p in positions[1:]]
             return [True] if any(all(p + i in s for i, s in enumerate(later, start=1))
@@ -279,28 +394,56 @@ class _PhraseMatcher(SpanWrappingMatcher):
         return [True]
 
 
-class _Phrase(wq.Phrase):
-    """*within*: a query that every match must match too (the unit kind searched for).
-    Required before the positions are compared, it spares comparing them in units that
-    are not wanted; it adds nothing to the score."""
+class _Phrase(wq.Query):
+    """A phrase of slots (each a list of terms, any of which fills it). *within*: a
+    query that every match must match too (the unit kind searched for). Required before
+    the positions are compared, it spares comparing them in units that are not wanted;
+    it adds nothing to the score."""
 
-    def __init__(self, fieldname, words, slop=1, boost=1.0, char_ranges=None, within=None):
-        super().__init__(fieldname, words, slop=slop, boost=boost, char_ranges=char_ranges)
-        self.within = within
+    def __init__(self, fieldname, slots, slop=1, within=None):
+        self.fieldname, self.slots, self.slop, self.within = fieldname, slots, slop, within
+        self.boost = 1.0
+
+    def __eq__(self, other):
+        return (type(other) is type(self) and
+                (self.fieldname, self.slots, self.slop) == (other.fieldname, other.slots, other.slop))
+
+    def __hash__(self):
+        return hash((self.fieldname, repr(self.slots), self.slop))
+
+    def __repr__(self):
+        return f"_Phrase({self.fieldname!r}, {self.slots!r}, slop={self.slop})"
+
+    def estimate_size(self, ixreader):
+        return min(sum(ixreader.doc_frequency(self.fieldname, w) for w in terms) for terms in self.slots)
+
+    def estimate_min_size(self, ixreader):
+        return 0
 
     def matcher(self, searcher, context=None):
-        leaves = []
         field = searcher.schema[self.fieldname]
-        for word in self.words:
-            if (self.fieldname, field.to_bytes(word)) not in searcher.reader():
+        reader = searcher.reader()
+        slots, children = [], []
+        for terms in self.slots:
+            leaves = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in terms
+                      if (self.fieldname, field.to_bytes(w)) in reader]
+            if not leaves:
                 return NullMatcher()
-            leaves.append(wq.Term(self.fieldname, word).matcher(searcher, context))
-        child = leaves[0]
-        for m in leaves[1:]:
+            slots.append(leaves)
+            children.append(_union(leaves))
+        child = children[0]
+        for m in children[1:]:
             child = IntersectionMatcher(child, m)
         if self.within is not None:
             child = RequireMatcher(child, self.within.matcher(searcher, context))
-        return _PhraseMatcher(child, leaves, self.slop)
+        return _PhraseMatcher(child, slots, self.slop)
+
+
+def _union(matchers):
+    while len(matchers) > 1:
+        matchers = [UnionMatcher(matchers[i], matchers[i + 1]) if i + 1 < len(matchers) else matchers[i]
+                    for i in range(0, len(matchers), 2)]
+    return matchers[0]
 
 
 class _Or(wq.Or):
@@ -332,13 +475,25 @@ def to_whoosh(node, expand=None, within=None) -> wq.Query:
         if not words:
             return wq.NullQuery
         if len(words) == 1:
+            if node.inflect and node.field == "content":
+                s = stem(words[0])
+                terms = {words[0], s, STEM + s}     # the word (a joined compound has no stem)
+                return _Or([wq.Term(node.field, w) for w in sorted(terms)])
             return wq.Term(node.field, words[0])
-        if node.field == "content" and node.slop <= 1:
-            if len(words) <= 3:
-                return wq.Term("shingles", " ".join(words))
-            runs = [wq.Term("shingles", " ".join(words[i:i + 3])) for i in range(len(words) - 2)]
-            return wq.And(runs + [_Phrase(node.field, words, within=within)])
-        return _Phrase(node.field, words, slop=node.slop, within=within)
+        return _Phrase(node.field, [[w] for w in words], slop=node.slop, within=within)
+    if isinstance(node, QPhrase):
+        slots = []
+        for word, dist in zip(node.words, node.fuzzy):
+            if dist is False:
+                slots.append([word])
+            elif expand is not None:
+                slots.append(expand(QFuzzy(word, dist, node.field)) or [word])
+            else:
+                q = _fuzzy(node.field, word, dist)
+                slots.append([word] if isinstance(q, wq.Term) else None)
+        if any(slot is None for slot in slots):
+            raise ValueError("fuzzy phrases need a Reader's expand")
+        return _Phrase(node.field, slots, slop=node.slop, within=within)
     if isinstance(node, QPattern):
         if expand is not None:
             return _any_of(node.field, expand(node))
@@ -429,9 +584,10 @@ def open_index(link: Path):
 
 
 def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
-                done: Callable[[], None] = lambda: None) -> int:
+                done: Callable[[], None] = lambda: None, extra: dict[str, bytes] | None = None) -> int:
     """Write every unit into a new directory, then point *link* at it atomically.
-    *units_for* yields each document's units; *done* is called after each document.
+    *units_for* yields each document's units; *done* is called after each document;
+    *extra* files (name -> bytes) are kept beside the index (read_extra).
     Returns the number of units. Caller holds the write lock."""
     root.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(prefix=f"index.{time.strftime('%Y%m%dT%H%M%S')}.", dir=root))
@@ -450,6 +606,8 @@ def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
             writer.cancel()
             raise
         ix.close()
+        for name, data in (extra or {}).items():
+            (new / f"extra-{name}").write_bytes(data)
         (new / VERSION_FILE).write_text(str(INDEX_VERSION))
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
@@ -458,10 +616,21 @@ def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
     return count
 
 
+def read_extra(link: Path, name: str) -> bytes | None:
+    """A file kept beside the current generation by build_fresh (None if absent)."""
+    target = _current(link)
+    try:
+        return (target / f"extra-{name}").read_bytes() if target else None
+    except OSError:
+        return None
+
+
 def _fields(unit: dict) -> dict:
-    """A unit as Whoosh fields: the text again as 2-3 word shingles, the doc unit's
-    section keys as a column."""
-    out = dict(unit, shingles=unit["content"])
+    """A unit as Whoosh fields: the body compressed, the doc unit's section keys also as
+    a column."""
+    out = dict(unit)
+    if isinstance(out.get("body"), str):      # kept compressed: a third of the size
+        out["body"] = zlib.compress(out["body"].encode(), 1)
     if unit.get("kind") == "doc":
         out["sections_col"] = " ".join(k for k in unit.get("sections", "").split(",") if k).encode()
     return out
@@ -488,8 +657,8 @@ def update_in_place(ix, changed: Iterable[str], removed: set[str],
                     units_for: Iterable[Iterable[dict]], done: Callable[[], None] = lambda: None) -> int:
     """Replace the units of *changed* documents (sha256s; *units_for* yields their units)
     and delete *removed* ones, in one commit.
-    Always merges into one segment: fuzzy terms get slow on many segments, and a segment
-    whose units were all replaced would otherwise stay behind, deleted but still scanned."""
+    Segments are merged by _merge_policy, never the whole index on every update.
+    """
     writer = ix.writer(limitmb=128)
     count = 0
     try:
@@ -500,11 +669,39 @@ def update_in_place(ix, changed: Iterable[str], removed: set[str],
                 writer.add_document(**_fields(unit))
                 count += 1
             done()
-        writer.commit(optimize=bool(ix._segments()))
+        writer.commit(mergetype=_merge_policy)
     except BaseException:
         writer.cancel()
         raise
     return count
+
+
+MAX_SEGMENTS = 6
+MERGE_DELETED = 0.3     # a segment with this share of its units deleted is rewritten
+
+
+def _merge_policy(writer, segments):
+    """Which segments an update keeps as they are (whoosh merge function): segments with
+    nothing live are dropped; small ones (under a quarter of the largest) and ones with
+    many deletions are merged into the new segment, then the smallest until at most
+    MAX_SEGMENTS remain, so fuzzy and prefix terms are looked up in few segments while
+    an update of a few documents rewrites only small segments."""
+    from whoosh.reading import SegmentReader
+
+    live = [s for s in segments if s.doc_count() > 0]
+    largest = max((s.doc_count() for s in live), default=0)
+    keep, merge = [], []
+    for seg in sorted(live, key=lambda s: -s.doc_count()):
+        deleted = 1 - seg.doc_count() / max(1, seg.doc_count_all())
+        if seg.doc_count() < largest / 4 or deleted > MERGE_DELETED or len(keep) >= MAX_SEGMENTS - 1:
+            merge.append(seg)
+        else:
+            keep.append(seg)
+    for seg in merge:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        writer.add_reader(reader)
+        reader.close()
+    return keep
 
 
 def indexed_fingerprints(ix) -> dict[str, str]:
@@ -560,11 +757,18 @@ class Reader:
         return found
 
     def leaf_words(self, node) -> set[str]:
-        """Every index word the free-text leaves of *node* stand for (for highlighting)."""
+        """Every index word the free-text leaves of *node* stand for (for highlighting);
+    STEM + stem stands for every word of that stem."""
         words: set[str] = set()
         for leaf in text_leaves(node):
             if isinstance(leaf, QWords):
-                words.update(analyze(leaf.text))
+                found = analyze(leaf.text)
+                words.update(found)
+                if leaf.inflect and len(found) == 1:
+                    words.add(STEM + stem(found[0]))    # any word of that stem
+            elif isinstance(leaf, QPhrase):
+                for word, dist in zip(leaf.words, leaf.fuzzy):
+                    words.update([word] if dist is False else self.expand_leaf(QFuzzy(word, dist, leaf.field)))
             elif isinstance(leaf, QPattern):
                 words.update(self.expand_leaf(leaf))
             else:
@@ -609,7 +813,11 @@ class Reader:
         return self.value(name, docnum) or ""
 
     def stored(self, docnum: int) -> dict:
-        return self.searcher.stored_fields(docnum)
+        """A unit's stored fields (its body decompressed)."""
+        f = self.searcher.stored_fields(docnum)
+        if isinstance(f.get("body"), bytes):
+            f["body"] = zlib.decompress(f["body"]).decode()
+        return f
 
     def match(self, node, kind: str) -> list[tuple[int, float]]:
         """(docnum, score) of every unit of *kind* matching *node*."""

@@ -14,8 +14,8 @@ import pytest
 
 from archive import compare
 from archive.compare.normalize import tokenize_spans
-from archive.read.ocr_confusions import confusable, skeleton
-from test_compare import FINNEY, FRANKLIN, LAWRENCE, SMITH, TX_JAN, cut, sha
+from archive.read.ocr_confusions import confusable
+from test_compare import FINNEY, FRANKLIN, LAWRENCE, SMITH, TX_JAN, compare_site, cut, sha  # noqa: F401 (fixture)
 
 # How OCR misreads print (the model's rule, applied at random to real words).
 DAMAGE = [("m", "rn"), ("rn", "m"), ("rm", "nn"), ("l", "1"), ("I", "l"), ("i", "l"), ("O", "0"), ("o", "0"),
@@ -135,40 +135,29 @@ def test_columns_navigator_and_exports(fixture_archive):
 
 
 @pytest.mark.browser
-def test_browser_two_columns_and_the_change_navigator(fixture_archive, artifacts_dir):
+def test_browser_two_columns_and_the_change_navigator(fixture_archive, compare_site, artifacts_dir):
     e2e = pytest.importorskip("test_e2e_browser")
     if not Path(e2e.CHROMIUM).exists():
         pytest.skip("needs Debian's chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
-    import threading
-
-    from waitress.server import create_server
-
-    from web import create_app
-    server = create_server(create_app({"DATA_DIR": str(fixture_archive.root)}), host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
     total = compare.count_changes(compare.compare_pair(fixture_archive, SMITH, TX_JAN))
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.ARGS)
-            page = browser.new_page(viewport={"width": 1300, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}")
-            a, b = page.locator(".cols-row.change .side.a").first, page.locator(".cols-row.change .side.b").first
-            ba, bb = a.bounding_box(), b.bounding_box()
-            assert abs(ba["y"] - bb["y"]) < 2 and bb["x"] > ba["x"] + ba["width"] - 1     # level, side by side
-            page.click(".nav-next")
-            assert page.locator(".nav-pos").inner_text() == f"change 1 of {total}"
-            page.keyboard.press("n")
-            assert page.locator(".nav-pos").inner_text() == f"change 2 of {total}"
-            assert page.locator("#chg-2.current").count() == 1 and page.url.endswith("#chg-2")
-            page.keyboard.press("p")
-            page.keyboard.press("p")
-            assert page.locator(".nav-pos").inner_text() == f"change {total} of {total}"      # wraps round
-            page.screenshot(path=str(artifacts_dir / "compare-columns.png"))
-            browser.close()
-    finally:
-        server.close()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{compare_site}/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}")
+        a, b = page.locator(".cols-row.change .side.a").first, page.locator(".cols-row.change .side.b").first
+        ba, bb = a.bounding_box(), b.bounding_box()
+        assert abs(ba["y"] - bb["y"]) < 2 and bb["x"] > ba["x"] + ba["width"] - 1     # level, side by side
+        page.click(".nav-next")
+        assert page.locator(".nav-pos").inner_text() == f"change 1 of {total}"
+        page.keyboard.press("n")
+        assert page.locator(".nav-pos").inner_text() == f"change 2 of {total}"
+        assert page.locator("#chg-2.current").count() == 1 and page.url.endswith("#chg-2")
+        page.keyboard.press("p")
+        page.keyboard.press("p")
+        assert page.locator(".nav-pos").inner_text() == f"change {total} of {total}"      # wraps round
+        page.screenshot(path=str(artifacts_dir / "compare-columns.png"))
+        browser.close()
     assert not errors, errors

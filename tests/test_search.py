@@ -198,3 +198,26 @@ def test_cli_search_json_and_index(text_archive, tmp_path):
     assert text.exit_code == 0 and "[perfonn]" in text.output and "Finney" in text.output
     idx = runner.invoke(main, base + ["index", "--json"])
     assert idx.exit_code == 0 and json.loads(idx.stdout)["unchanged"] == 7
+
+
+def test_unquoted_words_find_their_inflections_quoted_and_equals_as_typed(text_archive):
+    assert found(text_archive, "detainer") == found(text_archive, "detainers") == found(text_archive, "detainer's")
+    assert found(text_archive, "=detainer") == found(text_archive, '"detainer"')
+    assert found(text_archive, "=detainer") < found(text_archive, "detainer")       # "detainers" too
+    assert found(text_archive, '"detainers"') == found(text_archive, "=detainers")
+    res = search.search(text_archive, "detainer", within=search.search(text_archive, "=detainers").hits[0].sha256)
+    assert any("<mark>detainers</mark>" in m.snippet.lower() or "<mark>detain" in m.snippet.lower()
+               for m in res.hits[0].matches)
+    assert found(text_archive, "notify") >= found(text_archive, '"notified"') | found(text_archive, '"notifies"')
+
+
+def test_compounds_fuzzy_phrases_and_the_index_terms(text_archive):
+    from store import index as ix
+    terms = ix.index_terms("jail/correctional ofthe\ue000of the\ue001 Detainers")
+    assert {"jail", "correctional", "jailcorrectional", "ofthe", "of", "the", "detainers", "~detain"} <= set(terms)
+    assert found(text_archive, "jailcorrectional") == found(text_archive, '"jail/correctional"')
+    assert found(text_archive, "jaiVcorrectional~") >= found(text_archive, '"jail/correctional"')
+    assert found(text_archive, '"limited english proficency~"') == found(text_archive, '"limited english proficiency"')
+    assert found(text_archive, '"limited english proficency"') == set()
+    with pytest.raises(QueryError, match="at most 2"):
+        search.search(text_archive, '"limited english proficency~3"')

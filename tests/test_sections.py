@@ -317,3 +317,18 @@ def test_corpus_bar_97_percent_complete(corpus_archive):
     rep = sections.report(corpus_archive)
     assert rep["documents"] == 55
     assert rep["complete"] / rep["documents"] >= 0.97, sections.format_report(rep)
+
+
+def test_api_document_gives_signed_check_beside_the_facts(small_archive):
+    """The web API's document carries the same signed_check as `moa facts --json`."""
+    from archive.structure.facts import document_facts
+    from web import create_app
+    segment_all(small_archive)
+    sha = "1" * 64
+    small_archive.db.execute("UPDATE documents SET signed = '2025-03-06' WHERE sha256 = ?", (sha,))
+    small_archive.db.execute("INSERT OR REPLACE INTO facts (sha256, name, value, page, ord)"
+                             " VALUES (?, 'signed_ice', '2025-03-04', 7, 0)", (sha,))
+    client = create_app({"DATA_DIR": str(small_archive.root)}).test_client()
+    got = client.get(f"/api/documents/{sha}?pages=0").get_json()
+    assert got["signed_check"] == document_facts(small_archive, sha)["signed_check"] == {
+        "ours": "2025-03-04", "ours_page": 7, "roster": "2025-03-06", "agrees": False, "days_apart": 2}

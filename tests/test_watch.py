@@ -70,10 +70,11 @@ def test_a_newly_imported_matching_document_is_reported_once_then_nothing(archiv
 
     # A JEM arrives; the pipeline refreshes the saved searches and says so, one line each.
     import_paths(archive, [PDFS / LATE])
-    summary = process(archive, workers=1)
-    refreshed = {r["name"]: r for r in summary.watch}
-    assert refreshed["jail"]["new_count"] == 1 and refreshed["wso"]["new_count"] == 0
-    assert watch.summary_line(refreshed["jail"]).startswith("watch jail: 1 new matching document(s) of 1")
+    processed = moa(data, "process", "--workers", "1")
+    assert processed.exit_code == 0, processed.output
+    lines = [line for line in processed.output.splitlines() if line.startswith("watch ")]
+    assert lines == ["watch jail: 1 new matching document(s) of 1 (`moa watch run` lists them)",
+                     "watch wso: nothing new (2 matching)"]
 
     # The pipeline's refresh did not use it up: `moa watch run` reports it, with snippets, once.
     first = by_name(run_json(data))

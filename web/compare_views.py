@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from archive import compare
 from archive.core.vocabulary import MODELS, code_for
-from web import archive
+from web import archive, redline_html
 from web.helpers import arg_int, csv_response, request_args
 
 bp = Blueprint("compare", __name__)
@@ -36,6 +36,12 @@ def _helpers():
         args = {k: v for k, v in request_args().items() if k not in view_args}
         return url_for(endpoint, **view_args, **args)
     return {"link": link}
+
+
+# Globals (not context): the macros of _compare.html, imported without context, call them.
+bp.add_app_template_global(redline_html.inline, "redline_inline")
+bp.add_app_template_global(redline_html.columns, "redline_columns")
+bp.add_app_template_global(redline_html.Counter, "change_counter")
 
 
 def _stored() -> compare.Stored:

@@ -145,8 +145,11 @@ def _side(toks: list[Tok], text: str, i: int, j: int, side: str) -> dict:
     return {side: text[toks[i].start:toks[j - 1].end], f"{side}_sep": text[toks[j - 1].end:after]}
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _letters(s: str) -> str:
-    return "".join(c for c in s.lower() if c.isalnum())
+    return _NOT_ALNUM.sub("", s.lower())
 
 
 def _equal_ops(a: list[Tok], b: list[Tok], i: int, j: int, n: int, text_a: str, text_b: str) -> list[dict]:
@@ -155,17 +158,18 @@ def _equal_ops(a: list[Tok], b: list[Tok], i: int, j: int, n: int, text_a: str, 
         ta, tb = a[i + k], b[j + k]
         if ta.key.startswith("‹"):
             return "fillin"
-        return "noise" if _letters(ta.text) != _letters(tb.text) else "equal"
+        return "equal" if ta.text == tb.text or _letters(ta.text) == _letters(tb.text) else "noise"
 
+    kinds = [kind(k) for k in range(n)]
     ops, k = [], 0
     while k < n:
-        cls, m = kind(k), k + 1
-        while m < n and kind(m) == cls:
+        cls, m = kinds[k], k + 1
+        while m < n and kinds[m] == cls:
             m += 1
         op = {"op": cls, **_side(a, text_a, i + k, i + m, "a"), **_side(b, text_b, j + k, j + m, "b")}
         if cls == "fillin":
-            kinds = dict.fromkeys(a[x].key.strip("‹›") for x in range(i + k, i + m))
-            op["label"] = "fill-in: " + ", ".join(kinds)
+            what = dict.fromkeys(a[x].key.strip("‹›") for x in range(i + k, i + m))
+            op["label"] = "fill-in: " + ", ".join(what)
         elif cls == "noise":
             op["label"] = "OCR noise"
         ops.append(op)

@@ -23,14 +23,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from archive.harvest.recording import DocMeta, Source, content_problem, record_file
 from store.db import transaction, utc_now
-
-if TYPE_CHECKING:  # the harvest that calls us (archive/harvest/run.py)
-    from archive.harvest.run import _Harvest
 
 DEAD = (404, 410)        # statuses that send a linked PDF to the Wayback Machine
 TRIES = 3                # newest distinct captures tried before giving up on a URL
@@ -54,7 +50,9 @@ class WaybackResult:
 
 
 class Recovery:
-    def __init__(self, harvest: "_Harvest"):
+    def __init__(self, harvest):
+        """*harvest*: the run that calls us (archive.harvest.run._Harvest): its fetcher,
+        settings, result, and its recording of requests and failures are used."""
         self.harvest = harvest
         self.conn, self.datadir = harvest.conn, harvest.datadir
         self.base = harvest.settings.wayback_url.rstrip("/")

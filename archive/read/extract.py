@@ -465,14 +465,12 @@ def _respace(job: _Job, judgements: list[textquality.Judgement]
     theirs = spacing.poppler_pages(job.path, len(judgements))
     if theirs is None:
         return judgements, readers
-    known = spacing.agreed_words([(j.text, t) for j, t in zip(judgements, theirs)])
-    out = []
-    for k, (j, t) in enumerate(zip(judgements, theirs)):
-        if j.usable:
-            fixed = spacing.respace(j.text, t, known)
-            if fixed.changes:
-                j, readers[k] = dataclasses.replace(j, text=fixed.text), POPPLER_SPACING
-        out.append(j)
+    usable = [k for k, j in enumerate(judgements) if j.usable]
+    fixed = spacing.respace_document([(judgements[k].text, theirs[k]) for k in usable])
+    out = list(judgements)
+    for k, f in zip(usable, fixed):
+        if f.changes:
+            out[k], readers[k] = dataclasses.replace(judgements[k], text=f.text), POPPLER_SPACING
     return out, readers
 
 

@@ -72,29 +72,40 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def agreed_words(pairs: list[tuple[str, str]]) -> Counter:
-    """Words both readers read alike, over a document's pages (pdfium text, poppler text)."""
-    known: Counter = Counter()
-    for ours, theirs in pairs:
-        a = [t[2] for t in _tokens(ours)]
-        b = [t[2] for t in _tokens(theirs)]
-        sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-        for block in sm.get_matching_blocks():
-            known.update(a[block.a:block.a + block.size])
-    return known
-
-
-def respace(ours: str, theirs: str, known: Counter) -> Respaced:
-    """*ours* (pdfium's page text) with each spacing dispute against *theirs* (poppler's)
-    decided by *known* (agreed_words of the document)."""
+def _align(ours: str, theirs: str):
     a_tok, b_tok = _tokens(ours), _tokens(theirs)
     a = [t[2] for t in a_tok]
     b = [t[2] for t in b_tok]
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return a_tok, a, b, difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+
+
+def agreed_words(pairs: list[tuple[str, str]], alignments=None) -> Counter:
+    """Words both readers read alike, over a document's pages (pdfium text, poppler text)."""
+    known: Counter = Counter()
+    for k, (ours, theirs) in enumerate(pairs):
+        _, a, _, opcodes = alignments[k] if alignments else _align(ours, theirs)
+        for op, i1, i2, _, _ in opcodes:
+            if op == "equal":
+                known.update(a[i1:i2])
+    return known
+
+
+def respace_document(pairs: list[tuple[str, str]]) -> list[Respaced]:
+    """respace() for every page of a document, each page aligned once."""
+    alignments = [_align(ours, theirs) for ours, theirs in pairs]
+    known = agreed_words(pairs, alignments)
+    return [respace(ours, theirs, known, alignment)
+            for (ours, theirs), alignment in zip(pairs, alignments)]
+
+
+def respace(ours: str, theirs: str, known: Counter, alignment=None) -> Respaced:
+    """*ours* (pdfium's page text) with each spacing dispute against *theirs* (poppler's)
+    decided by *known* (agreed_words of the document)."""
+    a_tok, a, b, opcodes = alignment or _align(ours, theirs)
     inserts: list[int] = []           # positions in *ours* where a space goes in
     joins: list[tuple[int, int]] = []  # spans of white space in *ours* to remove
     changes = 0
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes:
         if op == "equal" or i1 == i2 or j1 == j2:
             continue
         if "".join(a[i1:i2]) != "".join(b[j1:j2]):

@@ -10,6 +10,7 @@ from typing import Iterator
 from archive.core.errors import IndexBusy
 from archive.core.progress import NullProgress, Progress
 from archive.search.units import document_units, fingerprints
+from archive.search.vocabulary import EXTRA_NAME, Splitter, count_words
 from store import index as ix
 from store.datadir import DataDir
 
@@ -50,10 +51,11 @@ def update_index(datadir: DataDir, *, progress: Progress = NullProgress()) -> di
         removed = set(have) - set(want)
         units = 0
         if changed or removed:
+            splitter = Splitter.from_json(ix.read_extra(datadir.index_dir, EXTRA_NAME))
             progress.start(len(changed), "documents")
             units = ix.update_in_place(
                 index, changed, removed,
-                (document_units(conn, s, fp) for s, fp in changed.items()),
+                (document_units(conn, s, fp, splitter) for s, fp in changed.items()),
                 lambda: progress.advance(1))
             progress.finish()
         index.close()
@@ -73,10 +75,12 @@ def _rebuild(datadir: DataDir, progress: Progress) -> dict:
     t0 = time.monotonic()
     conn = datadir.db
     want = fingerprints(conn)
+    splitter = Splitter(count_words(t for row in conn.execute(
+        "SELECT text, text_layer, ocr_text FROM pages") for t in row))
     progress.start(len(want), "documents")
     units = ix.build_fresh(datadir.root, datadir.index_dir,
-                           (document_units(conn, s, fp) for s, fp in want.items()),
-                           lambda: progress.advance(1))
+                           (document_units(conn, s, fp, splitter) for s, fp in want.items()),
+                           lambda: progress.advance(1), extra={EXTRA_NAME: splitter.to_json()})
     progress.finish()
     return {"indexed": len(want), "removed": 0, "unchanged": 0, "units": units,
             "seconds": round(time.monotonic() - t0, 2)}

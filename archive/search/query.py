@@ -297,9 +297,30 @@ class Parser:
         if tok.kind == "phrase":
             if not ix.analyze(tok.text):
                 raise self.error("an empty phrase", tok)
-            slop = tok.slop if tok.slop is not None else 1
-            return ix.QWords(tok.text, slop=max(slop, 1))
+            slop = max(tok.slop if tok.slop is not None else 1, 1)
+            if "~" in tok.text:
+                return self.fuzzy_phrase(tok, slop)
+            return ix.QWords(tok.text, slop=slop)
         return self.word(tok)
+
+    def fuzzy_phrase(self, tok: Tok, slop: int):
+        """A phrase with fuzzy words ("limited english proficency~"): the others as typed."""
+        words, fuzzy = [], []
+        for chunk in tok.text.split():
+            m = re.fullmatch(r"(.+?)~(\d?)", chunk)
+            dist: int | None | bool = False
+            if m:
+                chunk, dist = m.group(1), int(m.group(2)) if m.group(2) else None
+                if dist is not None and dist > 2:
+                    raise self.error("fuzzy distance is at most 2 (detainr~2)", tok)
+            for w in ix.analyze(chunk):
+                words.append(w)
+                fuzzy.append(dist)
+        if not words:
+            raise self.error("an empty phrase", tok)
+        if len(words) == 1:
+            return ix.QWords(words[0]) if fuzzy[0] is False else ix.QFuzzy(words[0], fuzzy[0])
+        return ix.QPhrase(tuple(words), tuple(fuzzy), slop)
 
     def parse_field(self, tok: Tok):
         name = tok.text
@@ -361,9 +382,14 @@ class Parser:
             if len(ix.analyze(text[:first])) != 1 or len(text[:first]) < 3:
                 raise self.error("a wildcard needs at least 3 letters before it (immigr*)", tok)
             return ix.QPattern(ix.fold_word(text))
+        exact = text.startswith("=") and len(text) > 1
+        if exact:
+            text = text[1:]
+        elif re.fullmatch(r"\w+'s", text):     # a possessive: the word, inflected
+            text = text[:-2]
         if not ix.analyze(text):
             raise self.error(f"{text!r} has no letters or digits to search for", tok)
-        return ix.QWords(text)
+        return ix.QWords(text, inflect=not exact)
 
 
 def parse(query: str):
@@ -398,11 +424,15 @@ def check_cost(tree, reader) -> None:
                      for w in expand(ix.QFuzzy(p, leaf.maxdist, leaf.field))]
         elif isinstance(leaf, ix.QWords):
             terms = ix.analyze(leaf.text)
-            if leaf.field == "content" and len(terms) in (2, 3) and leaf.slop <= 1:
-                postings += reader.frequency("shingles", " ".join(terms))
-            else:
-                postings += sum(reader.frequency(leaf.field, t) for t in terms)
+            if leaf.inflect and len(terms) == 1 and leaf.field == "content":
+                terms = sorted({terms[0], ix.stem(terms[0]), ix.STEM + ix.stem(terms[0])})
+            postings += sum(reader.frequency(leaf.field, t) for t in terms)
             continue
+        elif isinstance(leaf, ix.QPhrase):
+            found = [w for word, dist in zip(leaf.words, leaf.fuzzy) if dist is not False
+                     for w in expand(ix.QFuzzy(word, dist, leaf.field))]
+            postings += sum(reader.frequency(leaf.field, w) for w, d in zip(leaf.words, leaf.fuzzy)
+                            if d is False)
         else:
             continue
         words += len(found)

@@ -4,21 +4,20 @@ excerpt around the densest run of them, and whole texts with the matches marked.
 A match is marked as a whole: a phrase ("notice to appear") is one <mark> from its
 first word to its last, and only where its words follow one another; a proximity
 match ("notice appear"~3) runs from its first word to its last; a fuzzy or wildcard
-term marks the whole index word it stands for. Words are runs of the index's WORD_RE,
-as its analyzer reads them, so a highlight is what the index matched.
+term marks the whole index word it stands for. Texts are split into words by the
+index's own analyzer, so a highlight is exactly what the index matched.
 """
 from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Iterable
+from functools import lru_cache
+from typing import Iterable, Iterator
 
 from store import index as ix
 from store.index import WORD_RE
-
-SNIPPET_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,14 @@ def patterns_for(tree, expand) -> tuple[Pattern, ...]:
     for leaf in ix.text_leaves(tree):
         if isinstance(leaf, ix.QWords):
             words = ix.analyze(leaf.text)
-            if words:
+            if len(words) == 1 and leaf.inflect and leaf.field == "content":
+                s = ix.stem(words[0])      # as the index matches it: word, stem, any word of the stem
+                out.append(Pattern((frozenset([words[0], s, ix.STEM + s]),)))
+            elif words:
                 out.append(Pattern(tuple(frozenset([w]) for w in words), max(leaf.slop, 1)))
+        elif isinstance(leaf, ix.QPhrase):
+            out.append(Pattern(tuple(frozenset([w] if d is False else expand(ix.QFuzzy(w, d, leaf.field)))
+                                     for w, d in zip(leaf.words, leaf.fuzzy)), max(leaf.slop, 1)))
         elif isinstance(leaf, ix.QPattern):
             out.append(Pattern((frozenset(expand(leaf)),)))
         else:
@@ -56,43 +61,59 @@ def words_pattern(words: Iterable[str]) -> tuple[Pattern, ...]:
     return (Pattern((words,)),) if words else ()
 
 
+@lru_cache(maxsize=65536)
+def _terms(word: str) -> tuple[str, ...]:
+    """The index terms of one word as the analyzer reads it, with its stem term (STEM +
+    stem) so that an inflected form is marked (remembered: a text's words are looked
+    up, not analysed again and again)."""
+    terms = ix.analyze(word)
+    return tuple(terms) + tuple(ix.STEM + s for s in map(ix.stem, terms) if s not in terms)
+
+
+def _tokens(text: str, wanted: frozenset) -> Iterator[tuple[int, str, int, int]]:
+    """(position, term, start, end) of the words of *text* whose terms are *wanted*;
+    positions count words as the index's tokenizer does (one per run of WORD_RE)."""
+    for pos, m in enumerate(WORD_RE.finditer(text)):
+        for term in _terms(m.group(0)):
+            if term in wanted:
+                yield pos, term, m.start(), m.end()
+
+
 def match_spans(text: str, patterns: Iterable[Pattern]) -> list[tuple[int, int]]:
     """(start, end) character spans in *text* of every match of *patterns*, sorted and
-    never overlapping (where two overlap, the one starting first, then the longer, wins).
-    Each word is found as word_spans finds it; the words of a phrase must follow one
-    another with at most slop - 1 other words between (none for an exact phrase)."""
+    never overlapping (where two overlap, the one starting first, then the longer, wins)."""
     patterns = [p for p in patterns if p.words]
     if not patterns or not text:
         return []
-    terms = {w for p in patterns for ws in p.words for w in ws}
-    low = text.lower()
-    if _plain(text, low, terms):
-        at = {w: _find_words(low, [w]) for w in terms}
-    else:
-        at = {w: word_spans(text, [w]) for w in terms}
+    wanted = frozenset().union(*(w for p in patterns for w in p.words))
+    by_word: dict[str, list[int]] = {}
+    chars: dict[int, tuple[int, int]] = {}
+    for pos, term, a, b in _tokens(text, wanted):
+        by_word.setdefault(term, []).append(pos)
+        chars.setdefault(pos, (a, b))
+    if not by_word:
+        return []
     found = []
     for p in patterns:
-        firsts = sorted(sp for w in p.words[0] for sp in at[w])
-        if len(p.words) == 1:
-            found.extend(firsts)
-            continue
-        rest = [sorted(sp for w in ws for sp in at[w]) for ws in p.words[1:]]
-        starts = [[a for a, _ in spans] for spans in rest]
-        for a, b in firsts:
-            end = b
-            for spans, begins in zip(rest, starts):
-                k = bisect_left(begins, end)     # the nearest occurrence after this word
-                if k == len(spans) or len(WORD_RE.findall(text, end, spans[k][0])) > p.slop - 1:
+        firsts = sorted(q for w in p.words[0] for q in by_word.get(w, ()))
+        rest = [sorted(q for w in ws for q in by_word.get(w, ())) for ws in p.words[1:]]
+        for start in firsts:
+            at = start
+            for positions in rest:
+                k = bisect_right(positions, at)     # the nearest later position within slop
+                if k == len(positions) or positions[k] - at > p.slop:
                     break
-                end = spans[k][1]
+                at = positions[k]
             else:
-                found.append((a, end))
+                found.append((chars[start][0], chars[at][1]))
     found.sort(key=lambda s: (s[0], -s[1]))
     out: list[tuple[int, int]] = []
     for a, b in found:
         if not out or a >= out[-1][1]:
             out.append((a, b))
     return out
+
+SNIPPET_CHARS = 240
 
 
 def word_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
@@ -102,16 +123,11 @@ def word_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     if not words:
         return []
     low = text.lower()
-    if _plain(text, low, words):
+    if len(low) == len(text) and "\u0131" not in low and "\u017f" not in low and all(
+            w.isascii() and WORD_RE.fullmatch(w) for w in words):
         return _find_words(low, words)
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
     return [m.span() for m in pattern.finditer(text)]
-
-
-def _plain(text: str, low: str, words) -> bool:
-    """True when str.find on the lower-cased text finds what the expression would."""
-    return len(low) == len(text) and "\u0131" not in low and "\u017f" not in low and all(
-        w.isascii() and WORD_RE.fullmatch(w) for w in words)
 
 
 def _find_words(low: str, words: list[str]) -> list[tuple[int, int]]:

@@ -20,6 +20,7 @@ import json
 from typing import Iterator
 
 from archive.search.query import iso_date
+from archive.search.vocabulary import Splitter
 from store import index as ix
 
 FINGERPRINT_SQL = """
@@ -46,9 +47,13 @@ def fingerprints(conn) -> dict[str, str]:
     return out
 
 
-def document_units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
+BRIDGE_WORDS = 12     # words each side of a page break, as the section text joins them
+
+
+def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | None = None) -> Iterator[dict]:
     """The index units of one document (field name -> value, see store.index.make_schema),
-    read from the database; the doc unit comes last."""
+    read from the database; the doc unit comes last. *splitter* adds the words of
+    run-together tokens."""
     d = conn.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
     rev = conn.execute("SELECT value FROM facts WHERE sha256 = ? AND name = 'revision' ORDER BY ord"
                        " LIMIT 1", (sha256,)).fetchone()
@@ -66,25 +71,30 @@ def document_units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
                             " WHERE sha256 = ? ORDER BY ord", (sha256,)).fetchall()
     forms = conn.execute("SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY name",
                          (sha256,)).fetchall()
+    mark = splitter.annotate if splitter is not None else (lambda t: t)
     methods = {p["page"]: p["method"] for p in pages}
     by_page = {p["page"]: p["text"] or "" for p in pages}
+    bridges = _bridges(pages, sections)
     everything = []
     for p in pages:
         covering = next(((s["key"], s["title"]) for s in sections
                          if s["first_page"] <= p["page"] <= s["last_page"]), None)
-        for source, text in _readings(p):
-            everything.append(text)
+        for n, (source, column, text) in enumerate(_readings(p)):
+            content = mark(text)
+            if n == 0 and p["page"] in bridges:      # a phrase across the break: on this page
+                content += ix.PART_BREAK + bridges[p["page"]]
+            everything.append(content)
             yield dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
-                       page=p["page"], last_page=p["page"], content=text, body=text,
+                       page=p["page"], last_page=p["page"], content=content, body=text,
                        in_section=covering)
     for s in sections:
         found = {methods.get(n) for n in range(s["first_page"], s["last_page"] + 1)} - {None}
         source = found.pop() if len(found) == 1 else "both"
-        everything.append(s["text"])
         texts = [(n, by_page[n]) for n in range(s["first_page"], s["last_page"] + 1) if n in by_page]
         yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
-                   page=s["first_page"], last_page=s["last_page"], content=s["text"], body=s["text"],
-                   section_key=s["key"], section_title=s["title"] or "",
+                   page=s["first_page"], last_page=s["last_page"], content=mark(s["text"]),
+                   body=s["text"], section_key=s["key"],
+                   section_title=s["title"] or "",
                    page_starts=page_starts(s["text"], texts or [(s["first_page"], "")]))
     for f in forms:
         if not f["value"].strip():
@@ -93,20 +103,48 @@ def document_units(conn, sha256: str, fingerprint: str) -> Iterator[dict]:
         where = {"page": f["page"], "last_page": f["page"]} if f["page"] else {}
         yield dict(meta, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
                    body=f["value"], **where)
+    # The doc unit decides boolean queries per document: every page reading (with the
+    # bridges over page breaks) and form value. Section texts are the pages' text again,
+    # cut differently, so they are left out of it.
     yield dict(meta, uid=f"{sha256}:doc", kind="doc", content=ix.PART_BREAK.join(everything),
-               units=len(everything),
-               fingerprint=fingerprint)
+               units=len(everything) + len(sections), fingerprint=fingerprint)
 
 
-def _readings(p) -> Iterator[tuple[str, str]]:
-    """The page's searched text, then each other reading that differs from it, so that
-    a scanner's misreading in the text layer stays findable after OCR (and vice versa)."""
+def _bridges(pages, sections) -> dict[int, str]:
+    """page -> the words that end it and begin the next page, as a section's text joins
+    them (running headers, footers and page numbers between them removed)."""
+    out: dict[int, str] = {}
+    by_page = {p["page"]: p["text"] or "" for p in pages}
+    for s in sections:
+        if s["last_page"] <= s["first_page"] or not s["text"]:
+            continue
+        words = ix.analyze(s["text"])
+        grams: dict[tuple, int] = {}
+        for i in range(len(words) - 5):
+            grams.setdefault(tuple(words[i:i + 6]), i)
+        for n in range(s["first_page"], s["last_page"]):
+            if n in out or n + 1 not in by_page:
+                continue
+            nxt = ix.analyze(by_page[n + 1])
+            for k in range(min(80, len(nxt) - 5)):
+                j = grams.get(tuple(nxt[k:k + 6]))
+                if j is not None and j > 0:
+                    out[n] = " ".join(words[max(0, j - BRIDGE_WORDS):j + BRIDGE_WORDS])
+                    break
+    return out
+
+
+def _readings(p) -> Iterator[tuple[str, str, str]]:
+    """(source, column, text): the page's searched text, then each other reading that
+    differs from it, so that a scanner's misreading in the text layer stays findable
+    after OCR (and vice versa)."""
     seen = {_squash(p["text"])}
-    yield p["method"], p["text"]
-    for source, text in (("text", p["text_layer"]), ("ocr", p["ocr_text"])):
+    yield p["method"], "text", p["text"]
+    for source, column in (("text", "text_layer"), ("ocr", "ocr_text")):
+        text = p[column]
         if text and text.strip() and _squash(text) not in seen:
             seen.add(_squash(text))
-            yield source, text
+            yield source, column, text
 
 
 def _squash(text: str) -> str:

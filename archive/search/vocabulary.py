@@ -1,0 +1,127 @@
+"""The archive's own vocabulary (word counts over every text it read) and the split of
+run-together tokens ("ofthe", "tortclaims", "ofprofessional") into the words they hold.
+
+A token is split into two or three words only when all of these hold:
+- it is letters only, 5+ long, and not a frequent word of the archive itself;
+- every part is a word of the archive (seen MIN_PART_COUNT+ times, 2+ letters or "a");
+- the archive's frequencies favour the split: P(a)·P(b)[·P(c)] > SPLIT_ODDS · P(token);
+- English usage agrees (wordsegment, on Google's web counts, splits it the same way),
+  so real words such as "into", "within", "cannot" or "nowhere" are never split;
+- it is not a misreading of a frequent word (one letter off "office": "ofice").
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from string import ascii_lowercase
+from typing import Iterable
+
+from store import index as ix
+
+MIN_PART_COUNT = 3
+SPLIT_ODDS = 10.0
+FREQUENT = 50          # a token seen this often, relative to its parts, is a word
+EXTRA_NAME = "vocabulary.json"
+
+
+def count_words(texts: Iterable[str]) -> Counter:
+    counts: Counter = Counter()
+    for text in texts:
+        if text:
+            counts.update(ix.analyze(text))
+    return counts
+
+
+class Splitter:
+    """Decides, once per distinct token, what a run-together token splits into."""
+
+    def __init__(self, counts: Counter | dict):
+        # what to_json keeps: an update splits as the build did
+        self.counts = {w: n for w, n in counts.items() if n >= MIN_PART_COUNT}
+        self.total = max(1, sum(self.counts.values()))
+        self._memo: dict[str, tuple[str, ...] | None] = {}
+        self._segment = None
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.counts).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | None) -> "Splitter":
+        return cls(json.loads(data) if data else {})
+
+    def split(self, token: str) -> tuple[str, ...] | None:
+        if token in self._memo:
+            return self._memo[token]
+        out = self._decide(token) if len(token) >= 5 and token.isalpha() and token.isascii() else None
+        self._memo[token] = out
+        return out
+
+    def _p(self, word: str) -> float:
+        return self.counts.get(word, 0) / self.total
+
+    def _is_part(self, word: str) -> bool:
+        return (len(word) >= 2 or word == "a") and self.counts.get(word, 0) >= MIN_PART_COUNT
+
+    def _decide(self, token: str) -> tuple[str, ...] | None:
+        own = self.counts.get(token, 0)
+        best, best_p = None, 0.0
+        n = len(token)
+        for i in range(1, n):
+            a, rest = token[:i], token[i:]
+            if not self._is_part(a):
+                continue
+            if self._is_part(rest) and self._p(a) * self._p(rest) > best_p:
+                best, best_p = (a, rest), self._p(a) * self._p(rest)
+            for j in range(1, len(rest)):
+                b, c = rest[:j], rest[j:]
+                if self._is_part(b) and self._is_part(c):
+                    p = self._p(a) * self._p(b) * self._p(c)
+                    if p > best_p:
+                        best, best_p = (a, b, c), p
+        if best is None or best_p <= SPLIT_ODDS * own / self.total:
+            return None
+        if own >= MIN_PART_COUNT and own * FREQUENT >= min(self.counts.get(w, 0) for w in best):
+            return None
+        if self._near_frequent_word(token, own):
+            return None
+        if tuple(self._english(token)) != best:
+            return None
+        return best
+
+    def _near_frequent_word(self, token: str, own: int) -> bool:
+        """One letter off a word seen far more often: a misreading, not a run."""
+        floor = max(20, 10 * own)
+        splits = [(token[:i], token[i:]) for i in range(len(token) + 1)]
+        for a, b in splits:
+            candidates = [a + b[1:]] if b else []
+            if len(b) > 1:
+                candidates.append(a + b[1] + b[0] + b[2:])
+            for c in ascii_lowercase:
+                if b:
+                    candidates.append(a + c + b[1:])
+                candidates.append(a + c + b)
+            if any(w != token and self.counts.get(w, 0) >= floor for w in candidates):
+                return True
+        return False
+
+    def _english(self, token: str) -> list[str]:
+        if self._segment is None:
+            import wordsegment
+            wordsegment.load()
+            self._segment = wordsegment.segment
+        return self._segment(token)
+
+    def annotate(self, text: str) -> str:
+        """*text* with each run-together token followed by its words (store.index's
+        SPLIT_OPEN ... SPLIT_CLOSE), for the content field."""
+        out, last = [], 0
+        for m in ix.WORD_RE.finditer(text):
+            parts = self.split(m.group(0).lower()) if len(m.group(0)) >= 5 else None
+            if parts:
+                out.append(text[last:m.end()])
+                out.append(ix.SPLIT_OPEN + " ".join(parts) + ix.SPLIT_CLOSE)
+                last = m.end()
+        if not out:
+            return text
+        out.append(text[last:])
+        return "".join(out)
