@@ -207,13 +207,14 @@ def make_schema() -> fields.Schema:
         kind=fields.ID(stored=True, sortable=True),  # doc | page | section | form
         source=fields.STORED,                         # text | ocr | both | form
         page=fields.NUMERIC(stored=True, sortable=True),   # 1-based; 0 in the column = none
-        last_page=fields.STORED,
+        last_page=fields.NUMERIC(stored=True, sortable=True),   # a column too: a section's pages
         units=fields.STORED,                          # doc units: how many units precede it
         content=fields.TEXT(analyzer=CONTENT_ANALYZER, phrase=True),   # searched; not stored
         body=fields.STORED,                           # the unit's text, for snippets
         section_key=fields.ID(stored=True, sortable=True),
         section_title=fields.TEXT(stored=True, **text),
         in_section=fields.STORED,                     # page units: (key, title) covering the page
+        page_starts=fields.STORED,                    # section units: [(offset in body, page)]
         agency=fields.TEXT(stored=True, **text),
         state=fields.ID(stored=True, sortable=True),
         model=fields.ID(stored=True, sortable=True),

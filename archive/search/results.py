@@ -229,8 +229,10 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
     section: queries, which are answered from the matching sections alone."""
     leaves = ix.text_leaves(tree)
     patterns = patterns_for(tree, r.expand_leaf)
+    # Only a match of several words can lie in a section where no page matches (a phrase
+    # across a page break): one word always matches its page too.
+    multi = tuple(p for p in patterns if len(p.words) > 1)
     found: dict[str, list[ix.UnitHit]] = {f["sha256"]: [] for f in doc_fields.values()}
-    doc_of = {f["sha256"]: d for d, f in doc_fields.items()}
     if leaves and doc_fields:
         for h in r.units_of(ix.QOr(tuple(leaves)), doc_fields):
             found[h.sha256].append(h)
@@ -242,20 +244,28 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
             hits = [h for h in hits if h.docnum in secs] + [
                 ix.UnitHit(d, 0.0, sha, None, r) for d in secs if d not in have]
         hits.sort(key=lambda h: -h.score)
-        pages_of = _PageTexts(r, doc_of[sha], doc_fields[doc_of[sha]])
         page_pages = {h.page for h in hits if h.page and h.kind != "section"}
+        if section_units is None and not multi:
+            hits = [h for h in hits if h.kind != "section" or not page_pages]
         kept = []            # (hit, pages); a section's pages are found only when needed
         for h in hits:
             if h.kind != "section":
                 kept.append((h, [h.page] if h.page else [], None))
                 continue
-            f = r.stored(h.docnum)
-            span = set(range(f["page"], (f.get("last_page") or f["page"]) + 1))
+            first = h.page or 0
+            span = set(range(first, (r.value("last_page", h.docnum) or first) + 1))
             if section_units is None and span <= page_pages:
                 continue     # the pages' own matches say it all
-            f, spans, ps = _where(f, patterns, pages_of)
-            if section_units is None and set(ps) <= page_pages:
-                continue
+            f = r.stored(h.docnum)
+            if section_units is not None or not page_pages:
+                f, spans, ps = _where(f, patterns)
+            else:            # what a section adds to its pages: phrases across a page break
+                if not multi or not match_spans(f.get("body") or "", multi):
+                    continue
+                f, spans, ps = _where(f, multi)
+                if set(ps) <= page_pages:
+                    continue
+                spans = match_spans(f.get("body") or "", patterns)
             kept.append((h, ps, (f, spans)))
         pages = sorted({p for _, ps, _ in kept for p in ps})
         if pages:            # the first page's match is always shown, then the best ones
@@ -265,8 +275,10 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
             key = (h.kind, ps[0] if ps else None, h.section_key if h.kind == "section" else None)
             if key in seen:
                 continue
-            f, spans = where or (lambda f: (f, match_spans(f.get("body") or "", patterns)))(r.stored(h.docnum))
-            m = _match(f, spans, ps)
+            if where is None:
+                f = r.stored(h.docnum)
+                where = (f, match_spans(f.get("body") or "", patterns))
+            m = _match(*where, ps)
             if m.snippet in {x.snippet for x in matches}:
                 continue
             seen.add(key)
@@ -282,86 +294,21 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
     return out
 
 
-class _PageTexts:
-    """The main reading of each page of one document, read from its page units when
-    first asked for (a section's pages, to map its text back onto them)."""
-
-    def __init__(self, r: ix.Reader, doc_docnum: int, doc_fields: dict):
-        self.r, self.doc, self.count = r, doc_docnum, doc_fields.get("units", 0)
-        self._first: dict[int, int] | None = None
-        self._texts: dict[int, str] = {}
-
-    def get(self, page: int) -> str | None:
-        if self._first is None:
-            self._first = {}
-            for d in range(self.doc - self.count, self.doc):
-                if self.r.column_text("kind", d) == "page":
-                    self._first.setdefault(self.r.value("page", d), d)   # the main reading comes first
-        if page not in self._texts and page in self._first:
-            self._texts[page] = self.r.stored(self._first[page]).get("body") or ""
-        return self._texts.get(page)
-
-
-def _where(f: dict, patterns: tuple[Pattern, ...], pages_of: _PageTexts) -> tuple[dict, list, list[int]]:
-    """(stored fields, match spans in its body, pages the matches are on) of one unit."""
+def _where(f: dict, patterns: tuple[Pattern, ...]) -> tuple[dict, list, list[int]]:
+    """(stored fields, match spans in its body, pages the matches are on) of one unit.
+    A section's spans are put on their pages by its page_starts (units.page_starts)."""
     body = f.get("body") or ""
     spans = match_spans(body, patterns)
     if f["kind"] != "section":
         return f, spans, [f["page"]] if f.get("page") else []
-    first, last = f["page"], f.get("last_page") or f["page"]
     if not spans:                    # matched on its title, or by section: alone
-        return f, spans, [first]
-    texts = [(n, pages_of.get(n)) for n in range(first, last + 1)]
-    starts = section_page_starts(body, [(n, t) for n, t in texts if t is not None] or [(first, "")])
+        return f, spans, [f["page"]]
+    starts = f.get("page_starts") or [(0, f["page"])]
     offsets = [o for o, _ in starts]
 
     def page_at(offset: int) -> int:
         return starts[bisect_right(offsets, offset) - 1][1]
     return f, spans, sorted({page_at(a) for a, _ in spans} | {page_at(b - 1) for _, b in spans})
-
-
-def section_page_starts(text: str, pages: list[tuple[int, str]]) -> list[tuple[int, int]]:
-    """(offset in a section's *text*, page) where each page's part of it begins, given
-    the texts of the pages it runs over. A section's text is its pages' lines in order,
-    running headers and footers left out and a clause carried over a page break joined
-    onto one line (archive.structure): each line is found on the page being read, or
-    on the next; a line found on neither is cut where the page's text ends."""
-    starts = [(0, pages[0][0])]
-    k, pos, off = 0, 0, 0
-    for line in text.split("\n"):
-        stripped = line.strip()
-        lead = len(line) - len(line.lstrip())
-        if stripped:
-            j = pages[k][1].find(stripped, pos)
-            if j >= 0:
-                pos = j + len(stripped)
-            elif k + 1 < len(pages) and (j := pages[k + 1][1].find(stripped)) >= 0:
-                k, pos = k + 1, j + len(stripped)
-                starts.append((off, pages[k][0]))
-            elif pages[k][1].find(stripped) < 0:
-                cut = _page_break_in(stripped, pages, k, pos)
-                if cut is not None:
-                    k, pos = k + 1, pages[k + 1][1].find(stripped[cut:]) + len(stripped) - cut
-                    starts.append((off + lead + cut, pages[k][0]))
-                else:
-                    far = next((n for n in range(k + 2, len(pages))
-                                if len(stripped) >= 12 and stripped in pages[n][1]), None)
-                    if far is not None:
-                        k, pos = far, pages[far][1].find(stripped) + len(stripped)
-                        starts.append((off, pages[k][0]))
-        off += len(line) + 1
-    return starts
-
-
-def _page_break_in(line: str, pages: list[tuple[int, str]], k: int, pos: int) -> int | None:
-    """Where in *line* the next page begins, when the line is the end of page k joined
-    to the start of page k+1 (the longest head found on page k, its rest on k+1)."""
-    if k + 1 >= len(pages):
-        return None
-    for cut in [i for i, c in enumerate(line) if c == " "][::-1]:
-        if pages[k][1].find(line[:cut], pos) >= 0:
-            return cut + 1 if pages[k + 1][1].find(line[cut + 1:]) >= 0 else None
-    return None
 
 
 def _match(f: dict, spans: list[tuple[int, int]], pages: list[int]) -> Match:

@@ -73,6 +73,7 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
                          (sha256,)).fetchall()
     mark = splitter.annotate if splitter is not None else (lambda t: t)
     methods = {p["page"]: p["method"] for p in pages}
+    by_page = {p["page"]: p["text"] or "" for p in pages}
     bridges = _bridges(pages, sections)
     everything = []
     for p in pages:
@@ -89,10 +90,12 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
     for s in sections:
         found = {methods.get(n) for n in range(s["first_page"], s["last_page"] + 1)} - {None}
         source = found.pop() if len(found) == 1 else "both"
+        texts = [(n, by_page[n]) for n in range(s["first_page"], s["last_page"] + 1) if n in by_page]
         yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
                    page=s["first_page"], last_page=s["last_page"], content=mark(s["text"]),
                    body=s["text"], section_key=s["key"],
-                   section_title=s["title"] or "")
+                   section_title=s["title"] or "",
+                   page_starts=page_starts(s["text"], texts or [(s["first_page"], "")]))
     for f in forms:
         if not f["value"].strip():
             continue
@@ -146,3 +149,47 @@ def _readings(p) -> Iterator[tuple[str, str, str]]:
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
+
+
+def page_starts(text: str, pages: list[tuple[int, str]]) -> list[tuple[int, int]]:
+    """(offset in a section's *text*, page) where each page's part of it begins, given
+    the texts of the pages it runs over. A section's text is its pages' lines in order,
+    running headers and footers left out and a clause carried over a page break joined
+    onto one line (archive.structure): each line is found on the page being read, or
+    on the next; a line found on neither is cut where the page's text ends."""
+    starts = [(0, pages[0][0])]
+    k, pos, off = 0, 0, 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        lead = len(line) - len(line.lstrip())
+        if stripped:
+            j = pages[k][1].find(stripped, pos)
+            if j >= 0:
+                pos = j + len(stripped)
+            elif k + 1 < len(pages) and (j := pages[k + 1][1].find(stripped)) >= 0:
+                k, pos = k + 1, j + len(stripped)
+                starts.append((off, pages[k][0]))
+            elif pages[k][1].find(stripped) < 0:
+                cut = _page_break_in(stripped, pages, k, pos)
+                if cut is not None:
+                    k, pos = k + 1, pages[k + 1][1].find(stripped[cut:]) + len(stripped) - cut
+                    starts.append((off + lead + cut, pages[k][0]))
+                else:
+                    far = next((n for n in range(k + 2, len(pages))
+                                if len(stripped) >= 12 and stripped in pages[n][1]), None)
+                    if far is not None:
+                        k, pos = far, pages[far][1].find(stripped) + len(stripped)
+                        starts.append((off, pages[k][0]))
+        off += len(line) + 1
+    return starts
+
+
+def _page_break_in(line: str, pages: list[tuple[int, str]], k: int, pos: int) -> int | None:
+    """Where in *line* the next page begins, when the line is the end of page k joined
+    to the start of page k+1 (the longest head found on page k, its rest on k+1)."""
+    if k + 1 >= len(pages):
+        return None
+    for cut in [i for i, c in enumerate(line) if c == " "][::-1]:
+        if pages[k][1].find(line[:cut], pos) >= 0:
+            return cut + 1 if pages[k + 1][1].find(line[cut + 1:]) >= 0 else None
+    return None
