@@ -23,9 +23,6 @@ OURS = ("archive", "store", "web", "cli")
 # Known violations that other rooms are removing; the lead empties this list at integration.
 # Each entry: (importing module, imported module).
 ALLOWED: set[tuple[str, str]] = {
-    # wayback (another helper's) names run._Harvest in a TYPE_CHECKING import while run
-    # imports wayback: a cycle in the type hints; Recovery should take a small protocol.
-    ("archive.harvest.wayback", "archive.harvest.run"),
 }
 
 

@@ -111,6 +111,8 @@ def test_section_field_searches_inside_sections(text_archive):
     ("model:horse", "character 7", "unknown model"),
     ("signed:[2025-01-01 2025-02-01]", "character 8", "range"),
     ("signed:yesterday", "character 8", "not a date"),
+    ("signed:13/45/2025", "character 8", "not a date"),
+    ("signed:[2025-13-01 TO 2025-12-31]", "character 8", "not a date"),
 ])
 def test_parse_errors_say_where_and_why(text_archive, query, where, why):
     with pytest.raises(QueryError) as e:

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from archive.core.errors import QueryError
-from archive.harvest.filenames import STATES
+from archive.core.dates import parse_date, require_date
+from archive.core.vocabulary import require_code, state_for
 from store import index as ix
 
 MAX_QUERY_CHARS = 500
@@ -29,56 +30,26 @@ FACETS = ("state", "model", "year", "revision", "section")
 
 # --- field values ----------------------------------------------------------------------
 
-MODELS = {
-    "jem": "JEM", "jail": "JEM", "jail enforcement": "JEM",
-    "tfm": "TFM", "task force": "TFM",
-    "wso": "WSO", "warrant service": "WSO", "warrant service officer": "WSO", "warrant service officers": "WSO",
-    "ttfm": "TTFM", "tribal task force": "TTFM",
-}
-
-
 def state_value(value: str) -> str:
     """A two-letter code or a state's name (any case) -> the name as ICE writes it."""
-    v = " ".join(value.replace("_", " ").split()).upper()
-    if v in STATES:
-        return STATES[v]
-    if v in STATES.values():
-        return v
-    raise ValueError(f"unknown state {value!r}: give a two-letter code (FL) or a name (Florida)")
+    name = state_for(value)
+    if name is None:
+        raise ValueError(f"unknown state {value!r}: give a two-letter code (FL) or a name (Florida)")
+    return name
 
 
 def model_value(value: str) -> str:
     """JEM/TFM/WSO/TTFM or ICE's wording ("Jail Enforcement Model", "Task Force") -> code."""
-    v = re.sub(r"287\s*\(?g\)?|\b(model|program)\b", " ", value.lower().replace("_", " "))
-    v = " ".join(re.sub(r"[^a-z ]", " ", v).split())
-    if v in MODELS:
-        return MODELS[v]
-    raise ValueError(f"unknown model {value!r}: give JEM, TFM, WSO or TTFM, or ICE's wording "
-                     "(\"Jail Enforcement Model\", \"Task Force\", \"Warrant Service Officer\")")
+    return require_code(value)
 
 
 def iso_date(value: str | None) -> str | None:
-    """MM/DD/YYYY, M/D/YY or YYYY-MM-DD -> YYYY-MM-DD (None when not a date)."""
-    if not value:
-        return None
-    value = value.strip()
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
-    if m:
-        y, mo, d = m.groups()
-    else:
-        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", value)
-        if not m:
-            return None
-        mo, d, y = m.groups()
-        y = "20" + y if len(y) == 2 else y
-    return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+    """Any date the one parser accepts (archive.core.dates) -> YYYY-MM-DD; None otherwise."""
+    return parse_date(value) if value else None
 
 
 def date_value(value: str) -> str:
-    iso = iso_date(value)
-    if iso is None:
-        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD or MM/DD/YYYY)")
-    return iso
+    return require_date(value)
 
 
 def field_query(name: str, value: str):
