@@ -172,3 +172,20 @@ def test_corpus_ice_signing_dates_beside_the_roster(corpus_archive):
             assert check["days_apart"] >= 0 and check["roster"] and check["ours"]
     assert legible >= 30 and found >= 0.9 * legible, (found, legible)
     assert compared >= 30 and agrees >= 0.6 * compared, (agrees, compared)
+
+
+def test_names_misread_on_their_line_are_read_where_printed_again():
+    """OCR of a real block (Hamilton County, 2025): the ICE name's T read as "|", the agency
+    name set on its own line above a blank "Name:"."""
+    from archive.structure.facts import signatures
+    from archive.structure.segmenter import Line, Section
+    texts = ["to the fullest extent allowed by law.", "For the LEA: For ICE:",
+             "Date: Date: March 17, 2025", "Signature:", "Austin Garrétt",
+             "Name: Name: |odd M. Lyons", "Title, Sheriff Title. Acting Director",
+             "U.S. Immigration and Customs Enforcement", "Todd M. Lyons"]
+    lines = [Line(7, t) for t in texts]
+    seg = Segmentation("jem-wso-2025", True, [], [Section(0, "termination", "VIII", "T", 7, 7, None, "",
+                                                          slice(0, len(lines)))], lines)
+    got = {f.name: f.value for f in signatures(seg)}
+    assert got == {"signed_ice": "2025-03-17", "ice_signatory": "Todd M. Lyons",
+                   "agency_signatory": "Austin Garrétt"}

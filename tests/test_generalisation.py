@@ -3,7 +3,7 @@
 Two checks (issue 15, item 4):
 
 - a hold-out split of ../shared/corpus: TUNED_ON names the documents whose text was looked
-  at while the OCR-robust heading rules were written (SEGMENTER_VERSION 3); the others
+  at while the OCR-robust heading rules were written (SEGMENTER_VERSION 3 and later); the others
   were not looked at, and must meet the bars as unseen MOAs;
 - real pages damaged the way OCR damages a scan (tests/ocr_damage.py, seeded): letters and
   digits confused in headings, spaces lost and added, headings broken over lines or run

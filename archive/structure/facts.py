@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from difflib import SequenceMatcher
 from typing import Sequence
 
 from archive.core.refs import resolve
@@ -231,7 +232,37 @@ def _labelled(block: list[Line]) -> tuple[list[Fact], set[int]]:
                 out.append(Fact(f"signed_{party}", dates[0], ln.page))
             elif label == "name" and (m := NAME_RE.match(value)):
                 out.append(Fact(f"{party}_signatory", m.group(0), ln.page))
+            elif label == "name" and (name := _printed_again(value, block)):
+                out.append(Fact(f"{party}_signatory", name, ln.page))
+            elif label == "name" and not value and len(parties) > 1 and (name := _bare_name_above(block, k)) \
+                    and all(_printed_again(v, [Line(0, name)]) is None for _, v in values if v.strip(" _.-~:;")):
+                # a blank "Name:" under two columns: the signer's name OCR set on its own line above
+                out.append(Fact(f"{party}_signatory", name, ln.page))
     return out, read
+
+
+def _bare_name_above(block: list[Line], k: int) -> str | None:
+    """A name alone on one of the three lines above line *k* (no title, no agency)."""
+    for ln in reversed(block[max(0, k - 3):k]):
+        text = ln.text.strip()
+        if NAME_RE.fullmatch(text) and not (LEA_MARK.search(text) or ICE_MARK.search(text)) \
+                and not re.search(r"Signature|Date|Name|Title|Agency", text):
+            return text
+    return None
+
+
+def _printed_again(value: str, block: list[Line]) -> str | None:
+    """A name OCR misread on its "Name:" line ("|odd M. Lyons") that the block prints again,
+    legibly (under the signature, in a stamp): that legible reading."""
+    letters = re.sub(r"[^a-z]", "", value.lower())
+    if len(letters) < 6:
+        return None
+    for ln in block:
+        for m in NAME_RE.finditer(ln.text):
+            name = m.group(0)
+            if SequenceMatcher(None, letters, re.sub(r"[^a-z]", "", name.lower())).ratio() >= 0.85:
+                return name
+    return None
 
 
 DIGITAL_RE = re.compile(r"Digitally\s+signed\s+by\s*:?\s*(?P<name>[A-Za-z][A-Za-z.'\- ]{3,40}?)\s*(?:Date\b|$)", re.I)
