@@ -13,13 +13,16 @@ import pytest
 
 from archive import search
 from archive.core.errors import QueryError
+from store.index import stem
 from web import create_app
 
 PHRASES = ['"notice to appear"', "giglio", '"civil rights"', '"background investigation"']
 
 
 def words_of(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+", (text or "").lower())
+    """The words of *text*, each reduced to its stem as the index matches them
+    (inflected forms match: "investigations" is "investigation")."""
+    return [stem(w) for w in re.findall(r"[^\W_]+", (text or "").lower())]
 
 
 def occurrences(tokens: list[str], phrase: list[str]) -> int:
@@ -39,6 +42,12 @@ def expected_pages(conn, sha: str, phrase: list[str]) -> tuple[set[int], set[int
         if any(occurrences(words_of(t), phrase) for t in (r["text"], r["text_layer"], r["ocr_text"])):
             on.add(r["page"])
     straddle = set()
+    texts = {r["page"]: words_of(r["text"]) for r in conn.execute(
+        "SELECT page, text FROM pages WHERE sha256 = ?", (sha,))}
+    for n, words in texts.items():      # the phrase may run across a page break (footers between)
+        after = texts.get(n + 1, [])
+        if len(phrase) > 1 and phrase[0] in words[-40:] and phrase[-1] in after[:40]:
+            straddle |= {n, n + 1}
     for s in conn.execute("SELECT first_page, last_page, text FROM sections WHERE sha256 = ?", (sha,)):
         pages = set(range(s["first_page"], s["last_page"] + 1))
         if occurrences(words_of(s["text"]), phrase) > len(on & pages):
@@ -88,7 +97,7 @@ def test_section_queries_list_the_pages_inside_the_section(fixture_archive):
     for hit in res.hits:
         (a, b), = d.db.execute("SELECT first_page, last_page FROM sections WHERE sha256 = ? AND"
                                " key = 'liability'", (hit.sha256,)).fetchall()
-        on, _ = expected_pages(d.db, hit.sha256, ["giglio"])
+        on, _ = expected_pages(d.db, hit.sha256, words_of("giglio"))
         assert set(hit.pages) == {p for p in on if a <= p <= b}, hit.file_name
 
 
@@ -99,7 +108,7 @@ def test_search_csv_and_api_carry_the_right_pages(fixture_archive):
     rows = list(csv.DictReader(io.StringIO(client.get('/search.csv?q="notice to appear"').get_data(as_text=True))))
     assert {r["sha256"]: r["pages"] for r in rows} == want
     for sha, pages in want.items():
-        on, straddle = expected_pages(fixture_archive.db, sha, ["notice", "to", "appear"])
+        on, straddle = expected_pages(fixture_archive.db, sha, words_of("notice to appear"))
         if not straddle:
             assert pages == " ".join(map(str, sorted(on)))
     api = client.get('/api/search?q="notice to appear"&per_page=100').get_json()
@@ -114,7 +123,7 @@ def test_search_csv_and_api_carry_the_right_pages(fixture_archive):
 # --- whole-phrase highlights (item 2) --------------------------------------------------
 
 def marks(html: str) -> list[str]:
-    return [" ".join(re.sub(r"<[^>]+>", "", m).split()).lower()
+    return [" ".join(words_of(re.sub(r"<[^>]+>", "", m)))
             for m in re.findall(r"<mark[^>]*>(.*?)</mark>", html, re.S)]
 
 
@@ -133,7 +142,7 @@ def test_proximity_and_fuzzy_marks_cover_the_whole_match(fixture_archive):
     for hit in res.hits:
         for m in hit.matches:
             for text in marks(m.snippet):
-                assert text.startswith("notice") and text.endswith("appear") and len(text.split()) <= 4, text
+                assert text.startswith(stem("notice")) and text.endswith(stem("appear")) and len(text.split()) <= 4, text
     res = search.search(fixture_archive, "detainr~", all_results=True)
     assert res.hits
     for hit in res.hits:
@@ -150,7 +159,7 @@ def doc_page_counts(html: str) -> tuple[int, int]:
 def test_document_page_counts_phrase_occurrences_not_words(fixture_archive):
     d = fixture_archive
     client = create_app({"DATA_DIR": str(d.root)}).test_client()
-    phrase = ["notice", "to", "appear"]
+    phrase = words_of("notice to appear")
     res = search.search(d, '"notice to appear"', all_results=True)
     for hit in res.hits:
         html = client.get(f'/doc/{hit.sha256}?q="notice to appear"').get_data(as_text=True)
@@ -159,7 +168,7 @@ def test_document_page_counts_phrase_occurrences_not_words(fixture_archive):
         total, pages = doc_page_counts(html)
         assert total == shown and pages == len(hit.pages), hit.file_name
         body = html[html.index('<div class="pages'):]
-        assert set(marks(body)) == {"notice to appear"}
+        assert set(marks(body)) == {" ".join(phrase)}
         for p in re.findall(r'<a href="#page-(\d+)">p\. \d+</a>', html[:html.index('<div class="pages')]):
             assert int(p) in hit.pages
 
@@ -168,7 +177,7 @@ def test_document_page_counts_phrase_occurrences_not_words(fixture_archive):
 
 def docs_with_word_in_section(conn, word: str, key: str) -> set[str]:
     return {r["sha256"] for r in conn.execute("SELECT sha256, text FROM sections WHERE key = ?", (key,))
-            if word in words_of(r["text"])}
+            if stem(word) in words_of(r["text"])}
 
 
 def test_section_filter_restricts_hits_to_that_section(fixture_archive):

@@ -244,13 +244,20 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
             hits = [h for h in hits if h.docnum in secs] + [
                 ix.UnitHit(d, 0.0, sha, None, r) for d in secs if d not in have]
         hits.sort(key=lambda h: -h.score)
-        page_pages = {h.page for h in hits if h.page and h.kind != "section"}
+        kept = []            # (hit, pages, (stored fields, spans) when read)
+        for h in hits:       # a page whose own text lacks the phrase matched on its bridge only
+            if h.kind == "page" and multi:
+                f = r.stored(h.docnum)
+                spans = match_spans(f.get("body") or "", patterns)
+                if spans:
+                    kept.append((h, [h.page] if h.page else [], (f, spans)))
+            elif h.kind != "section":
+                kept.append((h, [h.page] if h.page else [], None))
+        page_pages = {p for _, ps, _ in kept for p in ps}
         if section_units is None and not multi:
             hits = [h for h in hits if h.kind != "section" or not page_pages]
-        kept = []            # (hit, pages); a section's pages are found only when needed
         for h in hits:
             if h.kind != "section":
-                kept.append((h, [h.page] if h.page else [], None))
                 continue
             first = h.page or 0
             span = set(range(first, (r.value("last_page", h.docnum) or first) + 1))
