@@ -455,7 +455,7 @@ def compare_site(fixture_archive):
 
 @pytest.mark.browser
 def test_browser_compare_two_then_one_clause_across_agencies(compare_site, artifacts_dir):
-    e2e = pytest.importorskip("test_e2e_browser")
+    e2e = pytest.importorskip("browser")
     if not Path(e2e.CHROMIUM).exists():
         pytest.skip("needs Debian's chromium")
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -136,7 +136,7 @@ def test_columns_navigator_and_exports(fixture_archive):
 
 @pytest.mark.browser
 def test_browser_two_columns_and_the_change_navigator(fixture_archive, compare_site, artifacts_dir):
-    e2e = pytest.importorskip("test_e2e_browser")
+    e2e = pytest.importorskip("browser")
     if not Path(e2e.CHROMIUM).exists():
         pytest.skip("needs Debian's chromium")
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -5,44 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
-from web import create_app
+from browser import MARKS, browser, site  # noqa: F401 (fixtures)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt install chromium)"),
-]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def site(fixture_archive):
-    """The site served by waitress on a free local port."""
-    from waitress.server import create_server
-
-    server = create_server(create_app({"DATA_DIR": str(fixture_archive.root)}),
-                           host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+pytestmark = MARKS
 
 
 @pytest.fixture

@@ -4,34 +4,14 @@ pipeline. The pages a hit should list are worked out from the stored page texts.
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-from pathlib import Path
 
 import pytest
 
-from store.index import stem
-from web import create_app
+from browser import MARKS, browser, site  # noqa: F401 (fixtures)
+from textscan import occurrences, words_of
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt install chromium)"),
-]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = MARKS
 PHRASE = ["notice", "to", "appear"]   # stemmed below (words_of)
-
-
-def words_of(text: str) -> list[str]:
-    """The words of *text*, each reduced to its stem as the index matches them
-    (inflected forms match: "investigations" is "investigation")."""
-    return [stem(w) for w in re.findall(r"[^\W_]+", (text or "").lower())]
-
-
-def occurrences(tokens: list[str], phrase: list[str]) -> int:
-    n = len(phrase)
-    return sum(tokens[i:i + n] == phrase for i in range(len(tokens) - n + 1))
 
 
 def phrase_pages(conn, sha: str) -> set[int]:
@@ -39,28 +19,6 @@ def phrase_pages(conn, sha: str) -> set[int]:
     return {r["page"] for r in conn.execute("SELECT page, text, text_layer, ocr_text FROM pages"
                                             " WHERE sha256 = ?", (sha,))
             if any(occurrences(words_of(t), phrase) for t in (r["text"], r["text_layer"], r["ocr_text"]))}
-
-
-@pytest.fixture(scope="module")
-def site(fixture_archive):
-    from waitress.server import create_server
-
-    server = create_server(create_app({"DATA_DIR": str(fixture_archive.root)}),
-                           host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -14,20 +14,10 @@ import pytest
 from archive import search
 from archive.core.errors import QueryError
 from store.index import stem
+from textscan import occurrences, words_of
 from web import create_app
 
 PHRASES = ['"notice to appear"', "giglio", '"civil rights"', '"background investigation"']
-
-
-def words_of(text: str) -> list[str]:
-    """The words of *text*, each reduced to its stem as the index matches them
-    (inflected forms match: "investigations" is "investigation")."""
-    return [stem(w) for w in re.findall(r"[^\W_]+", (text or "").lower())]
-
-
-def occurrences(tokens: list[str], phrase: list[str]) -> int:
-    n = len(phrase)
-    return sum(tokens[i:i + n] == phrase for i in range(len(tokens) - n + 1))
 
 
 def phrase_words(query: str) -> list[str]:
