@@ -14,6 +14,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import Sequence
 
+from archive.core.dates import full_year, make_date
 from archive.core.refs import resolve
 from archive.structure.segmenter import Line, Segmentation
 
@@ -54,9 +55,7 @@ def _date(m: re.Match) -> str | None:
     g = m.groupdict()
     try:
         month = int(g["m"]) if g.get("m") else MONTHS.index(g["mon"][:3].lower()) + 1
-        year = int(g["y"].replace(" ", ""))
-        year = year + 2000 if year < 100 else year
-        return date(year, month, int(g["d"].replace(" ", ""))).isoformat()
+        return make_date(int(g["y"].replace(" ", "")), month, int(g["d"].replace(" ", "")))
     except (ValueError, TypeError):
         return None
 
@@ -75,7 +74,7 @@ def revision(seg: Segmentation, year_max: int | None = None) -> Fact | None:
     first: dict[str, int] = {}
     for page, printed in seg.revisions:
         m, d, y = (int(x) for x in printed.split("/"))
-        y = y + 2000 if y < 100 else y
+        y = full_year(y)
         if not (1 <= m <= 12 and 1 <= d <= 31 and 2019 <= y <= (year_max or 2100)):
             continue
         value = f"{m:02d}/{d:02d}/{y}"
