@@ -25,8 +25,13 @@ MOVE_MIN_WORDS = 6          # runs sharing this many words are noted as moved
 def is_material(a: list[str], b: list[str]) -> bool:
     """Whether replacing keys *a* by *b* is a real change (see module docstring)."""
     if not a or not b:                      # an insertion or deletion: what is not a fill-in counts
+        run = a or b
+        # A running header or footer: the agency's name with the page number ("BLAINE COUNTY
+        # SHERIFF'S OFFICE 9"), printed wherever a page breaks inside a section.
+        header = "‹agency›" in run or "‹page›" in run
         return any((len(k) >= 3 or any(c.isdigit() for c in k)) and not k.startswith(("‹", GARBLED))
-                   for k in a or b)
+                   and not (header and k.isdigit() and len(k) <= 3)
+                   for k in run)
     a, b = [k.lstrip(GARBLED) for k in a], [k.lstrip(GARBLED) for k in b]
     if all(k.startswith("‹") for k in a) or all(k.startswith("‹") for k in b):
         # Fill-ins only, or a fill-in against a few words: its value, not recognised there.

@@ -32,7 +32,7 @@ from typing import NamedTuple
 from archive.harvest.filenames import STATES
 from archive.read.ocr_confusions import skeleton
 
-NORMALIZER_VERSION = 3
+NORMALIZER_VERSION = 4
 
 Token = tuple[str, str]  # (key, text)
 GARBLED = "~"            # key prefix of a word with symbols no word has (compare ignores it alone)
@@ -177,8 +177,13 @@ def _phrase(s: str) -> str:
     return re.sub(r"(?:\\?['’])s\b", "['’]?s", pat)
 
 
+# A page number on a line of its own ("9", "Page 9", "9 of 12"): page furniture, which
+# falls inside a section wherever a page breaks, not the agreement's terms.
+_PAGE_NUMBER = r"(?m:^[ \t]*(?:Page[ \t]+)?\d{1,3}(?:[ \t]+of[ \t]+\d{1,3})?[ \t]*$)"
+
+
 def _fillin_regex(f: FillIns) -> re.Pattern:
-    parts: list[tuple[str, str]] = [("signature", _SIGNATURES)]
+    parts: list[tuple[str, str]] = [("signature", _SIGNATURES), ("page", _PAGE_NUMBER)]
     for n in sorted(f.agency_names, key=len, reverse=True):
         parts.append(("agency", rf"(?i:\b(?:(?:City|Town|County|Village)\s+of\s+)?{_phrase(n)}\b){_OCR_AGENCY_TAIL}"))
     for n in sorted(f.names, key=len, reverse=True):
