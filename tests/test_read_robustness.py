@@ -16,6 +16,7 @@ import pypdf
 import pytest
 
 from archive.core.errors import DocumentError
+from archive.core.progress import NullProgress
 from archive.harvest.recording import Source, record_file
 from archive.read import extract, ocr
 from archive.read.extract import Budget, extract_all, read_document
@@ -240,18 +241,9 @@ def test_killed_extract_leaves_no_workers_and_keeps_its_ocr(tmp_path):
     assert 1 <= saved < 10
     started = []
 
-    class Recorder:
+    class Recorder(NullProgress):
         def start(self, total, unit):
             started.append((unit, total))
-
-        def advance(self, n=1, **counts):
-            pass
-
-        def note(self, message):
-            pass
-
-        def finish(self):
-            pass
 
     summary = extract_all(d, workers=2, progress=Recorder())
     assert summary["ok"] == summary["documents"] >= 1        # the text-only one may be stored already

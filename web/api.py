@@ -10,9 +10,9 @@ from flask import Blueprint, current_app, jsonify, url_for
 from archive.harvest import agencies as roster_agreements
 from archive.status import roster_snapshots
 from web import archive
-from web.browse import PER_PAGE as AGREEMENTS_PER_PAGE, read_filter, roster_changes
+from web.browse import agreements_page, read_filter, roster_changes
 from web.documents import document_list, document_record, find
-from web.helpers import SHA_RE, arg_choice, arg_int, check_page, request_args
+from web.helpers import SHA_RE, arg_choice, arg_int, request_args
 from web.search_views import read_query, search_page
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -114,12 +114,7 @@ def document(ref: str):
 @bp.get("/agreements")
 def agreements():
     d, flt = archive(), read_filter()
-    per_page = arg_int("per_page", AGREEMENTS_PER_PAGE, 1, 1000)
-    page = arg_int("page", 1)
-    total = roster_agreements.agreement_count(d, flt)
-    pages = ceil(total / per_page)
-    check_page(page, pages)
-    rows = roster_agreements.agreements(d, flt, limit=per_page, offset=(page - 1) * per_page)
+    rows, total, page, pages, per_page = agreements_page(d, flt)
     return {"total": total, "page": page, "per_page": per_page, "pages": pages,
             **paging("api.agreements", page, pages), "filters": flt.to_dict(), "agreements": rows}
 

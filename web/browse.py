@@ -27,16 +27,23 @@ def read_filter() -> AgreementFilter:
                            signed_to=arg_date("to"))
 
 
+def agreements_page(d, flt: AgreementFilter) -> tuple[list[dict], int, int, int, int]:
+    """The page of agreements the request asks for (``page``, ``per_page``): rows, total,
+    page, pages, per_page; a page past the last is a 400."""
+    per_page = arg_int("per_page", PER_PAGE, 1, 1000)
+    page = arg_int("page", 1)
+    total = roster_agreements.agreement_count(d, flt)
+    pages = ceil(total / per_page)
+    check_page(page, pages)
+    rows = roster_agreements.agreements(d, flt, limit=per_page, offset=(page - 1) * per_page)
+    return rows, total, page, pages, per_page
+
+
 @bp.get("/browse")
 def agreements():
     d = archive()
     flt = read_filter()
-    per_page = arg_int("per_page", PER_PAGE, 1, 1000)
-    page = arg_int("page", 1)
-    shown = roster_agreements.agreement_count(d, flt)
-    pages = ceil(shown / per_page)
-    check_page(page, pages)
-    rows = roster_agreements.agreements(d, flt, limit=per_page, offset=(page - 1) * per_page)
+    rows, shown, page, pages, per_page = agreements_page(d, flt)
     return render_template("browse.html", agreements=rows, flt=flt, shown=shown, page=page,
                            cov=coverage.totals(flt.state, flt.model),
                            pages=pages, per_page=per_page,
