@@ -40,8 +40,10 @@ GOLDEN: dict[str, tuple] = {
     # 2025: "For the LEA:" left, "For ICE:" right, Date/Signature/Name/Title/Agency blanks
     "BlaineCo_WSO_MOA_02.18.2025.pdf": (7, "2025-02-26", "Caleb Vitello", "2025-02-18", "Travis Daugherty"),
     "CalhounCoTX_TFM_MOA_03.07.2025.pdf": (9, "2025-03-07", "Caleb Vitello", "2025-02-24", "Bobbie Vickery"),
-    # the agency typed 2028 for 2025: what the page says
-    "ChattahoocheePoliceDept_TFM_MOA_02.28.25.pdf": (9, "2025-02-28", None, "2028-02-28", "Michael Miller"),
+    # the agency typed 2028 for 2025 (a date after today is no signing date: not read is right too);
+    # its name is an annotation, not page text
+    "ChattahoocheePoliceDept_TFM_MOA_02.28.25.pdf": (9, "2025-02-28", None, ("2028-02-28", None),
+                                                     ("Michael Miller", None)),
     "ClayCoSheriffsOffice_TFM_MOA_02.26.2025.pdf": (9, "2025-02-26", None, "2025-02-21", None),
     "CowleyCountySO_WSO_MOA_030425.pdf": (7, "2025-03-05", "Caleb Vitello", "2025-02-28", "David A. Falletti"),
     "DeLandPDFL_TFM_MOA_030425.pdf": (9, "2025-03-05", None, "2025-03-04", ("Jason D. Umberger", None)),

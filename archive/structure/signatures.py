@@ -43,7 +43,7 @@ MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 DATE_RES = [
     re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
     re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
-    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?[\s,]+"
+    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?[\s,]*"
                r"(?P<d>\d{1,2}|\d\s\d)(?:st|nd|rd|th)?\s*,?\s*(?P<y>20\d{2}|20\d\s\d)\b", re.I),
 ]
 
@@ -58,10 +58,13 @@ def _date(m: re.Match) -> str | None:
 
 
 def find_dates(text: str) -> list[str]:
-    """The dates written in *text* (YYYY-MM-DD), in order, 2015-2030."""
+    """The dates written in *text* (YYYY-MM-DD), in order, 2015-2030. A date typed or
+    stamped on a blank whose rule OCR read into it ("O_C_T_1_5_2_01_9") counts."""
     found = []
     for rx in DATE_RES:
         found += [(m.start(), d) for m in rx.finditer(text) if (d := _date(m)) and "2015" <= d[:4] <= "2030"]
+    if not found and re.search(r"\w_\w", text):
+        return find_dates(re.sub(r"(?<=\w)_+(?=\w)", "", text))
     return [d for _, d in sorted(found)]
 
 
@@ -77,8 +80,8 @@ LEA_MARK = re.compile(
     r"Department\s+of\s+(?:Corrections|Public\s+Safety|Law\s+Enforcement)|Board\s+of|National\s+Guard|"
     r"Detention\s+Center|Office\s+of\s+(?:the\s+)?Attorney", re.I)
 # signers who are no party: an approval as to form, an attestation, a witness
-OTHER_SIGNER = re.compile(r"Approved\s+as\s+to|\bAttest|\bWitness|Notary|Counsel\b|Clerk\b|"
-                          r"District\s+Attorney|County\s+Attorney|City\s+Attorney", re.I)
+OTHER_SIGNER = re.compile(r"Approved\s*as\s*to|\bAttest|\bWitness|Notary|Counsel\b|Clerk\b|"
+                          r"District\s*Attorney|County\s*Attorney|City\s*Attorney", re.I)
 FOR_RE = re.compile(r"For\s+(?:the\s+)?(LEA|ICE|DHS)\b", re.I)
 # Labels as printed and as OCR misreads them ("pate.", "D&e", "same:", "Name·", "Tit1e")
 LABEL_RE = re.compile(
@@ -98,6 +101,11 @@ NOT_NAME = re.compile(r"\b(?:Director|Sheriff|Chief|Police|County|City|Office|De
                       r"Points|Contact|Standard|Procedure|United|States|Department|Program)\b", re.I)
 
 
+# a capital inside a word is OCR's l or i ("MichaeI"), save after Mc, Mac, O', D', De, La ...
+MISREAD_CAPITAL = re.compile(r"(?<![A-Z])(?<!Mc)(?<!Mac)(?<!O')(?<!D')(?<!De)(?<!Di)(?<!La)(?<!Le)(?<!Van)"
+                             r"(?<=[a-z])[A-Z]")
+
+
 def parties_of(text: str) -> set[str]:
     """Whose titles or offices *text* names: {"ice"}, {"agency"}, both, or none."""
     out = set()
@@ -106,6 +114,13 @@ def parties_of(text: str) -> set[str]:
     if LEA_MARK.search(re.sub(r"Immigration\s+and\s+Customs\s+Enforcement", "", text, flags=re.I)):
         out.add("agency")
     return out
+
+
+def lone_heading(text: str) -> bool:
+    """"For ICE:" alone on its line (its column stacked under it), not beside a second,
+    misread heading ("For the LEA: For lCE:", "Fo For ICE: r the LEA:")."""
+    rest = FOR_RE.sub("", text, count=1)
+    return not re.search(r"[A-Za-z0-9]{2,}", rest)
 
 
 def _party(word: str) -> str:
@@ -134,7 +149,7 @@ def bare_name(text: str) -> str | None:
     """*text* when it is a person's name and nothing else ("Todd M. Lyons", "TRAVIS
     DAUGHERTY"): two to four capitalised words, no title, office or label word."""
     text = clean_value(text)
-    if not NAME_RE.fullmatch(text) or NOT_NAME.search(text):
+    if not NAME_RE.fullmatch(text) or NOT_NAME.search(text) or MISREAD_CAPITAL.search(text):
         return None
     words = text.split()
     if not 2 <= len(words) <= 4 or any(len(re.sub(r"[^A-Za-z]", "", w)) == 0 for w in words):
@@ -150,8 +165,15 @@ class _Found:
     facts: dict                  # name -> (value, page)
 
     def add(self, name: str, value: str | None, page: int) -> None:
-        if value and name not in self.facts:
-            self.facts[name] = (value, page)
+        """The first reading of a fact wins; a name read as one party's signatory is not
+        the other's too."""
+        if not value or name in self.facts:
+            return
+        if name.endswith("_signatory"):
+            other = self.facts.get("agency_signatory" if name.startswith("ice") else "ice_signatory")
+            if other and _similar(other[0], value):
+                return
+        self.facts[name] = (value, page)
 
 
 def block_lines(seg: Segmentation) -> list[Line]:
@@ -170,13 +192,24 @@ def block_lines(seg: Segmentation) -> list[Line]:
     return [ln for ln in lines if ln.page >= page]
 
 
+# Templates whose signature columns carry no "For ...:" headings, and their order.
+UNHEADED_COLUMNS = {"jem-wso-2020": ["ice", "agency"]}
+
+
 class _Reader:
-    def __init__(self, block: list[Line], earliest: str, latest: str):
-        self.block = block
-        self.earliest, self.latest = earliest, latest
+    def __init__(self, block: list[Line], earliest: str, latest: str, layout: str | None = None):
+        # a blank's rule OCR read into the word on it ("F_or t_h_e LE_A:") is no letter
+        self.block = block = [Line(ln.page, re.sub(r"(?<=\w)_+(?=\w)", "", ln.text))
+                              for ln in block if ln.text.strip()]
+        self.earliest, self.latest, self.layout = earliest, latest, layout
         self.parsed = [cells_of(ln.text) for ln in block]
         self.other = self._other_signers()
         self.cols = self._columns()
+        # Two columns without headings are read by the nearest title only in a template
+        # that prints none; elsewhere a value needs its own line's or its neighbours' title.
+        self.headed = layout not in UNHEADED_COLUMNS
+        if self.cols is None and not any(FOR_RE.search(ln.text) for ln in block):
+            self.cols = UNHEADED_COLUMNS.get(layout or "")
         self.heading = self._headings()
 
     def dates(self, text: str) -> list[str]:
@@ -189,6 +222,10 @@ class _Reader:
         for k, ln in enumerate(self.block):
             if OTHER_SIGNER.search(ln.text):
                 on = True
+                for j in (k - 1, k - 2):      # its stamp or date over its title ("Assistant District Attorney")
+                    if j < 0 or parties_of(self.block[j].text) or FOR_RE.search(self.block[j].text):
+                        break
+                    out.add(j)
             elif on and (FOR_RE.search(ln.text) or (parties_of(ln.text) and not self.parsed[k][1])):
                 on = False
             if on:
@@ -201,10 +238,10 @@ class _Reader:
         out, current = [], None
         for ln in self.block:
             fors = list(FOR_RE.finditer(ln.text))
-            if len(fors) == 1 and len(ln.text) < 40:
+            if len(fors) == 1 and lone_heading(ln.text):
                 current = _party(fors[0].group(1))
-            elif len(fors) >= 2:
-                current = None
+            elif fors or re.search(r"\bF[o0]r?\b|\bLEA\b|\bICE\b", ln.text):
+                current = None          # two headings, or one misread: which column is unknown
             out.append(current)
         return out
 
@@ -220,8 +257,8 @@ class _Reader:
             sides = [parties_of(c.value) for c in cells]
             if all(len(s) == 1 for s in sides) and sides[0] != sides[1]:
                 return [next(iter(s)) for s in sides]
-        if any(FOR_RE.search(ln.text) for ln in self.block):
-            return None                 # headed columns, one heading misread: a line's order proves nothing
+        if self.layout not in UNHEADED_COLUMNS or any(FOR_RE.search(ln.text) for ln in self.block):
+            return None                 # headed columns, a heading misread: a line's order proves nothing
         for k, ln in enumerate(self.block):         # 2019-2020: "Assistant Director, Enforcement Sheriff"
             if k in self.other:
                 continue
@@ -230,28 +267,40 @@ class _Reader:
                 return ["ice", "agency"] if ice.start() < lea.start() else ["agency", "ice"]
         return None
 
-    def window_party(self, k: int, reach: int = 3) -> str | None:
-        """The one party named by titles and offices on the lines around line *k* (not
-        past a "For ...:" heading, an approval or a line naming both parties)."""
-        seen = set(parties_of(self.block[k].text))
-        if len(seen) == 2:
-            return None
-        for step in (-1, 1):
-            for j in range(k + step, k + step * (reach + 1), step):
-                if not 0 <= j < len(self.block) or j in self.other or FOR_RE.search(self.block[j].text):
-                    break
-                parties = parties_of(self.block[j].text)
-                if len(parties) == 2:
-                    break
-                seen |= parties
-        return next(iter(seen)) if len(seen) == 1 else None
+    def window_party(self, k: int) -> str | None:
+        """Under two columns, the party a value on line *k* is next to: for a run of
+        unlabelled lines (an overlay of typed values, a name over its title) the titles and
+        offices in the run itself; for a labelled line, its own and the lines just above
+        and below it, when they name one party only. Farther lines may be the other
+        column's."""
+        run = self._run(k)
+        named = set().union(*(parties_of(self.block[j].text) for j in run))
+        if named or not self.parsed[k][1]:
+            return next(iter(named)) if len(named) == 1 else None
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(self.block) and j not in self.other and not FOR_RE.search(self.block[j].text):
+                named |= parties_of(self.block[j].text)
+        return next(iter(named)) if len(named) == 1 else None
 
-    def nearest_party(self, k: int, reach: int = 6) -> str | None:
+    def _run(self, k: int) -> list[int]:
+        """Line *k* and, when it has no label, the unlabelled lines next to it."""
+        if self.parsed[k][1]:
+            return [k]
+        lo = hi = k
+        while lo > 0 and not self.parsed[lo - 1][1] and lo - 1 not in self.other \
+                and not FOR_RE.search(self.block[lo - 1].text):
+            lo -= 1
+        while hi + 1 < len(self.block) and not self.parsed[hi + 1][1] and hi + 1 not in self.other \
+                and not FOR_RE.search(self.block[hi + 1].text):
+            hi += 1
+        return list(range(lo, hi + 1))
+
+    def nearest_party(self, k: int, reach: int = 6, at: int = 0) -> str | None:
         """Stacked, unlabelled blocks (2019-2020): the party of the nearest title or office,
         the lines below first (the date stands over the signature, name and title). The
         line itself counts only when it holds no date: "Department of Homeland Security
-        05/26/2020" is two columns run together."""
-        own = parties_of(self.block[k].text)
+        05/26/2020" is two columns run together; so is what precedes *at* on it."""
+        own = parties_of(self.block[k].text[at:])
         if len(own) == 1 and not find_dates(self.block[k].text):
             return next(iter(own))
         for j in [*range(k + 1, k + reach + 1), *range(k - 1, k - reach - 1, -1)]:
@@ -261,16 +310,16 @@ class _Reader:
                     return next(iter(parties))
         return None
 
-    def party_at(self, k: int) -> str | None:
+    def party_at(self, k: int, at: int = 0) -> str | None:
         """Whose a value on line *k* is when its cell does not say: the stacked "For ...:"
         heading it stands under; else, under two columns, the one party named around it;
         else (no columns) the nearest title."""
         if self.heading[k]:
             return self.heading[k]
-        return self.window_party(k) if self.cols else self.nearest_party(k)
+        return self.window_party(k) if self.headed else self.nearest_party(k, at=at)
 
     def read(self) -> dict:
-        found = _Found({})
+        found = self.found = _Found({})
         self._labelled(found)
         self._runs(found)
         self._digital(found)
@@ -335,14 +384,26 @@ class _Reader:
                           text, re.I)
             if not m:
                 continue
-            if not (party := self.party_at(k)):
+            signer = re.sub(r"\s+", " ", m.group("name")).title()
+            at = re.search(r"Digitally", ln.text, re.I).start()
+            party = self._party_of_name(signer) or self.party_at(k, at)
+            if not party:
                 continue
             stamp = re.search(r"(20\d{2})\.(\d{2})\.(\d{2})", text[m.start():])
             if stamp and (d := make_date(*(int(x) for x in stamp.groups()))) \
                     and self.earliest <= d <= self.latest:
                 found.add(f"signed_{party}", d, ln.page)
-            name = bare_name(re.sub(r"\s+", " ", m.group("name")).title())
-            found.add(f"{party}_signatory", name, ln.page)
+            words = [w.lower().strip(".") for w in signer.split()]
+            if not any(a != b and (a in b or b in a) for a in words for b in words) \
+                    and len(set(words)) == len(words):      # "Christopher Mcronen Cronen": two prints run together
+                found.add(f"{party}_signatory", bare_name(signer), ln.page)
+
+    def _party_of_name(self, signer: str) -> str | None:
+        """The party of the signatory already read whose surname the stamp's signer has."""
+        words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", signer)}
+        parties = {name.split("_")[0] for name, (value, _) in self.found.facts.items()
+                   if name.endswith("_signatory") and value.split()[-1].lower() in words}
+        return next(iter(parties)) if len(parties) == 1 else None
 
     def _bare_name_above(self, k: int, values: Iterable[str]) -> str | None:
         """A blank "Name:" under two columns: a name OCR set alone on one of the three
@@ -389,7 +450,7 @@ def _form_fields(block_pages: set[int], cols: list[str] | None,
             group = [(n, d[0], p) for n, v, p in group if (d := [x for x in find_dates(v) if earliest <= x <= latest])]
         else:
             group = [(n, nm, p) for n, v, p in group if (nm := bare_name(v))]
-        if cols and len(group) == len(cols) and not owner:
+        if cols and len(group) == len(cols):
             pairs = list(zip(cols, group))
         elif len(group) == 1 and owner:
             pairs = [(owner, group[0])]
@@ -413,7 +474,7 @@ def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int
     if not block:
         return []
     latest = latest or date.today().isoformat()
-    reader = _Reader(block, earliest, latest)
+    reader = _Reader(block, earliest, latest, seg.layout)
     facts = reader.read()
     for name, found in _form_fields({ln.page for ln in block}, reader.cols, form_fields,
                                     earliest, latest).items():
