@@ -98,7 +98,7 @@ NOT_NAME = re.compile(r"\b(?:Director|Sheriff|Chief|Police|County|City|Office|De
                       r"Manager|Judge|Secretary|Commissioners?|Board|General|Attorney|Counsel|Clerk|State|"
                       r"Florida|Texas|Lieutenant|Jailer|Captain|Colonel|Deputy|Acting|Executive|Assistant|"
                       r"Associate|Vice|Chair|President|Adjutant|Approved|Digitally|Revised|Appendix|"
-                      r"Points|Contact|Standard|Procedure|United|States|Department|Program)\b", re.I)
+                      r"Points|Contact|Standard|Procedure|United|States|Department|Program|For|LEA|ICE|DHS|MOA)\b", re.I)
 
 
 # a capital inside a word is OCR's l or i ("MichaeI"), save after Mc, Mac, O', D', De, La ...
@@ -179,17 +179,29 @@ class _Found:
 def block_lines(seg: Segmentation) -> list[Line]:
     """The lines after the closing sentence of the termination section ("By signing this
     MOA ... to the fullest extent allowed by law."); without it, the section's last page
-    that holds a date or a party's title."""
+    that holds a date or a party's title. The running header or footer (the agency's
+    name, a page number after it) is page furniture, not the agency's signature."""
     sec = next((s for s in seg.sections if s.key == "termination"), None)
     lines = seg.lines[sec.lines] if sec else []
     if not lines:
         return []
     marks = [k for k, ln in enumerate(lines) if re.search(r"By\s+signing|fullest\s+extent", ln.text, re.I)]
     if marks:
-        return lines[marks[-1] + 1:]
-    pages = [ln.page for ln in lines if find_dates(ln.text) or parties_of(ln.text)]
-    page = pages[-1] if pages else lines[-1].page
-    return [ln for ln in lines if ln.page >= page]
+        lines = lines[marks[-1] + 1:]
+    else:
+        pages = [ln.page for ln in lines if find_dates(ln.text) or parties_of(ln.text)]
+        page = pages[-1] if pages else lines[-1].page
+        lines = [ln for ln in lines if ln.page >= page]
+    headers = [re.sub(r"[^a-z]", "", h.lower()) for h in seg.running_headers]
+    return [ln for ln in lines if not _is_header(ln.text, headers)]
+
+
+def _is_header(text: str, headers: list[str]) -> bool:
+    """A running footer as OCR gives it: the header's words and the page number (the
+    words alone may be the agency's name typed into its block)."""
+    m = re.fullmatch(r"(.*\D)\s+\d{1,3}", text.strip())
+    letters = re.sub(r"[^a-z]", "", m.group(1).lower()) if m else ""
+    return bool(letters) and any(SequenceMatcher(None, letters, h).ratio() >= 0.85 for h in headers if h)
 
 
 # Templates whose signature columns carry no "For ...:" headings, and their order.
@@ -314,8 +326,8 @@ class _Reader:
         """Whose a value on line *k* is when its cell does not say: the stacked "For ...:"
         heading it stands under; else, under two columns, the one party named around it;
         else (no columns) the nearest title."""
-        if self.heading[k]:
-            return self.heading[k]
+        if self.heading[k]:         # unless the titles next to it are the other party's
+            return self.heading[k] if self.window_party(k) in (None, self.heading[k]) else None
         return self.window_party(k) if self.headed else self.nearest_party(k, at=at)
 
     def read(self) -> dict:
@@ -365,7 +377,14 @@ class _Reader:
             elif len(dates) == 1 and not re.search(r"Digitally|\d{1,2}:\d{2}:\d{2}", ln.text, re.I):
                 if party := self.party_at(k):
                     found.add(f"signed_{party}", dates[0], ln.page)
-            if cells or not (name := bare_name(ln.text)):
+            fors = list(FOR_RE.finditer(ln.text))
+            for j, m in enumerate(fors):    # "For the LEA: Bobbie Vickery For ICE: Caleb Vitello"
+                value = ln.text[m.end():fors[j + 1].start() if j + 1 < len(fors) else None]
+                found.add(f"{_party(m.group(1))}_signatory", bare_name(value), ln.page)
+            if cells or fors or not (name := bare_name(ln.text)):
+                continue
+            if self.heading[k] and self.window_party(k) in (None, self.heading[k]):
+                found.add(f"{self.heading[k]}_signatory", name, ln.page)   # under its column's heading
                 continue
             for j in (k + 1, k - 1):        # the title under the name, else over it
                 if 0 <= j < len(self.block) and j not in self.other:
