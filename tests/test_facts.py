@@ -189,3 +189,36 @@ def test_names_misread_on_their_line_are_read_where_printed_again():
     got = {f.name: f.value for f in signatures(seg)}
     assert got == {"signed_ice": "2025-03-17", "ice_signatory": "Todd M. Lyons",
                    "agency_signatory": "Austin Garrétt"}
+
+
+@pytest.mark.corpus
+def test_corpus_signatures_are_what_a_reader_reads(corpus_archive):
+    """Every agreement's signing dates and signatories as stored, against what a reader
+    reads on the rendered signature page (tests/signature_pages.py, checked by eye): never
+    a wrong value or page, on either half of the hold-out split; and on each half most of
+    ICE's dates and names that the page shows are read. (The agency's side is mostly
+    handwritten, or on pages whose text layer holds only ICE's typed values: read where
+    the text has it.)"""
+    from collections import Counter
+
+    from tests.signature_pages import FACTS, GOLDEN, judge
+    from tests.test_generalisation import TUNED_ON
+    db = corpus_archive.db
+    files = {r["file_name"]: r["sha256"] for r in db.execute("SELECT file_name, sha256 FROM documents WHERE kind = 'moa'")}
+    assert set(files) == set(GOLDEN)
+    tally = {True: Counter(), False: Counter()}
+    wrong = []
+    for file_name, sha in files.items():
+        got = {r["name"]: (r["value"], r["page"]) for r in db.execute(
+            f"SELECT name, value, page FROM facts WHERE sha256 = ? AND ord = 0 AND name IN ({','.join('?' * 4)})",
+            (sha, *FACTS))}
+        for fact, verdict in judge(file_name, got).items():
+            tally[file_name in TUNED_ON][fact, verdict] += 1
+            if verdict == "wrong":
+                wrong.append((file_name, fact, got[fact], GOLDEN[file_name]))
+    assert wrong == []
+    for tuned, c in tally.items():
+        def share(fact):
+            return c[fact, "right"] / max(1, c[fact, "right"] + c[fact, "miss"])
+        assert share("signed_ice") >= 0.7 and share("ice_signatory") >= 0.6, (tuned, c)
+        assert c["signed_agency", "right"] + c["agency_signatory", "right"] >= 9, (tuned, c)
