@@ -148,10 +148,11 @@ def _damaged_block_seg(seg, seed: int):
     block = block_lines(seg)
     if not block:
         return seg
-    first = next(k for k, ln in enumerate(seg.lines) if ln is block[0])
+    where = {id(ln): k for k, ln in enumerate(seg.lines)}
     texts = damage_block(random.Random(seed), [ln.text for ln in block])
     lines = list(seg.lines)
-    lines[first:first + len(block)] = [dataclasses.replace(ln, text=t) for ln, t in zip(block, texts)]
+    for ln, text in zip(block, texts):
+        lines[where[id(ln)]] = dataclasses.replace(ln, text=text)
     return dataclasses.replace(seg, lines=lines)
 
 
