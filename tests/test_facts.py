@@ -270,7 +270,11 @@ def test_a_value_nothing_places_is_left_out():
     assert got == {}
     seg = _block(["For the LEA: For ICE:", "Date: 02/28/2028 Date: 02/11/2025"], "tfm-2025")
     seg.revisions = [(7, "02/12/2025")]
-    assert _signing(seg) == {}
+    assert "signed_ice" not in _signing(seg)            # before the revision (today bounds the other)
+    from archive.structure.signatures import read_signatures
+    assert read_signatures(seg, earliest="2025-02-12", latest="2026-12-02") == []
+    assert read_signatures(seg, earliest="2025-02-01", latest="2028-03-01") == [
+        ("signed_agency", "2028-02-28", 7), ("signed_ice", "2025-02-11", 7)]
 
 
 def test_typed_values_are_read_by_their_own_titles_and_headings():
