@@ -1,5 +1,6 @@
 """Segmentation benchmark: per model and era, how many documents segment completely,
-which fail and why, and how long segmentation takes.
+which fail and why, how long segmentation takes, and how many signing dates and names
+are read of those the signature pages show.
 
     .venv/bin/python bench/bench_sections.py [DATA_DIR]
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,6 +47,45 @@ def damaged(d: DataDir, seeds: int = 2) -> None:
           f" every section found in {found}, same cut in {same}")
 
 
+def signing(d: DataDir) -> None:
+    """The signing facts as stored, per half of the hold-out split (tests/test_generalisation.py):
+    read / what the signature page shows (tests/signature_pages.py, read by eye; wrong =
+    a value or page other than the page's), and ICE's date beside the roster's SIGNED date."""
+    from datetime import date
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from signature_pages import FACTS, GOLDEN, judge  # noqa: E402
+    from test_generalisation import TUNED_ON  # noqa: E402
+    from archive.structure.facts import roster_signed  # noqa: E402
+    halves = {"tuned-on": Counter(), "held-out": Counter()}
+    disagreements = []
+    for r in d.db.execute("SELECT sha256, file_name FROM documents WHERE kind = 'moa' ORDER BY file_name"):
+        got = {f["name"]: (f["value"], f["page"]) for f in d.db.execute(
+            "SELECT name, value, page FROM facts WHERE sha256 = ? AND ord = 0", (r["sha256"],))}
+        half = halves["tuned-on" if r["file_name"] in TUNED_ON else "held-out"]
+        half["documents"] += 1
+        if r["file_name"] in GOLDEN:
+            for fact, verdict in judge(r["file_name"], got).items():
+                half[fact, verdict] += 1
+        ours, roster = (got.get("signed_ice") or (None,))[0], roster_signed(d.db, r["sha256"])
+        if ours and roster:
+            apart = abs((date.fromisoformat(ours) - date.fromisoformat(roster)).days)
+            half["compared"] += 1
+            half["exact"] += apart == 0
+            half["month"] += apart <= 31
+            if apart:
+                disagreements.append(f"{r['file_name']}: ours {ours}, roster {roster} ({apart} d)")
+    halves["all"] = sum(halves.values(), Counter())
+    for name, c in halves.items():
+        parts = [f"{fact} {c[fact, 'right']}/{c[fact, 'right'] + c[fact, 'miss']}"
+                 f"{' (wrong ' + str(c[fact, 'wrong']) + ')' if c[fact, 'wrong'] else ''}" for fact in FACTS]
+        print(f"signing, {name} ({c['documents']} documents): read/shown " + ", ".join(parts)
+              + f"; wrong {sum(c[f, 'wrong'] for f in FACTS)}; ICE date vs roster: exact {c['exact']}"
+              f"/{c['compared']}, within a month {c['month']}/{c['compared']}")
+    for line in disagreements:
+        print("  disagrees:", line)
+
+
 def main() -> None:
     where = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("MOA_TEST_CORPUS_ARCHIVE", "./moa-data")
     d = DataDir(where)
@@ -59,6 +100,7 @@ def main() -> None:
     print(f"complete: {rep['percent']}% vs prototype {BASELINE_PERCENT}% "
           f"(ratio {rep['percent'] / BASELINE_PERCENT:.2f})")
     damaged(d)
+    signing(d)
     d.close()
 
 

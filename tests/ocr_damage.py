@@ -127,3 +127,35 @@ def noise_page(rng: random.Random, n_lines: int = 30) -> str:
     chars = "ilI1|.,:;'-_~ rnmwvoaeAEOSHN"
     return "\n".join("".join(rng.choice(chars) for _ in range(rng.randrange(5, 60)))
                      for _ in range(n_lines))
+
+
+# What a scan does to a signature block (seen on the corpus's OCR'd signature pages):
+# letters and digits confused, a label's colon read as another mark or lost, the rule of a
+# blank read into the value written on it ("O_C_T_1_5_2_01_9"), a line's words run
+# together or a space put inside a word, and the two columns' lines of one row run into
+# one line.
+LABEL_PUNCT = [":", ";", ".", ",", "·", ""]
+
+
+def damage_block_line(rng: random.Random, text: str, p: float = 0.06) -> str:
+    """One line of a signature block as a scan might give it."""
+    text = re.sub(r"\b(Date|Name|Title|Agency|Signature|Print)\s*:",
+                  lambda m: m.group(1) + rng.choice(LABEL_PUNCT) if rng.random() < 0.3 else m.group(0), text)
+    text = _confuse(rng, text, p)
+    if rng.random() < 0.1:                                  # the blank's rule read into the value
+        text = re.sub(r"(?<=\S)(?=\S)", lambda m: "_" if rng.random() < 0.5 else "", text, count=40)
+    words = text.split(" ")
+    if len(words) > 2 and rng.random() < 0.15:
+        k = rng.randrange(len(words) - 1)
+        words[k:k + 2] = [words[k] + words[k + 1]]
+    return " ".join(words)
+
+
+def damage_block(rng: random.Random, texts: list[str]) -> list[str]:
+    """The lines of a signature block damaged, as many lines as before (a line run into
+    the one before it leaves an empty line in its place)."""
+    out = [damage_block_line(rng, t) for t in texts]
+    for k in range(1, len(out)):
+        if out[k] and out[k - 1] and rng.random() < 0.08:
+            out[k - 1], out[k] = out[k - 1] + " " + out[k], ""
+    return out

@@ -189,3 +189,120 @@ def test_names_misread_on_their_line_are_read_where_printed_again():
     got = {f.name: f.value for f in signatures(seg)}
     assert got == {"signed_ice": "2025-03-17", "ice_signatory": "Todd M. Lyons",
                    "agency_signatory": "Austin Garrétt"}
+
+
+@pytest.mark.corpus
+def test_corpus_signatures_are_what_a_reader_reads(corpus_archive):
+    """Every agreement's signing dates and signatories as stored, against what a reader
+    reads on the rendered signature page (tests/signature_pages.py, checked by eye): never
+    a wrong value or page, on either half of the hold-out split; and on each half most of
+    ICE's dates and names that the page shows are read. (The agency's side is mostly
+    handwritten, or on pages whose text layer holds only ICE's typed values: read where
+    the text has it.)"""
+    from collections import Counter
+
+    from tests.signature_pages import FACTS, GOLDEN, judge
+    from tests.test_generalisation import TUNED_ON
+    db = corpus_archive.db
+    files = {r["file_name"]: r["sha256"] for r in db.execute("SELECT file_name, sha256 FROM documents WHERE kind = 'moa'")}
+    assert set(files) == set(GOLDEN)
+    tally = {True: Counter(), False: Counter()}
+    wrong = []
+    for file_name, sha in files.items():
+        got = {r["name"]: (r["value"], r["page"]) for r in db.execute(
+            f"SELECT name, value, page FROM facts WHERE sha256 = ? AND ord = 0 AND name IN ({','.join('?' * 4)})",
+            (sha, *FACTS))}
+        for fact, verdict in judge(file_name, got).items():
+            tally[file_name in TUNED_ON][fact, verdict] += 1
+            if verdict == "wrong":
+                wrong.append((file_name, fact, got[fact], GOLDEN[file_name]))
+    assert wrong == []
+    for tuned, c in tally.items():
+        def share(fact):
+            return c[fact, "right"] / max(1, c[fact, "right"] + c[fact, "miss"])
+        assert share("signed_ice") >= 0.7 and share("ice_signatory") >= 0.6, (tuned, c)
+        assert c["signed_agency", "right"] + c["agency_signatory", "right"] >= 9, (tuned, c)
+
+
+def _block(texts: list[str], layout: str = "jem-wso-2025", page: int = 7, headers=()) -> Segmentation:
+    from archive.structure.segmenter import Line, Section
+    lines = [Line(page, "to the fullest extent allowed by law.")] + [Line(page, t) for t in texts]
+    return Segmentation(layout, True, [], [Section(0, "termination", "VIII", "T", page, page, None, "",
+                                                   slice(0, len(lines)))], lines,
+                        running_headers=list(headers))
+
+
+def _signing(seg, fields=()) -> dict:
+    from archive.structure.facts import signatures
+    return {f.name: f.value for f in signatures(seg, fields)}
+
+
+def test_2019_2020_blocks_read_by_the_templates_columns_and_titles():
+    """Real shapes (OCR'd text layers of 2019-2020 agreements): no "For ...:" headings,
+    ICE's column left; a stamp over the blank; a name over its title; a digital stamp
+    whose signer is the name printed under it, though the agency's office precedes it on
+    its line; a date run into the other column's office line belongs to what follows."""
+    got = _signing(_block(["OCT 1 5 2019", "Date:", "Date:-~-~-----'--~~____,.___-", "Timothy S. Robbins",
+                           "Acting Executive Associate Director", "Enforcement and Removal Operations",
+                           "Peyton C. Grinnell", "Sheriff, Lake County"], "jem-wso-2020"))
+    assert got == {"signed_ice": "2019-10-15", "ice_signatory": "Timothy S. Robbins",
+                   "agency_signatory": "Peyton C. Grinnell"}
+    got = _signing(_block(["D&e __ O_C_T_1_5_2_01_9 __ Date: ____ 6-11-19", "Timothy S. Robbins",
+                           "Acting Executive Associate Director"], "jem-wso-2020"))
+    assert got["signed_ice"] == "2019-10-15" and got["signed_agency"] == "2019-06-11"
+    got = _signing(_block(["Mark S. Inch", "Secretary",
+                           "Florida Department of Corrections Date: CHRISTOPHER M Digitally signed by CHRISTOPHER",
+                           ". MCRONEN", "CRONEN Date: 2020.08.21 09:55:42 -04'00'", "C.M. Cronen",
+                           "Assistant Director, Enforcement", "Department of Homeland Security 05/26/2020",
+                           "Board of County Commissioners of"], "jem-wso-2020"))
+    assert got == {"signed_ice": "2020-08-21", "ice_signatory": "C.M. Cronen",
+                   "agency_signatory": "Mark S. Inch", "signed_agency": "2020-05-26"}
+
+
+def test_a_value_nothing_places_is_left_out():
+    """Two columns and a lone date with no title beside it (an agency's date typed apart
+    from its blank), an approval's date, a misread name and a name set on two lines: none
+    is given to a party. A date after today or before the template's revision is a
+    misreading (the footer says Revised 02/12/2025)."""
+    got = _signing(_block(["For the LEA: For ICE:", "3/7/2025", "Date:", "Signature: ___ Signature: ___",
+                           "Title: ___ Title: ___", "Approved as to form and legal sufficiency.",
+                           "By/Title: ___", "Date: 2/ 18/2025", "Name: MichaeI L. Chapman"]))
+    assert got == {}
+    seg = _block(["For the LEA: For ICE:", "Date: 02/28/2028 Date: 02/11/2025"], "tfm-2025")
+    seg.revisions = [(7, "02/12/2025")]
+    assert "signed_ice" not in _signing(seg)            # before the revision (today bounds the other)
+    from archive.structure.signatures import read_signatures
+    assert read_signatures(seg, earliest="2025-02-12", latest="2026-12-02") == []
+    assert read_signatures(seg, earliest="2025-02-01", latest="2028-03-01") == [
+        ("signed_agency", "2028-02-28", 7), ("signed_ice", "2025-02-11", 7)]
+
+
+def test_typed_values_are_read_by_their_own_titles_and_headings():
+    """ICE's values typed onto the page (an overlay of their own), a stacked "For ICE:"
+    column, names beside their headings, and the page's running footer set aside."""
+    got = _signing(_block(["For the LEA: For ICE:", "Date:___ Date:___", "Signature:___",
+                           "February 26, 2025", "Acting Director", "Signature: ___",
+                           "Title: Sheriff Clay County Title:___"]))
+    assert got == {"signed_ice": "2025-02-26"}
+    got = _signing(_block(["For the LEA: Bobbie Vickery For ICE: Caleb Vitello",
+                           "Date: 3/3/2025 Date: March 5, 2025", "Title: Calhoun County Sheriff Title: Acting Director"]))
+    assert got == {"signed_agency": "2025-03-03", "signed_ice": "2025-03-05",
+                   "agency_signatory": "Bobbie Vickery", "ice_signatory": "Caleb Vitello"}
+    got = _signing(_block(["For ICE:", "6/11/2025", "Date:", "For the LEA:", "Carmine Marceno", "Signature:",
+                           "Title: Sheriff"]))
+    assert got == {"signed_ice": "2025-06-11", "agency_signatory": "Carmine Marceno"}
+    got = _signing(_block(["For the LEA: For ICE:", "Date: eae", "Title. Acting Director", "Enforcement",
+                           "City of Miami Springs 9", "April 2, 2025"], headers=["City of Miami Springs"]))
+    assert got == {}
+
+
+def test_form_field_dates_by_column():
+    """A fillable page keeps both dates in fields "Date" and "Date_2" (numbered in reading
+    order, the LEA's column left); a lone date field is the party's the page's other
+    fields name."""
+    seg = _block(["For the LEA: For ICE:", "Date:___ Date:___", "Signature: ___ Signature: ___"], "tfm-2025", 9)
+    fields = [("Date_2", "February 27, 2025", 9), ("Date", "02/19/25", 9), ("Title", "Acting Director", 9)]
+    assert _signing(seg, fields) == {"signed_agency": "2025-02-19", "signed_ice": "2025-02-27"}
+    fields = [("Date", "March 10, 2025", 9), ("Name", "Todd M. Lyons", 9), ("Agency 1", "U.S. Immigration", 9)]
+    seg = _block(["For the LEA:", "Date:", "For ICE:", "Date:"], "jem-wso-2025", 9)
+    assert _signing(seg, fields) == {"signed_ice": "2025-03-10", "ice_signatory": "Todd M. Lyons"}

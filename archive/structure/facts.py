@@ -11,12 +11,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from difflib import SequenceMatcher
 from typing import Sequence
 
 from archive.core.dates import full_year, make_date
 from archive.core.refs import resolve
 from archive.structure.segmenter import Line, Segmentation
+from archive.structure.signatures import find_dates, read_signatures  # noqa: F401  (find_dates: API)
 
 
 @dataclass(frozen=True)
@@ -35,38 +35,6 @@ MODEL_PHRASES = {"JEM": r"Jail\s+Enforcement\s+Model", "WSO": r"Warrant\s+Servic
 # The 2019-20 WSO text never names its model; its purpose clause tells it from a JEM's.
 PURPOSE_PHRASES = {"WSO": r"facilitating\s+the\s+custodial\s+transfer",
                    "JEM": r"identifying\s+and\s+processing\s+removable\s+aliens"}
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-# a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
-DATE_RES = [
-    re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
-    re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
-    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?\s+"
-               r"(?P<d>\d{1,2}|\d\s\d)(?:st|nd|rd|th)?,?\s+(?P<y>20\d{2}|20\d\s\d)\b", re.I),
-]
-ICE_MARK = re.compile(r"For\s+ICE|For\s+DHS|Immigration\s+and\s+Customs|Enforcement\s+and\s+Removal|"
-                      r"(?:Executive\s+)?(?:Associate|Assistant|Acting)\s+(?:Executive\s+)?Director", re.I)
-LEA_MARK = re.compile(r"For\s+the\s+LEA|Sheriff|Chief\b|Attorney\s+General|Commissioner|Mayor|"
-                      r"Colonel|Superintendent|Warden|County\s+Judge", re.I)
-ICE_TITLE = re.compile(r"^(?:Acting\s+)?(?:Executive\s+Associate|Assistant|Deputy)?\s*Director\b|"
-                       r"^Acting\s+Director", re.I)
-
-
-def _date(m: re.Match) -> str | None:
-    g = m.groupdict()
-    try:
-        month = int(g["m"]) if g.get("m") else MONTHS.index(g["mon"][:3].lower()) + 1
-        return make_date(int(g["y"].replace(" ", "")), month, int(g["d"].replace(" ", "")))
-    except (ValueError, TypeError):
-        return None
-
-
-def find_dates(text: str) -> list[str]:
-    out = []
-    for rx in DATE_RES:
-        out += [d for m in rx.finditer(text) if (d := _date(m)) and "2015" <= d[:4] <= "2030"]
-    return out
-
-
 def revision(seg: Segmentation, year_max: int | None = None) -> Fact | None:
     """The template revision printed in the footers: the most common plausible date
     (OCR turns some "03/07/2025" into "03/07/2026" or "02/15" into "02/16")."""
@@ -164,167 +132,16 @@ def model(seg: Segmentation, roster_model: str | None) -> list[Fact]:
     return out
 
 
-NAME_RE = re.compile(r"[A-Z][A-Za-z.'\u00c0-\u017f\-]+(?:\s+[A-Z][A-Za-z.'\u00c0-\u017f\-]*){1,3}")
-OTHER_SIGNER = re.compile(r"Approved\s+as\s+to\s+form|\bAttest|\bWitness|Notary", re.I)
-FOR_RE = re.compile(r"For\s+(?:the\s+)?(LEA|ICE|DHS)\b", re.I)
-
-
-def _party(word: str) -> str:
-    return "agency" if word.upper() == "LEA" else "ice"
-
-
-def signatures(seg: Segmentation) -> list[Fact]:
-    """Dates and names in the signature block that closes the agreement's last section.
-    Labelled blocks ("For the LEA: For ICE:" over "Name: ... Name: ...") are read by column;
-    older unlabelled ones by what stands next to a date or a title."""
-    lines = _section_lines(seg, "termination")
-    if not lines:
-        return []
-    start = next((k for k, ln in enumerate(lines) if re.search(r"By\s+signing|fullest\s+extent", ln.text, re.I)),
-                 None)
-    if start is None:        # the closing sentence unread: the section's last page holds the block
-        start = next(k for k, ln in enumerate(lines) if ln.page == lines[-1].page) - 1
-    block = lines[start + 1:]
-    labelled, read = _labelled(block)
-    # typed blocks first; a digital stamp (whose name OCR often garbles) fills what is left
-    out = labelled + _unlabelled([ln for k, ln in enumerate(block) if k not in read]) + _digital(block)
-    seen, unique = set(), []
-    for f in out:                        # the first reading of each fact wins
-        if f.name not in seen:
-            seen.add(f.name)
-            unique.append(f)
-    return unique
-
-
-def _labelled(block: list[Line]) -> tuple[list[Fact], set[int]]:
-    """Facts from "Date:"/"Name:" lines under "For ...:" headings, and the lines read."""
-    out: list[Fact] = []
-    read: set[int] = set()
-    columns: list[str] | None = None     # side by side: parties left to right
-    current: str | None = None           # stacked: the party of the block we are in
-    for k, ln in enumerate(block):
-        if OTHER_SIGNER.search(ln.text):     # a county attorney's approval, a witness: not a party's
-            columns = current = None
-            continue
-        fors = list(FOR_RE.finditer(ln.text))
-        if len(fors) >= 2:
-            columns, current = [_party(m.group(1)) for m in fors], None
-            continue
-        if len(fors) == 1 and len(ln.text) < 40:
-            columns, current = None, _party(fors[0].group(1))
-            continue
-        labels = list(re.finditer(r"\b(Date|Name)\s*[:;.]", ln.text))
-        if not labels:
-            continue
-        values = [(m.group(1).lower(), ln.text[m.end():labels[j + 1].start() if j + 1 < len(labels) else None])
-                  for j, m in enumerate(labels)]
-        if columns and len(values) == len(columns) and len({v[0] for v in values}) == 1:
-            parties = columns
-        elif current and len(values) == 1:
-            parties = [current]
-        else:
-            continue                     # one value under two columns: whose is unknowable
-        read.add(k)
-        for (label, value), party in zip(values, parties):
-            value = value.strip(" _.-~:;")
-            if label == "date" and (dates := find_dates(value)):
-                out.append(Fact(f"signed_{party}", dates[0], ln.page))
-            elif label == "name" and (m := NAME_RE.match(value)):
-                out.append(Fact(f"{party}_signatory", m.group(0), ln.page))
-            elif label == "name" and (name := _printed_again(value, block)):
-                out.append(Fact(f"{party}_signatory", name, ln.page))
-            elif label == "name" and not value and len(parties) > 1 and (name := _bare_name_above(block, k)) \
-                    and all(_printed_again(v, [Line(0, name)]) is None for _, v in values if v.strip(" _.-~:;")):
-                # a blank "Name:" under two columns: the signer's name OCR set on its own line above
-                out.append(Fact(f"{party}_signatory", name, ln.page))
-    return out, read
-
-
-def _bare_name_above(block: list[Line], k: int) -> str | None:
-    """A name alone on one of the three lines above line *k* (no title, no agency)."""
-    for ln in reversed(block[max(0, k - 3):k]):
-        text = ln.text.strip()
-        if NAME_RE.fullmatch(text) and not (LEA_MARK.search(text) or ICE_MARK.search(text)) \
-                and not re.search(r"Signature|Date|Name|Title|Agency", text):
-            return text
-    return None
-
-
-def _printed_again(value: str, block: list[Line]) -> str | None:
-    """A name OCR misread on its "Name:" line ("|odd M. Lyons") that the block prints again,
-    legibly (under the signature, in a stamp): that legible reading."""
-    letters = re.sub(r"[^a-z]", "", value.lower())
-    if len(letters) < 6:
-        return None
-    for ln in block:
-        for m in NAME_RE.finditer(ln.text):
-            name = m.group(0)
-            if SequenceMatcher(None, letters, re.sub(r"[^a-z]", "", name.lower())).ratio() >= 0.85:
-                return name
-    return None
-
-
-DIGITAL_RE = re.compile(r"Digitally\s+signed\s+by\s*:?\s*(?P<name>[A-Za-z][A-Za-z.'\- ]{3,40}?)\s*(?:Date\b|$)", re.I)
-
-
-def _digital(block: list[Line]) -> list[Fact]:
-    """Digital signature stamps: "Digitally signed by NAME / Date: 2025.03.18 09:52:57":
-    the date (and the signer) of the party whose block the stamp stands in."""
-    out: list[Fact] = []
-    for k, ln in enumerate(block):
-        text = " ".join(b.text for b in block[k:k + 3])
-        m = DIGITAL_RE.search(text)
-        if not re.search(r"Digitally", ln.text, re.I) or not m:
-            continue
-        dates = find_dates(text[m.start():])
-        party = _nearest_party(block, k)
-        if party and dates:
-            out.append(Fact(party, dates[0], ln.page))
-        name = re.sub(r"\s+", " ", m.group("name")).strip().title()
-        if party and NAME_RE.fullmatch(name):
-            out.append(Fact("ice_signatory" if party == "signed_ice" else "agency_signatory", name, ln.page))
-    return out
-
-
-def _unlabelled(block: list[Line]) -> list[Fact]:
-    out: list[Fact] = []
-    columns = next(([_party(m.group(1)) for m in fors] for ln in block
-                    if len(fors := list(FOR_RE.finditer(ln.text))) >= 2), None)
-    for k, ln in enumerate(block):
-        if re.search(r"\b(?:Name|Date)\s*[:;]", ln.text) and not find_dates(ln.text):
-            continue
-        dates = find_dates(ln.text)
-        if columns and len(dates) == len(columns) and len(set(columns)) == len(columns):
-            # two dates side by side under "For the LEA: For ICE:": one per column
-            out += [Fact(f"signed_{party}", d, ln.page) for party, d in zip(columns, dates)]
-        elif dates and (party := _nearest_party(block, k)):
-            out.append(Fact(party, dates[0], ln.page))
-    for k, ln in enumerate(block):       # name line above an ICE title ("Assistant Director, ...")
-        if ICE_TITLE.search(ln.text) and k and not find_dates(block[k - 1].text):
-            name = block[k - 1].text.strip()
-            if NAME_RE.fullmatch(name):
-                out.append(Fact("ice_signatory", name, block[k - 1].page))
-                break
-    for k, ln in enumerate(block):       # the agency's signer above "Sheriff", "Chief", ...
-        if re.match(r"^(Sheriff|Chief|Attorney General|Director|Commissioner)\b", ln.text) and k \
-                and not ICE_TITLE.search(ln.text):
-            name = block[k - 1].text.strip()
-            if NAME_RE.fullmatch(name) and not LEA_MARK.search(name) and "County" not in name:
-                out.append(Fact("agency_signatory", name, block[k - 1].page))
-                break
-    return out
-
-
-def _nearest_party(block: list[Line], k: int) -> str | None:
-    for dist in range(0, 7):
-        for j in (k + dist, k - dist):
-            if 0 <= j < len(block):
-                t = block[j].text
-                if ICE_MARK.search(t):
-                    return "signed_ice"
-                if LEA_MARK.search(t):
-                    return "signed_agency"
-    return None
+def signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int | None]] = ()) -> list[Fact]:
+    """signed_ice, ice_signatory, signed_agency, agency_signatory as far as the signature
+    block shows them (archive.structure.signatures), each with its page. A signing date
+    before the template's revision date, or after today, is a misreading."""
+    rev = revision(seg)
+    earliest = "2015-01-01"
+    if rev:
+        m, d, y = (int(x) for x in rev.value.split("/"))
+        earliest = make_date(y, m, d) or earliest
+    return [Fact(name, value, page) for name, value, page in read_signatures(seg, form_fields, earliest)]
 
 
 def field_office(seg: Segmentation) -> Fact | None:
@@ -362,7 +179,7 @@ def extract(seg: Segmentation, *, roster_model: str | None = None,
         if f:
             out.append(f)
     out += model(seg, roster_model)
-    out += signatures(seg)
+    out += signatures(seg, form_fields)
     out += points_of_contact(seg)
     add = next((s for s in seg.sections if s.key == "addendum"), None)
     out.append(Fact("addendum_present", "yes" if add else "no", add.first_page if add else None))

@@ -1,0 +1,501 @@
+"""The signing facts of an agreement: each party's signing date and signatory, each with
+its page, read from the signature block that closes the agreement's last section.
+
+How the blocks vary (the 55 agreements of the corpus, read on the rendered pages):
+
+- 2019-2020: two columns without headings, ICE's left; "Date: ____" over the signature
+  line, the name typed under it, then the title ("Assistant Director, Enforcement",
+  "Sheriff", "Secretary", "County Judge") and the office. Dates handwritten or stamped
+  ("OCT 15 2019"), ICE's often a digital stamp ("Digitally signed by ... Date:
+  2020.06.08"). A second agency signer (a county board, a judge) may follow, and an
+  approval as to form or an attestation, which are no party's signature.
+- 2025: "For the LEA:" left, "For ICE:" right, over Date/Signature/Name/Title/Agency
+  blanks (TFM: Date/Signature/Title; one city: Sign/Print/Title/Date). The agency's date
+  is mostly handwritten; ICE's values typed onto the page, as an overlay of their own or
+  in form fields.
+- A text layer or OCR gives either column in turn, or both interleaved line by line
+  ("Date: 3/3/2025 Date: March 5, 2025"), or the labels first and the values after;
+  labels come misread ("pate.", "same:", "Name·", "D&e").
+
+So a value is given to a party only on evidence: its column (a line holding as many
+labels as there are columns, the columns' order known from "For the LEA: For ICE:", from
+a pair of titles, or from two labelled values whose titles say whose they are), the
+"For ...:" heading it stands under when the columns are stacked, or the titles and offices
+next to it (ICE: Director titles, Immigration and Customs Enforcement, Homeland Security;
+the agency: Sheriff, Chief, Police, County, City Manager ...) when those name one party
+only. What is ambiguous is left out, never guessed: two columns and one lone date that
+nothing places, two names on one line, a misread name. A date after today or before the
+template's revision date is a misreading, not a signing date.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+from typing import Iterable, Sequence
+
+from archive.core.dates import make_date
+from archive.structure.segmenter import Line, Segmentation
+
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+# a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
+DATE_RES = [
+    re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
+    re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
+    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?[\s,]*"
+               r"(?P<d>\d{1,2}|\d\s\d)(?:st|nd|rd|th)?\s*,?\s*(?P<y>20\d{2}|20\d\s\d)\b", re.I),
+]
+
+
+def _date(m: re.Match) -> str | None:
+    g = m.groupdict()
+    try:
+        month = int(g["m"]) if g.get("m") else MONTHS.index(g["mon"][:3].lower()) + 1
+        return make_date(int(g["y"].replace(" ", "")), month, int(g["d"].replace(" ", "")))
+    except (ValueError, TypeError):
+        return None
+
+
+def find_dates(text: str) -> list[str]:
+    """The dates written in *text* (YYYY-MM-DD), in order, 2015-2030. A date typed or
+    stamped on a blank whose rule OCR read into it ("O_C_T_1_5_2_01_9") counts."""
+    found = []
+    for rx in DATE_RES:
+        found += [(m.start(), d) for m in rx.finditer(text) if (d := _date(m)) and "2015" <= d[:4] <= "2030"]
+    if not found and re.search(r"\w_\w", text):
+        return find_dates(re.sub(r"(?<=\w)_+(?=\w)", "", text))
+    return [d for _, d in sorted(found)]
+
+
+# --- who a line speaks for ------------------------------------------------------------
+ICE_MARK = re.compile(
+    r"For\s+(?:ICE|DHS)\b|Immigration|Customs|Homeland|Enforcement\s+and\s+Removal|Removal\s+Operations|"
+    r"(?:Executive\s+)?(?:Associate|Assistant|Acting|Deputy)\s+(?:Executive\s+)?(?:Associate\s+)?Director\b"
+    r"(?!\s+of\s+(?:Police|Public))|^Director\b(?!\s+of)", re.I)
+LEA_MARK = re.compile(
+    r"For\s+the\s+LEA|Sheriff|Chief\b|Police|Attorney\s+General|Commissioner|Mayor|Colonel|Superintendent|"
+    r"Warden|Jailer|Secretary|(?:City|County)\s+(?:Manager|Judge|Administrator)|Lieutenant|Captain|"
+    r"Adjutant|Vice\s+Chair|Chair(?:man|woman|person)?\b|President|\bCounty\b|City\s+of|Town\s+of|"
+    r"Department\s+of\s+(?:Corrections|Public\s+Safety|Law\s+Enforcement)|Board\s+of|National\s+Guard|"
+    r"Detention\s+Center|Office\s+of\s+(?:the\s+)?Attorney", re.I)
+# signers who are no party: an approval as to form, an attestation, a witness
+OTHER_SIGNER = re.compile(r"Approved\s*as\s*to|\bAttest|\bWitness|Notary|Counsel\b|Clerk\b|"
+                          r"District\s*Attorney|County\s*Attorney|City\s*Attorney", re.I)
+FOR_RE = re.compile(r"For\s+(?:the\s+)?(LEA|ICE|DHS)\b", re.I)
+# Labels as printed and as OCR misreads them ("pate.", "D&e", "same:", "Name·", "Tit1e")
+LABEL_RE = re.compile(
+    r"(?<![A-Za-z])(?:(?P<date>Date|[DOPdop][a&@][tl]?[ec])"
+    r"|(?P<name>Name|Print(?:ed)?(?:\s+Name)?|[NSMnsm]a(?:m|rn)e)"
+    r"|(?P<title>Title|T[il1|]t[l1I|][ec]|T[il1|]t[ec]|[Il1|]t[1lI|]e)"
+    r"|(?P<agency>A\s?gency)"
+    r"|(?P<sign>Sign(?:ature)?|Sig[a-z0-9]{2,6}))"
+    r"\s*(?:[:;.,·]|(?=_{2,}))")
+NAME_RE = re.compile(r"[A-Z][A-Za-z.'\u00c0-\u017f\-]+(?:\s+[A-Z][A-Za-z.'\u00c0-\u017f\-]*){1,3}")
+# words of titles, offices and labels: a line holding one is not a bare name
+NOT_NAME = re.compile(r"\b(?:Director|Sheriff|Chief|Police|County|City|Office|Department|Agency|Immigration|"
+                      r"Customs|Enforcement|Security|Operations|Homeland|Signature|Date|Name|Title|Print|"
+                      r"Manager|Judge|Secretary|Commissioners?|Board|General|Attorney|Counsel|Clerk|State|"
+                      r"Florida|Texas|Lieutenant|Jailer|Captain|Colonel|Deputy|Acting|Executive|Assistant|"
+                      r"Associate|Vice|Chair|President|Adjutant|Approved|Digitally|Revised|Appendix|"
+                      r"Points|Contact|Standard|Procedure|United|States|Department|Program|For|LEA|ICE|DHS|MOA)\b", re.I)
+
+
+# a capital inside a word is OCR's l or i ("MichaeI"), save after Mc, Mac, O', D', De, La ...
+MISREAD_CAPITAL = re.compile(r"(?<![A-Z])(?<!Mc)(?<!Mac)(?<!O')(?<!D')(?<!De)(?<!Di)(?<!La)(?<!Le)(?<!Van)"
+                             r"(?<=[a-z])[A-Z]")
+
+
+def parties_of(text: str) -> set[str]:
+    """Whose titles or offices *text* names: {"ice"}, {"agency"}, both, or none."""
+    out = set()
+    if ICE_MARK.search(text):
+        out.add("ice")
+    if LEA_MARK.search(re.sub(r"Immigration\s+and\s+Customs\s+Enforcement", "", text, flags=re.I)):
+        out.add("agency")
+    return out
+
+
+def lone_heading(text: str) -> bool:
+    """"For ICE:" alone on its line (its column stacked under it), not beside a second,
+    misread heading ("For the LEA: For lCE:", "Fo For ICE: r the LEA:")."""
+    rest = FOR_RE.sub("", text, count=1)
+    return not re.search(r"[A-Za-z0-9]{2,}", rest)
+
+
+def _party(word: str) -> str:
+    return "agency" if word.upper() == "LEA" else "ice"
+
+
+@dataclass(frozen=True)
+class Cell:
+    label: str     # date | name | title | agency | sign
+    value: str     # what follows the label on its line, up to the next label
+
+
+def cells_of(text: str) -> tuple[str, list[Cell]]:
+    """A line cut at its labels: the text before the first label, and (label, value) cells."""
+    ms = list(LABEL_RE.finditer(text))
+    cells = [Cell(m.lastgroup, text[m.end():ms[j + 1].start() if j + 1 < len(ms) else None])
+             for j, m in enumerate(ms)]
+    return (text[:ms[0].start()] if ms else text), cells
+
+
+def clean_value(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip(" _.-~:;,|'\"—")
+
+
+def bare_name(text: str) -> str | None:
+    """*text* when it is a person's name and nothing else ("Todd M. Lyons", "TRAVIS
+    DAUGHERTY"): two to four capitalised words, no title, office or label word."""
+    text = clean_value(text)
+    if not NAME_RE.fullmatch(text) or NOT_NAME.search(text) or MISREAD_CAPITAL.search(text):
+        return None
+    words = text.split()
+    if not 2 <= len(words) <= 4 or any(len(re.sub(r"[^A-Za-z]", "", w)) == 0 for w in words):
+        return None
+    if not any(len(re.sub(r"[^A-Za-z]", "", w)) >= 3 for w in words):
+        return None
+    return text
+
+
+# --- the block and its reading ---------------------------------------------------------
+@dataclass
+class _Found:
+    facts: dict                  # name -> (value, page)
+
+    def add(self, name: str, value: str | None, page: int) -> None:
+        """The first reading of a fact wins; a name read as one party's signatory is not
+        the other's too."""
+        if not value or name in self.facts:
+            return
+        if name.endswith("_signatory"):
+            other = self.facts.get("agency_signatory" if name.startswith("ice") else "ice_signatory")
+            if other and _similar(other[0], value):
+                return
+        self.facts[name] = (value, page)
+
+
+def block_lines(seg: Segmentation) -> list[Line]:
+    """The lines after the closing sentence of the termination section ("By signing this
+    MOA ... to the fullest extent allowed by law."); without it, the section's last page
+    that holds a date or a party's title. The running header or footer (the agency's
+    name, a page number after it) is page furniture, not the agency's signature."""
+    sec = next((s for s in seg.sections if s.key == "termination"), None)
+    lines = seg.lines[sec.lines] if sec else []
+    if not lines:
+        return []
+    marks = [k for k, ln in enumerate(lines) if re.search(r"By\s+signing|fullest\s+extent", ln.text, re.I)]
+    if marks:
+        lines = lines[marks[-1] + 1:]
+    else:
+        pages = [ln.page for ln in lines if find_dates(ln.text) or parties_of(ln.text)]
+        page = pages[-1] if pages else lines[-1].page
+        lines = [ln for ln in lines if ln.page >= page]
+    headers = [re.sub(r"[^a-z]", "", h.lower()) for h in seg.running_headers]
+    return [ln for ln in lines if not _is_header(ln.text, headers)]
+
+
+def _is_header(text: str, headers: list[str]) -> bool:
+    """A running footer as OCR gives it: the header's words and the page number (the
+    words alone may be the agency's name typed into its block)."""
+    m = re.fullmatch(r"(.*\D)\s+\d{1,3}", text.strip())
+    letters = re.sub(r"[^a-z]", "", m.group(1).lower()) if m else ""
+    return bool(letters) and any(SequenceMatcher(None, letters, h).ratio() >= 0.85 for h in headers if h)
+
+
+# Templates whose signature columns carry no "For ...:" headings, and their order.
+UNHEADED_COLUMNS = {"jem-wso-2020": ["ice", "agency"]}
+
+
+class _Reader:
+    def __init__(self, block: list[Line], earliest: str, latest: str, layout: str | None = None):
+        # a blank's rule OCR read into the word on it ("F_or t_h_e LE_A:") is no letter
+        self.block = block = [Line(ln.page, re.sub(r"(?<=\w)_+(?=\w)", "", ln.text))
+                              for ln in block if ln.text.strip()]
+        self.earliest, self.latest, self.layout = earliest, latest, layout
+        self.parsed = [cells_of(ln.text) for ln in block]
+        self.other = self._other_signers()
+        self.cols = self._columns()
+        # Two columns without headings are read by the nearest title only in a template
+        # that prints none; elsewhere a value needs its own line's or its neighbours' title.
+        self.headed = layout not in UNHEADED_COLUMNS
+        if self.cols is None and not any(FOR_RE.search(ln.text) for ln in block):
+            self.cols = UNHEADED_COLUMNS.get(layout or "")
+        self.heading = self._headings()
+
+    def dates(self, text: str) -> list[str]:
+        return [d for d in find_dates(text) if self.earliest <= d <= self.latest]
+
+    def _other_signers(self) -> set[int]:
+        """Lines of an approval as to form, an attestation, a witness: from its mark to the
+        next line naming a party (or a "For ...:" heading)."""
+        out, on = set(), False
+        for k, ln in enumerate(self.block):
+            if OTHER_SIGNER.search(ln.text):
+                on = True
+                for j in (k - 1, k - 2):      # its stamp or date over its title ("Assistant District Attorney")
+                    if j < 0 or parties_of(self.block[j].text) or FOR_RE.search(self.block[j].text):
+                        break
+                    out.add(j)
+            elif on and (FOR_RE.search(ln.text) or (parties_of(ln.text) and not self.parsed[k][1])):
+                on = False
+            if on:
+                out.add(k)
+        return out
+
+    def _headings(self) -> list[str | None]:
+        """Per line, the party of the lone "For ...:" heading it stands under (stacked
+        columns), None under a two-column heading or none."""
+        out, current = [], None
+        for ln in self.block:
+            fors = list(FOR_RE.finditer(ln.text))
+            if len(fors) == 1 and lone_heading(ln.text):
+                current = _party(fors[0].group(1))
+            elif fors or re.search(r"\bF[o0]r?\b|\bLEA\b|\bICE\b", ln.text):
+                current = None          # two headings, or one misread: which column is unknown
+            out.append(current)
+        return out
+
+    def _columns(self) -> list[str] | None:
+        """The parties' columns left to right, when the block shows them."""
+        for ln in self.block:
+            fors = [_party(m.group(1)) for m in FOR_RE.finditer(ln.text)]
+            if len(fors) == 2 and len(set(fors)) == 2:
+                return fors
+        for k, (lead, cells) in enumerate(self.parsed):     # "Title: Sheriff Title: Acting Director"
+            if k in self.other or len(cells) != 2 or cells[0].label != cells[1].label:
+                continue
+            sides = [parties_of(c.value) for c in cells]
+            if all(len(s) == 1 for s in sides) and sides[0] != sides[1]:
+                return [next(iter(s)) for s in sides]
+        if self.layout not in UNHEADED_COLUMNS or any(FOR_RE.search(ln.text) for ln in self.block):
+            return None                 # headed columns, a heading misread: a line's order proves nothing
+        for k, ln in enumerate(self.block):         # 2019-2020: "Assistant Director, Enforcement Sheriff"
+            if k in self.other:
+                continue
+            ice, lea = ICE_MARK.search(ln.text), LEA_MARK.search(ln.text)
+            if ice and lea and (ice.end() <= lea.start() or lea.end() <= ice.start()):
+                return ["ice", "agency"] if ice.start() < lea.start() else ["agency", "ice"]
+        return None
+
+    def window_party(self, k: int) -> str | None:
+        """Under two columns, the party a value on line *k* is next to: for a run of
+        unlabelled lines (an overlay of typed values, a name over its title) the titles and
+        offices in the run itself; for a labelled line, its own and the lines just above
+        and below it, when they name one party only. Farther lines may be the other
+        column's."""
+        run = self._run(k)
+        named = set().union(*(parties_of(self.block[j].text) for j in run))
+        if named or not self.parsed[k][1]:
+            return next(iter(named)) if len(named) == 1 else None
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(self.block) and j not in self.other and not FOR_RE.search(self.block[j].text):
+                named |= parties_of(self.block[j].text)
+        return next(iter(named)) if len(named) == 1 else None
+
+    def _run(self, k: int) -> list[int]:
+        """Line *k* and, when it has no label, the unlabelled lines next to it."""
+        if self.parsed[k][1]:
+            return [k]
+        lo = hi = k
+        while lo > 0 and not self.parsed[lo - 1][1] and lo - 1 not in self.other \
+                and not FOR_RE.search(self.block[lo - 1].text):
+            lo -= 1
+        while hi + 1 < len(self.block) and not self.parsed[hi + 1][1] and hi + 1 not in self.other \
+                and not FOR_RE.search(self.block[hi + 1].text):
+            hi += 1
+        return list(range(lo, hi + 1))
+
+    def nearest_party(self, k: int, reach: int = 6, at: int = 0) -> str | None:
+        """Stacked, unlabelled blocks (2019-2020): the party of the nearest title or office,
+        the lines below first (the date stands over the signature, name and title). The
+        line itself counts only when it holds no date: "Department of Homeland Security
+        05/26/2020" is two columns run together; so is what precedes *at* on it."""
+        own = parties_of(self.block[k].text[at:])
+        if len(own) == 1 and not find_dates(self.block[k].text):
+            return next(iter(own))
+        for j in [*range(k + 1, k + reach + 1), *range(k - 1, k - reach - 1, -1)]:
+            if 0 <= j < len(self.block) and j not in self.other:
+                parties = parties_of(self.block[j].text)
+                if len(parties) == 1:
+                    return next(iter(parties))
+        return None
+
+    def party_at(self, k: int, at: int = 0) -> str | None:
+        """Whose a value on line *k* is when its cell does not say: the stacked "For ...:"
+        heading it stands under; else, under two columns, the one party named around it;
+        else (no columns) the nearest title."""
+        if self.heading[k]:         # unless the titles next to it are the other party's
+            return self.heading[k] if self.window_party(k) in (None, self.heading[k]) else None
+        return self.window_party(k) if self.headed else self.nearest_party(k, at=at)
+
+    def read(self) -> dict:
+        found = self.found = _Found({})
+        self._labelled(found)
+        self._runs(found)
+        self._digital(found)
+        return found.facts
+
+    def _labelled(self, found: _Found) -> None:
+        """Values of "Date:"/"Name:"/"Print:" cells: by column, by the stacked "For ...:"
+        heading, or by the titles around them."""
+        for k, (lead, cells) in enumerate(self.parsed):
+            ln = self.block[k]
+            if k in self.other or not cells:
+                continue
+            if self.cols and len(cells) == len(self.cols) and len({c.label for c in cells}) == 1:
+                parties = list(self.cols)
+            elif len(cells) == 1:
+                parties = [self.party_at(k)]
+            else:
+                continue                     # two values, columns unknown: whose is unknowable
+            for cell, party in zip(cells, parties):
+                if party is None:
+                    continue
+                value = clean_value(cell.value)
+                if cell.label == "date" and (dates := self.dates(value)):
+                    found.add(f"signed_{party}", dates[0], ln.page)
+                elif cell.label == "name":
+                    name = bare_name(value) or self._printed_again(value)
+                    if name is None and not value and len(parties) > 1:
+                        name = self._bare_name_above(k, [c.value for c in cells])
+                    found.add(f"{party}_signatory", name, ln.page)
+
+    def _runs(self, found: _Found) -> None:
+        """Lines without labels (values typed onto the page, stamps, names under the
+        signature line, two dates side by side)."""
+        for k, (lead, cells) in enumerate(self.parsed):
+            ln = self.block[k]
+            if k in self.other:
+                continue
+            text = lead if cells else ln.text
+            dates = self.dates(text)
+            if self.cols and len(dates) == len(self.cols) and not cells:
+                for party, d in zip(self.cols, dates):          # side by side, one per column
+                    found.add(f"signed_{party}", d, ln.page)
+            elif len(dates) == 1 and not re.search(r"Digitally|\d{1,2}:\d{2}:\d{2}", ln.text, re.I):
+                if party := self.party_at(k):
+                    found.add(f"signed_{party}", dates[0], ln.page)
+            fors = list(FOR_RE.finditer(ln.text))
+            for j, m in enumerate(fors):    # "For the LEA: Bobbie Vickery For ICE: Caleb Vitello"
+                value = ln.text[m.end():fors[j + 1].start() if j + 1 < len(fors) else None]
+                found.add(f"{_party(m.group(1))}_signatory", bare_name(value), ln.page)
+            if cells or fors or not (name := bare_name(ln.text)):
+                continue
+            if self.heading[k] and self.window_party(k) in (None, self.heading[k]):
+                found.add(f"{self.heading[k]}_signatory", name, ln.page)   # under its column's heading
+                continue
+            for j in (k + 1, k - 1):        # the title under the name, else over it
+                if 0 <= j < len(self.block) and j not in self.other:
+                    parties = parties_of(self.block[j].text)
+                    if len(parties) == 1 and not bare_name(self.block[j].text):
+                        found.add(f"{next(iter(parties))}_signatory", name, ln.page)
+                        break
+
+    def _digital(self, found: _Found) -> None:
+        """Digital signature stamps: "Digitally signed by NAME / Date: 2025.03.18 09:52:57"."""
+        for k, ln in enumerate(self.block):
+            if not re.search(r"Digitally", ln.text, re.I) or k in self.other:
+                continue
+            text = " ".join(b.text for b in self.block[k:k + 3])
+            m = re.search(r"Digitally\s+signed\s+by\s*:?\s*(?P<name>[A-Za-z][A-Za-z.'\- ]{3,40}?)\s*(?:Date\b|$)",
+                          text, re.I)
+            if not m:
+                continue
+            signer = re.sub(r"\s+", " ", m.group("name")).title()
+            at = re.search(r"Digitally", ln.text, re.I).start()
+            party = self._party_of_name(signer) or self.party_at(k, at)
+            if not party:
+                continue
+            stamp = re.search(r"(20\d{2})\.(\d{2})\.(\d{2})", text[m.start():])
+            if stamp and (d := make_date(*(int(x) for x in stamp.groups()))) \
+                    and self.earliest <= d <= self.latest:
+                found.add(f"signed_{party}", d, ln.page)
+            words = [w.lower().strip(".") for w in signer.split()]
+            if not any(a != b and (a in b or b in a) for a in words for b in words) \
+                    and len(set(words)) == len(words):      # "Christopher Mcronen Cronen": two prints run together
+                found.add(f"{party}_signatory", bare_name(signer), ln.page)
+
+    def _party_of_name(self, signer: str) -> str | None:
+        """The party of the signatory already read whose surname the stamp's signer has."""
+        words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", signer)}
+        parties = {name.split("_")[0] for name, (value, _) in self.found.facts.items()
+                   if name.endswith("_signatory") and value.split()[-1].lower() in words}
+        return next(iter(parties)) if len(parties) == 1 else None
+
+    def _bare_name_above(self, k: int, values: Iterable[str]) -> str | None:
+        """A blank "Name:" under two columns: a name OCR set alone on one of the three
+        lines above, when it is none of the names the line does print."""
+        for j in range(k - 1, max(-1, k - 4), -1):
+            name = bare_name(self.block[j].text)
+            if name and not any(_similar(v, name) for v in values if clean_value(v)):
+                return name
+        return None
+
+    def _printed_again(self, value: str) -> str | None:
+        """A name OCR misread on its "Name:" line ("|odd M. Lyons") that the block prints
+        again, legibly (under the signature, in a stamp): that legible reading."""
+        for ln in self.block:
+            for m in NAME_RE.finditer(ln.text):
+                if (name := bare_name(m.group(0))) and _similar(value, name):
+                    return name
+        return None
+
+
+def _similar(a: str, b: str) -> bool:
+    la, lb = (re.sub(r"[^a-z]", "", x.lower()) for x in (a, b))
+    return len(la) >= 6 and SequenceMatcher(None, la, lb).ratio() >= 0.85
+
+
+def _form_fields(block_pages: set[int], cols: list[str] | None,
+                 form_fields: Sequence[tuple[str, str, int | None]], earliest: str, latest: str) -> dict:
+    """Values filled into the signature page's form fields. Their names tell what they
+    are ("Date", "Date_2", "Name"); a form tool numbers fields of one label in reading
+    order, so two date fields under two columns are the columns' dates, left to right.
+    A field otherwise belongs to the party the page's other fields name (an "Agency"
+    field reading "U.S. Immigration", a "Title" reading "Acting Director")."""
+    fields = [(n, v.strip(), p) for n, v, p in form_fields if p in block_pages and v and v.strip()]
+
+    def order(name):
+        return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", name.lower())]
+    parties = set().union(*(parties_of(v) for n, v, _ in fields if re.match(r"(?:title|agency)", n, re.I))) \
+        if fields else set()
+    owner = next(iter(parties)) if len(parties) == 1 else None
+    out: dict = {}
+    for label in ("date", "name"):
+        group = sorted((f for f in fields if re.match(label, f[0], re.I)), key=lambda f: order(f[0]))
+        if label == "date":
+            group = [(n, d[0], p) for n, v, p in group if (d := [x for x in find_dates(v) if earliest <= x <= latest])]
+        else:
+            group = [(n, nm, p) for n, v, p in group if (nm := bare_name(v))]
+        if cols and len(group) == len(cols):
+            pairs = list(zip(cols, group))
+        elif len(group) == 1 and owner:
+            pairs = [(owner, group[0])]
+        else:
+            continue
+        for party, (_, value, page) in pairs:
+            key = f"signed_{party}" if label == "date" else f"{party}_signatory"
+            out.setdefault(key, (value, page))
+    return out
+
+
+ORDER = ("signed_agency", "agency_signatory", "signed_ice", "ice_signatory")
+
+
+def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int | None]] = (),
+                    earliest: str = "2015-01-01", latest: str | None = None) -> list[tuple[str, str, int]]:
+    """(name, value, page) of signed_ice, ice_signatory, signed_agency, agency_signatory as
+    far as the block shows them. *earliest*/*latest* bound a signing date (the template's
+    revision, today)."""
+    block = block_lines(seg)
+    if not block:
+        return []
+    latest = latest or date.today().isoformat()
+    reader = _Reader(block, earliest, latest, seg.layout)
+    facts = reader.read()
+    for name, found in _form_fields({ln.page for ln in block}, reader.cols, form_fields,
+                                    earliest, latest).items():
+        facts.setdefault(name, found)
+    return [(name, *facts[name]) for name in ORDER if name in facts]
