@@ -267,18 +267,26 @@ def test_documents_list(client):
 @pytest.fixture
 def hostile_archive(fixture_archive, tmp_path):
     """A copy of the fixture archive whose first Franklin page holds markup, as OCR might."""
-    root = tmp_path / "hostile"
+    root = copied_archive(fixture_archive, tmp_path / "hostile",
+                          '\n<script>alert("pwned")</script> <img src=x onerror=alert(1)> training',
+                          ("UPDATE documents SET agency = ? WHERE sha256 = ?",
+                           ('Franklin <b onmouseover="x()">County</b>', FRANKLIN["sha256"])))
+    (root / "index").symlink_to(fixture_archive.index_dir)
+    return root
+
+
+def copied_archive(fixture_archive, root, franklin_text: str, *updates):
+    """The fixture archive's database copied to *root* (its files linked), with
+    *franklin_text* added to Franklin's first page and the other *updates* (sql, args) made."""
     root.mkdir()
     dst = sqlite3.connect(root / "moa.sqlite3")
     fixture_archive.db.backup(dst)
-    dst.execute("UPDATE pages SET text = text || ? WHERE sha256 = ? AND page = 1",
-                ('\n<script>alert("pwned")</script> <img src=x onerror=alert(1)> training', FRANKLIN["sha256"]))
-    dst.execute("UPDATE documents SET agency = ? WHERE sha256 = ?",
-                ('Franklin <b onmouseover="x()">County</b>', FRANKLIN["sha256"]))
+    for sql, args in (("UPDATE pages SET text = text || ? WHERE sha256 = ? AND page = 1",
+                       (franklin_text, FRANKLIN["sha256"])), *updates):
+        dst.execute(sql, args)
     dst.commit()
     dst.close()
     (root / "files").symlink_to(fixture_archive.files_dir)
-    (root / "index").symlink_to(fixture_archive.index_dir)
     return root
 
 
@@ -298,15 +306,7 @@ def test_a_search_feed_drops_characters_xml_cannot_hold(fixture_archive, tmp_pat
 
     from archive.search import rebuild_index
     from store.datadir import DataDir
-    root = tmp_path / "ctl"
-    root.mkdir()
-    dst = sqlite3.connect(root / "moa.sqlite3")
-    fixture_archive.db.backup(dst)
-    dst.execute("UPDATE pages SET text = text || ? WHERE sha256 = ? AND page = 1",
-                ("\nsmudged\x0c\x01 zyxwtraining\x1b here", FRANKLIN["sha256"]))
-    dst.commit()
-    dst.close()
-    (root / "files").symlink_to(fixture_archive.files_dir)
+    root = copied_archive(fixture_archive, tmp_path / "ctl", "\nsmudged\x0c\x01 zyxwtraining\x1b here")
     d = DataDir(root)
     rebuild_index(d)
     d.close()
