@@ -470,7 +470,7 @@ def compare_urls(d) -> list[str]:
 
 
 def compare_page_urls(d) -> list[str]:
-    """One or a few of every kind of compare page and CSV."""
+    """One or a few of every kind of compare page and CSV, and the Word exports."""
     from archive import compare
     stored = compare.Stored(d)
     top = stored.top_deviations(5)
@@ -481,7 +481,10 @@ def compare_page_urls(d) -> list[str]:
     urls += [f"/compare/deviation/{t['sha256']}" for t in top[:3]]
     urls += [f"/compare/variants/{k}?model={model}" for k in keys]
     urls += [f"/compare/variants/{k}.csv?model={model}" for k in keys[:1]]
-    return urls + compare_urls(d)[:4]
+    pairs = compare_urls(d)[:4]
+    exports = [pairs[0].replace("/compare/pair?", "/compare/pair/export.docx?")] if pairs else []
+    exports += [f"/compare/deviation/{t['sha256']}/export.docx" for t in top[:1]]
+    return urls + pairs + (exports if compare.docx_available() else [])
 
 
 def crawl_main(args) -> None:
