@@ -166,7 +166,8 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
            suggest: bool = True, seconds: float | None = None) -> SearchResult:
     """Documents matching *query*, best first (or newest signed first), grouped with
     their matching pages/sections/form fields. Raises QueryError, QueryTooSlow when it
-    would take more than *seconds* (default: time_limit()). When nothing matches (and
+    would take more than *seconds* (default: time_limit(); math.inf: no limit, for batch
+    work that holds no server thread). When nothing matches (and
     *suggest*), the result carries suggestions of queries that find something."""
     if sort not in ("relevance", "signed", "oldest"):
         raise QueryError(f"unknown sort {sort!r}: use relevance, signed (newest first) or oldest")
