@@ -38,7 +38,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import fields, index as windex, query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
 from whoosh.columns import VarBytesColumn
-from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher
+from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher, WrappingMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
@@ -730,6 +730,76 @@ class UnitHit:
         return self.reader.column_text("section_key", self.docnum)
 
 
+# --- a time limit per search -----------------------------------------------------------
+
+class TimeUp(Exception):
+    """A search used more of its thread's CPU time than time_limit() gave it."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"the search used more than {seconds:g} s")
+
+
+_limits = threading.local()      # .now: (deadline in time.thread_time(), seconds) or None
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Searches by this thread inside the block raise TimeUp once the thread has spent
+    more than *seconds* of CPU time in it (time.thread_time: waiting for other threads
+    under load does not count). Checked every 64 matches while matching (the queries of
+    Reader.match, match_ids, units_of) and at every unit read (Reader.stored), so a
+    search stops soon after its limit. A nested block keeps the earlier deadline; None:
+    no limit of its own."""
+    outer = getattr(_limits, "now", None)
+    mine = None if seconds is None else (time.thread_time() + seconds, seconds)
+    _limits.now = mine if outer is None or (mine is not None and mine[0] < outer[0]) else outer
+    try:
+        yield
+    finally:
+        _limits.now = outer
+
+
+def _check_time() -> None:
+    limit = getattr(_limits, "now", None)
+    if limit is not None and time.thread_time() > limit[0]:
+        raise TimeUp(limit[1])
+
+
+def _timed(q: wq.Query) -> wq.Query:
+    return _Timed(q) if getattr(_limits, "now", None) else q
+
+
+class _Timed(wq.WrappingQuery):
+    """*child*, its matcher checking the thread's time limit as it goes."""
+
+    def matcher(self, searcher, context=None):
+        return _TimedMatcher(self.child.matcher(searcher, context))
+
+
+class _TimedMatcher(WrappingMatcher):
+    steps = 0
+
+    def _tick(self) -> None:
+        self.steps += 1
+        if not self.steps & 63:
+            _check_time()
+
+    def next(self):
+        self._tick()
+        return self.child.next()
+
+    def skip_to(self, id):
+        self._tick()
+        return self.child.skip_to(id)
+
+    def all_ids(self):
+        for i, docnum in enumerate(self.child.all_ids()):
+            if not i & 63:
+                _check_time()
+            yield docnum
+
+
 class Reader:
     """One open Whoosh searcher over one index generation, used by one thread at a time
     (see reading()). The expansions of fuzzy and wildcard terms are remembered in
@@ -814,6 +884,7 @@ class Reader:
 
     def stored(self, docnum: int) -> dict:
         """A unit's stored fields (its body decompressed)."""
+        _check_time()
         f = self.searcher.stored_fields(docnum)
         if isinstance(f.get("body"), bytes):
             f["body"] = zlib.decompress(f["body"]).decode()
@@ -823,13 +894,13 @@ class Reader:
         """(docnum, score) of every unit of *kind* matching *node*."""
         is_kind = wq.Term("kind", kind)
         q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
-        return [(h.docnum, h.score) for h in self.searcher.search(q, limit=None)]
+        return [(h.docnum, h.score) for h in self.searcher.search(_timed(q), limit=None)]
 
     def match_ids(self, node, kind: str) -> list[int]:
         """The docnums of every unit of *kind* matching *node*, unscored (cheaper)."""
         is_kind = wq.Term("kind", kind)
         q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
-        return list(self.searcher.docs_for_query(q))
+        return list(self.searcher.docs_for_query(_timed(q)))
 
     def doc_unit(self, docnum: int) -> int:
         """The doc unit of the document a unit belongs to (units are written just before it)."""
@@ -841,7 +912,7 @@ class Reader:
         """The page/section/form units of the given documents (doc unit -> its stored
         fields) that match *node*. A document's units sit just before its doc unit, so
         this skips along the postings to those ranges only."""
-        q = to_whoosh(node, self.expand_leaf)
+        q = _timed(to_whoosh(node, self.expand_leaf))
         ranges = sorted((d - f.get("units", 0), d - 1, f["sha256"]) for d, f in doc_units.items())
         found = []
         context = self.searcher.context()

@@ -207,3 +207,48 @@ def test_a_long_or_of_words_found_everywhere_is_refused(text_archive):
         search.search(d, " OR ".join(common))
     assert f"limit is {search.MAX_SCANS}" in str(e.value)
     assert search.search(d, " OR ".join(common[:3])).total_documents
+
+
+# --- the time limit per search (issue 16: no query may take more than 1 s) -------------
+
+def slow_enough(d) -> tuple[str, float]:
+    """A real query on the real index, and the CPU seconds it takes without a limit."""
+    import time as _time
+    query = "immigration OR training OR agency"
+    t0 = _time.thread_time()
+    found = search.search(d, query, all_results=True, suggest=False)
+    assert found.total_documents
+    return query, _time.thread_time() - t0
+
+
+def test_a_search_over_its_time_limit_is_refused_saying_narrow_it(text_archive):
+    from archive.core.errors import QueryTooSlow
+    query, took = slow_enough(text_archive)
+    limit = took / 20
+    assert limit > 0
+    t0 = time.perf_counter()
+    with pytest.raises(QueryTooSlow, match=r"this query takes too long: .*narrow it") as e:
+        search.search(text_archive, query, all_results=True, seconds=limit)
+    assert query in str(e.value) and isinstance(e.value, QueryError)
+    assert time.perf_counter() - t0 < max(10 * took, 1)     # it stopped, not ran to the end
+    # the same query under a generous limit, and the reader pool still serves afterwards
+    assert search.search(text_archive, query, all_results=True, seconds=60).total_documents
+    assert search.TIME_LIMIT == 1.0 and search.time_limit() == 1.0
+
+
+def test_the_time_limit_is_a_400_in_the_api_and_site_and_an_error_in_the_cli(text_archive, monkeypatch):
+    query, took = slow_enough(text_archive)
+    monkeypatch.setenv("MOA_QUERY_TIME_LIMIT", f"{took / 20:.6f}")
+    client = create_app({"DATA_DIR": str(text_archive.root)}).test_client()
+    resp = client.get("/api/search", query_string={"q": query, "per_page": 100})
+    assert resp.status_code == 400 and "takes too long" in resp.get_json()["message"], resp.get_json()
+    assert client.get("/search.csv", query_string={"q": query}).status_code == 400
+    page = client.get("/search", query_string={"q": query})
+    assert page.status_code == 400 and "narrow it" in page.get_data(as_text=True)
+    out = CliRunner().invoke(main, ["--data-dir", str(text_archive.root), "search", "--all", query])
+    assert out.exit_code == 1 and "takes too long" in out.output and "Traceback" not in out.output
+    monkeypatch.setenv("MOA_QUERY_TIME_LIMIT", "soon")
+    with pytest.raises(Exception, match="MOA_QUERY_TIME_LIMIT='soon'"):
+        search.time_limit()
+    monkeypatch.delenv("MOA_QUERY_TIME_LIMIT")
+    assert client.get("/api/search", query_string={"q": query}).status_code == 200

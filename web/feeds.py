@@ -4,6 +4,7 @@ search page). Each page a feed mirrors names it in a <link rel="alternate"> (and
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 
 from feedgen.feed import FeedGenerator
@@ -71,16 +72,25 @@ def _atom(feed_id: str, title: str, alternate: str, entries: list[feeds.FeedEntr
     for e in entries:
         fe = fg.add_entry(order="append")
         fe.id(e.id)
-        fe.title(e.title)
+        fe.title(xml_text(e.title))
         fe.updated(_time(e.updated))
         fe.link(href=_entry_link(e), rel="alternate", type="text/html")
-        fe.summary(e.summary)
+        fe.summary(xml_text(e.summary))
         if e.snippets:
             # <mark> is not in feed readers' safe lists (feedparser strips it): hits in <strong>.
-            fe.content("".join(f"<blockquote>{_strong(s)}</blockquote>" for s in e.snippets)
-                       + f"<p>{escape(e.summary)}</p>", type="html")
+            fe.content(xml_text("".join(f"<blockquote>{_strong(s)}</blockquote>" for s in e.snippets)
+                                + f"<p>{escape(e.summary)}</p>"), type="html")
     return Response(fg.atom_str(pretty=True, encoding="UTF-8"),
                     mimetype="application/atom+xml", content_type="application/atom+xml; charset=utf-8")
+
+
+# Characters XML 1.0 cannot hold (control characters, as OCR of a smudge can give, and
+# non-characters): dropped from what goes into a feed.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return NOT_XML.sub("", text)
 
 
 def _strong(snippet: str) -> str:

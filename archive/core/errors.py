@@ -57,6 +57,10 @@ class QueryError(MoaError):
     """A search query that cannot be parsed or is over the length limit."""
 
 
+class QueryTooSlow(QueryError):
+    """A search query that ran past the time a search may take."""
+
+
 class IndexBusy(MoaError):
     """Another process is writing the search index."""
 

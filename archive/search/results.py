@@ -8,6 +8,7 @@ then located for the documents shown, and only those get highlighted snippets.
 """
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from bisect import bisect_right
@@ -15,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
-from archive.core.errors import IndexBusy, IndexNotBuilt, QueryError
+from archive.core.errors import ConfigError, IndexBusy, IndexNotBuilt, QueryError, QueryTooSlow
 from archive.search.indexing import IndexRebuiltWarning, rebuild_index
 from archive.search.query import (FACETS, _parser, check_cost, filter_query, parse,
                                    tokenize, without_fields)
@@ -128,13 +129,46 @@ def _reading(datadir: DataDir) -> Iterator[ix.Reader]:
         yield reader
 
 
+TIME_LIMIT = 1.0    # seconds of CPU time one search may use; MOA_QUERY_TIME_LIMIT overrides it
+
+
+def time_limit() -> float:
+    """The time limit per search: $MOA_QUERY_TIME_LIMIT (seconds), else TIME_LIMIT."""
+    raw = os.environ.get("MOA_QUERY_TIME_LIMIT", "").strip()
+    if not raw:
+        return TIME_LIMIT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ConfigError(f"MOA_QUERY_TIME_LIMIT={raw!r} is not usable: give the seconds a search may take, e.g. 1")
+    return seconds
+
+
+@contextmanager
+def _limited(query: str, seconds: float) -> Iterator[None]:
+    """The block's searching under the time limit (store.index.time_limit); a query
+    over it is a QueryTooSlow that says so and how to narrow it."""
+    try:
+        with ix.time_limit(seconds):
+            yield
+    except ix.TimeUp as e:
+        raise QueryTooSlow(
+            f"this query takes too long: {query!r} needs more than the {e.seconds:g} s a search may "
+            "take; narrow it: fewer wildcard (*) or fuzzy (~) terms, a \"phrase\" instead of common "
+            "words, or a filter such as state:, model: or signed:") from None
+
+
 def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None = None,
            sort: str = "relevance", page: int = 1, per_page: int = 20,
            all_results: bool = False, within: str | None = None,
-           suggest: bool = True) -> SearchResult:
+           suggest: bool = True, seconds: float | None = None) -> SearchResult:
     """Documents matching *query*, best first (or newest signed first), grouped with
-    their matching pages/sections/form fields. Raises QueryError. When nothing matches
-    (and *suggest*), the result carries suggestions of queries that find something."""
+    their matching pages/sections/form fields. Raises QueryError, QueryTooSlow when it
+    would take more than *seconds* (default: time_limit(); math.inf: no limit, for batch
+    work that holds no server thread). When nothing matches (and
+    *suggest*), the result carries suggestions of queries that find something."""
     if sort not in ("relevance", "signed", "oldest"):
         raise QueryError(f"unknown sort {sort!r}: use relevance, signed (newest first) or oldest")
     tree = parse(query)
@@ -142,7 +176,7 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
     if within:
         parts.append(ix.QExact("sha256", within))
     node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
-    with _reading(datadir) as r:
+    with _reading(datadir) as r, _limited(query, time_limit() if seconds is None else seconds):
         check_cost(node, r)
         found = _run(r, query, tree, node, sort, max(1, page), per_page, all_results, filters or {})
         if not found.total_documents and suggest and not within:

@@ -13,6 +13,7 @@ A search is saved with what it matches at that moment counted as already seen (u
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -191,7 +192,8 @@ def _refresh(datadir: DataDir, name: str, query: str, now: str, *, seen: bool = 
     if conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
         hits = {}      # an empty archive: nothing to match, and no index to open yet
     else:
-        hits = {h.sha256: h for h in search.search(datadir, query, all_results=True).hits}
+        # a batch run, holding no server thread: no time limit (archive.search.time_limit)
+        hits = {h.sha256: h for h in search.search(datadir, query, all_results=True, seconds=math.inf).hits}
     with transaction(conn):
         have = {r[0] for r in conn.execute("SELECT sha256 FROM watch_matches WHERE watch = ?", (name,))}
         conn.executemany("DELETE FROM watch_matches WHERE watch = ? AND sha256 = ?",
