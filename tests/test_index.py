@@ -99,7 +99,7 @@ def test_a_parallel_build_finds_what_a_serial_one_does(filled, monkeypatch):
     one process's build does: pages, sections, snippets; each document in one segment."""
     from archive.search import indexing
     queries = ['"notice to appear"', "detainer AND warrant", "section:liability giglio", "perform~",
-               '"limited english proficency~"', "immigr* -training", "state:KS"]
+               '"limited english proficency~"', "immigr*", "state:KS"]
 
     def answers():
         return [search.search(filled, q, all_results=True).to_dict()["hits"] for q in queries]
