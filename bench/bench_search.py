@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,15 +136,16 @@ def text_size(d: DataDir) -> int:
 
 def update_time(d: DataDir, n: int = 4) -> tuple[float, int]:
     """Change the text of n documents, then time `moa index` (update_index)."""
+    word = f"benchmarkchange{uuid.uuid4().hex}"      # a word no document held before (copies too)
     shas = [r[0] for r in d.db.execute("SELECT sha256 FROM documents ORDER BY sha256 LIMIT ?", (n,))]
     d.db.execute("BEGIN")
     for sha in shas:
-        d.db.execute("UPDATE pages SET text = text || ' benchmarkchange' WHERE sha256 = ? AND page = 1", (sha,))
+        d.db.execute("UPDATE pages SET text = text || ? WHERE sha256 = ? AND page = 1", (f" {word}", sha))
     d.db.execute("COMMIT")
     t0 = time.perf_counter()
     summary = search.update_index(d)
     seconds = time.perf_counter() - t0
-    assert summary["indexed"] == n and search.search(d, "benchmarkchange").total_documents == n
+    assert summary["indexed"] == n and search.search(d, word).total_documents == n
     segments = len(list(d.index_dir.resolve().glob("*.seg")))
     return seconds, segments
 
