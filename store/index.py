@@ -42,7 +42,7 @@ from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, Un
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-INDEX_VERSION = 6            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 7            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 
@@ -248,7 +248,10 @@ def make_schema() -> fields.Schema:
         content=_text_field(),                        # searched; not stored
         bridge=_text_field(stored=True),              # page units:
                                                       # the words over the break to the next page
-        body=fields.STORED,                           # the unit's text, for snippets
+        body=fields.STORED,                           # form units: the value, for snippets
+        reading=fields.STORED,                        # page units: the pages column read (text |
+                                                      # text_layer | ocr_text); their texts and the
+        ord=fields.STORED,                            # sections' (by ord) are read from the database
         section_key=fields.ID(stored=True, sortable=True),
         section_title=fields.TEXT(stored=True, **text),
         in_section=fields.STORED,                     # page units: (key, title) covering the page

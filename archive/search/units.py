@@ -85,7 +85,7 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
         for n, (source, column, text) in enumerate(_readings(p)):
             content = mark(text)
             unit = dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
-                        page=p["page"], last_page=p["page"], content=content, body=text,
+                        page=p["page"], last_page=p["page"], content=content, reading=column,
                         in_section=covering)
             everything.append(content)
             if n == 0 and p["page"] in bridges:      # a phrase across the break: on this page
@@ -99,7 +99,7 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
         texts = [(n, by_page[n]) for n in range(s["first_page"], s["last_page"] + 1) if n in by_page]
         yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
                    page=s["first_page"], last_page=s["last_page"], content=mark(s["text"]),
-                   body=s["text"], section_key=s["key"],
+                   ord=s["ord"], section_key=s["key"],
                    section_title=s["title"] or "",
                    page_starts=page_starts(s["text"], texts or [(s["first_page"], "")]))
     for f in forms:
