@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import resource
 import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,17 +136,24 @@ def text_size(d: DataDir) -> int:
 
 def update_time(d: DataDir, n: int = 4) -> tuple[float, int]:
     """Change the text of n documents, then time `moa index` (update_index)."""
+    word = f"benchmarkchange{uuid.uuid4().hex}"      # a word no document held before (copies too)
     shas = [r[0] for r in d.db.execute("SELECT sha256 FROM documents ORDER BY sha256 LIMIT ?", (n,))]
     d.db.execute("BEGIN")
     for sha in shas:
-        d.db.execute("UPDATE pages SET text = text || ' benchmarkchange' WHERE sha256 = ? AND page = 1", (sha,))
+        d.db.execute("UPDATE pages SET text = text || ? WHERE sha256 = ? AND page = 1", (f" {word}", sha))
     d.db.execute("COMMIT")
     t0 = time.perf_counter()
     summary = search.update_index(d)
     seconds = time.perf_counter() - t0
-    assert summary["indexed"] == n and search.search(d, "benchmarkchange").total_documents == n
+    assert summary["indexed"] == n and search.search(d, word).total_documents == n
     segments = len(list(d.index_dir.resolve().glob("*.seg")))
     return seconds, segments
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the index's writing processes)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def pct(values: list[float], p: float) -> float:
@@ -175,7 +185,8 @@ def measure(d: DataDir, runs: int, label: str) -> dict:
     slowest = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))[:3]
     row = {"label": label, "runs": runs, "whoosh_p50": statistics.median(wt), "whoosh_p95": pct(wt, 95),
            "fts5_p50": statistics.median(ft), "fts5_p95": pct(ft, 95)}
-    print(f"{label}: {runs} runs, {len(QUERIES)} queries, snippets for top {TOP}\n"
+    print(f"{label}: {runs} runs, {len(QUERIES)} queries, snippets for top {TOP}"
+          f" (load average {os.getloadavg()[0]:.1f})\n"
           f"  whoosh  p50 {row['whoosh_p50']:7.1f} ms   p95 {row['whoosh_p95']:7.1f} ms\n"
           f"  fts5    p50 {row['fts5_p50']:7.1f} ms   p95 {row['fts5_p95']:7.1f} ms\n"
           f"  ratio   p50 {row['whoosh_p50'] / row['fts5_p50']:7.1f} x    p95 "
@@ -207,15 +218,16 @@ def main() -> None:
             if prepare:
                 n = prepare()
                 label = f"replicated ({n} documents, {d.db.execute('SELECT count(*) FROM pages').fetchone()[0]} pages)"
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             s = search.rebuild_index(d)
-            build = time.perf_counter() - t0
+            build, build_cpu = time.perf_counter() - t0, cpu_seconds() - c0
             fts = build_fts(d)
             isize, tsize = index_size(d), text_size(d)
             upd, segments = update_time(d)
             upd2, segments = update_time(d)
-            print(f"{label}: Whoosh index built in {build:.1f} s ({s['units']} units), FTS5 in {fts:.1f} s"
-                  f" ({build / max(fts, 1e-9):.0f}x)\n"
+            print(f"{label}: Whoosh index built in {build:.1f} s ({build_cpu:.1f} s CPU, this process and"
+                  f" its writers; {s['units']} units), FTS5 in {fts:.1f} s ({build / max(fts, 1e-9):.0f}x)"
+                  f"; load average {os.getloadavg()[0]:.1f}\n"
                   f"  update of 4 documents: {upd:.1f} s, again {upd2:.1f} s ({segments} segments)\n"
                   f"  index {isize / 1e6:.1f} MB for {tsize / 1e6:.1f} MB of text ({isize / tsize:.2f}x)")
             measure(d, args.runs, label)

@@ -35,14 +35,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whoosh import fields, index as windex, query as wq
+from whoosh import fields, formats, index as windex, query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
 from whoosh.columns import VarBytesColumn
 from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher, WrappingMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-INDEX_VERSION = 5            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 7            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 
@@ -129,6 +129,15 @@ class MoaTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, pos in self.terms(value, start_pos):
+            t.text, t.boost, t.stopped = text, 1.0, False
+            if positions:
+                t.pos = pos
+            yield t
+
+    @staticmethod
+    def terms(value: str, start_pos: int = 0) -> Iterator[tuple[str, int]]:
+        """(term, position) of every term of *value* (what __call__ gives as tokens)."""
         fast = value.isascii()           # then folding is lower() of the whole text
         low = value.lower() if fast else value
         stems = _stems
@@ -139,44 +148,71 @@ class MoaTokenizer(Tokenizer):
             if text[0] == SPLIT_OPEN:
                 parts = [_fold(w) for w in WORD_RE.findall(text)]
                 for i, w in enumerate(parts):
-                    yield from self._word(t, w, prev_pos + i, positions)
+                    yield w, prev_pos + i
+                    s = _stem_of(w)
+                    if s != w:
+                        yield STEM + s, prev_pos + i
                 if prev is not None and len(parts) > 1:
                     # the token itself also at its last word's place, so that it is
                     # next to both the word before it and the word after it
                     prev_pos += len(parts) - 1
-                    yield from self._word(t, prev, prev_pos, positions)
+                    yield prev, prev_pos
+                    s = _stem_of(prev)
+                    if s != prev:
+                        yield STEM + s, prev_pos
                     pos = max(pos, prev_pos)
                 prev_end = m.end()
                 continue
             word = text if fast else _fold(text)
             pos += 1
             if prev is not None and low[prev_end:m.start()] in _JOINERS:
-                t.text, t.boost, t.stopped = prev + word, 1.0, False
-                if positions:
-                    t.pos = prev_pos
-                yield t
-            t.text, t.boost, t.stopped = word, 1.0, False
-            if positions:
-                t.pos = pos
-            yield t
+                yield prev + word, prev_pos
+            yield word, pos
             s = stems.get(word)
             if s is None:
-                s = stems[word] = stem(word) if len(stems) < 500000 else word
+                s = _stem_of(word)
             if s != word:
-                t.text = STEM + s
-                yield t
+                yield STEM + s, pos
             prev, prev_end, prev_pos = word, m.end(), pos
 
-    @staticmethod
-    def _word(t, word, pos, positions):
-        t.text, t.boost, t.stopped = word, 1.0, False
-        if positions:
-            t.pos = pos
-        yield t
+
+def _stem_of(word: str) -> str:
+    """stem(), remembered (up to 500,000 words)."""
+    s = _stems.get(word)
+    if s is None:
         s = stem(word)
-        if s != word:
-            t.text = STEM + s
-            yield t
+        if len(_stems) < 500000:
+            _stems[word] = s
+    return s
+
+
+class _Positions(formats.Positions):
+    """whoosh's Positions format (the same postings), reading our tokenizer's (term,
+    position) pairs directly instead of one Token object per term."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        terms = getattr(analyzer, "terms", None)
+        if terms is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        poses: dict[str, list[int]] = {}
+        for text, pos in terms(value):
+            found = poses.get(text)
+            if found is None:
+                poses[text] = [pos]
+            else:
+                found.append(pos)
+        fb = self.field_boost
+        encode = self.encode
+        for w, poslist in poses.items():
+            yield w, len(poslist), len(poslist) * fb, encode(poslist)
+
+
+def _text_field(**kwargs) -> fields.TEXT:
+    """A TEXT field on CONTENT_ANALYZER with positions (phrases), written by _Positions."""
+    f = fields.TEXT(analyzer=CONTENT_ANALYZER, phrase=True, **kwargs)
+    f.format = _Positions(field_boost=f.format.field_boost)
+    return f
 
 
 _stems: dict[str, str] = {}
@@ -209,8 +245,13 @@ def make_schema() -> fields.Schema:
         page=fields.NUMERIC(stored=True, sortable=True),   # 1-based; 0 in the column = none
         last_page=fields.NUMERIC(stored=True, sortable=True),   # a column too: a section's pages
         units=fields.STORED,                          # doc units: how many units precede it
-        content=fields.TEXT(analyzer=CONTENT_ANALYZER, phrase=True),   # searched; not stored
-        body=fields.STORED,                           # the unit's text, for snippets
+        content=_text_field(),                        # searched; not stored
+        bridge=_text_field(stored=True),              # page units:
+                                                      # the words over the break to the next page
+        body=fields.STORED,                           # form units: the value, for snippets
+        reading=fields.STORED,                        # page units: the pages column read (text |
+                                                      # text_layer | ocr_text); their texts and the
+        ord=fields.STORED,                            # sections' (by ord) are read from the database
         section_key=fields.ID(stored=True, sortable=True),
         section_title=fields.TEXT(stored=True, **text),
         in_section=fields.STORED,                     # page units: (key, title) covering the page
@@ -584,22 +625,37 @@ def open_index(link: Path):
 
 
 def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
-                done: Callable[[], None] = lambda: None, extra: dict[str, bytes] | None = None) -> int:
+                done: Callable[[], None] = lambda: None, extra: dict[str, bytes] | None = None,
+                procs: int = 1) -> int:
     """Write every unit into a new directory, then point *link* at it atomically.
     *units_for* yields each document's units; *done* is called after each document;
-    *extra* files (name -> bytes) are kept beside the index (read_extra).
+    *extra* files (name -> bytes) are kept beside the index (read_extra). With *procs*
+    > 1 the units are analysed and written by that many processes (whoosh's MpWriter),
+    each into a segment of its own; a document's units stay together in one segment.
     Returns the number of units. Caller holds the write lock."""
     root.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(prefix=f"index.{time.strftime('%Y%m%dT%H%M%S')}.", dir=root))
     try:
         ix = windex.create_in(str(new), make_schema())
-        writer = ix.writer(limitmb=128)
+        if procs > 1:
+            writer = ix.writer(procs=procs, limitmb=128, multisegment=True, batchsize=PARALLEL_BATCH)
+        else:
+            writer = ix.writer(limitmb=128)
         count = 0
         try:
             for units in units_for:
+                # MpWriter hands a batch to a process only at a document's last unit
+                # (outside a group), so a document's units are never cut apart
+                last = None
+                writer.start_group()
                 for unit in units:
-                    writer.add_document(**_fields(unit))
+                    if last is not None:
+                        writer.add_document(**_fields(last))
+                    last = unit
                     count += 1
+                writer.end_group()
+                if last is not None:
+                    writer.add_document(**_fields(last))
                 done()
             writer.commit()
         except BaseException:
@@ -677,6 +733,7 @@ def update_in_place(ix, changed: Iterable[str], removed: set[str],
 
 
 MAX_SEGMENTS = 6
+PARALLEL_BATCH = 200    # units per batch handed to a writing process
 MERGE_DELETED = 0.3     # a segment with this share of its units deleted is rewritten
 
 
@@ -882,11 +939,13 @@ class Reader:
     def column_text(self, name: str, docnum: int) -> str:
         return self.value(name, docnum) or ""
 
-    def stored(self, docnum: int) -> dict:
-        """A unit's stored fields (its body decompressed)."""
+    def stored(self, docnum: int, body: bool = True) -> dict:
+        """A unit's stored fields (its body decompressed; left out unless *body*)."""
         _check_time()
         f = self.searcher.stored_fields(docnum)
-        if isinstance(f.get("body"), bytes):
+        if not body:
+            f.pop("body", None)
+        elif isinstance(f.get("body"), bytes):
             f["body"] = zlib.decompress(f["body"]).decode()
         return f
 

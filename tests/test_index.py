@@ -94,6 +94,32 @@ def test_an_update_that_replaces_every_document_leaves_one_live_segment(filled):
     assert search.search(filled, "zygomorphic").total_documents == 7
 
 
+def test_a_parallel_build_finds_what_a_serial_one_does(filled, monkeypatch):
+    """A full build by two writing processes (a large archive's) answers every query as
+    one process's build does: pages, sections, snippets; each document in one segment."""
+    from archive.search import indexing
+    queries = ['"notice to appear"', "detainer AND warrant", "section:liability giglio", "perform~",
+               '"limited english proficency~"', "immigr*", "state:KS"]
+
+    def answers():
+        return [search.search(filled, q, all_results=True).to_dict()["hits"] for q in queries]
+    search.rebuild_index(filled)
+    serial = answers()
+    monkeypatch.setattr(indexing, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(indexing, "WRITERS", 2)
+    search.rebuild_index(filled)
+    index = ix.open_index(filled.index_dir)
+    try:
+        assert len(index._segments()) == 2
+    finally:
+        index.close()
+    parallel = answers()
+    for q, a, b in zip(queries, serial, parallel):
+        def same(hits):    # equal scores may come in another order
+            return sorted(({k: v for k, v in h.items() if k != "score"} for h in hits), key=lambda h: h["sha256"])
+        assert a and same(a) == same(b), q
+
+
 def test_writer_lock_refuses_a_second_writer(filled):
     search.update_index(filled)
     with ix.write_lock(filled.root):

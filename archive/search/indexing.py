@@ -2,6 +2,7 @@
 is gone, or rebuild it all into a fresh generation (store.index swaps it in)."""
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from contextlib import contextmanager
@@ -13,6 +14,12 @@ from archive.search.units import document_units, fingerprints
 from archive.search.vocabulary import EXTRA_NAME, Splitter, count_words
 from store import index as ix
 from store.datadir import DataDir
+
+
+# A full build of an archive of PARALLEL_PAGES pages or more is written by WRITERS
+# processes (on a machine with that many cores): on fewer, starting them costs more.
+WRITERS = min(2, os.cpu_count() or 1)
+PARALLEL_PAGES = 1000
 
 
 class IndexRebuiltWarning(UserWarning):
@@ -78,9 +85,11 @@ def _rebuild(datadir: DataDir, progress: Progress) -> dict:
     splitter = Splitter(count_words(t for row in conn.execute(
         "SELECT text, text_layer, ocr_text FROM pages") for t in row))
     progress.start(len(want), "documents")
+    pages = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
     units = ix.build_fresh(datadir.root, datadir.index_dir,
                            (document_units(conn, s, fp, splitter) for s, fp in want.items()),
-                           lambda: progress.advance(1), extra={EXTRA_NAME: splitter.to_json()})
+                           lambda: progress.advance(1), extra={EXTRA_NAME: splitter.to_json()},
+                           procs=WRITERS if pages >= PARALLEL_PAGES else 1)
     progress.finish()
     return {"indexed": len(want), "removed": 0, "unchanged": 0, "units": units,
             "seconds": round(time.monotonic() - t0, 2)}

@@ -13,7 +13,7 @@ import re
 import warnings
 from bisect import bisect_right
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator
 
 from archive.core.errors import ConfigError, IndexBusy, IndexNotBuilt, QueryError, QueryTooSlow
@@ -178,13 +178,14 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
     node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
     with _reading(datadir) as r, _limited(query, time_limit() if seconds is None else seconds):
         check_cost(node, r)
-        found = _run(r, query, tree, node, sort, max(1, page), per_page, all_results, filters or {})
+        found = _run(r, datadir.db, query, tree, node, sort, max(1, page), per_page, all_results,
+                     filters or {})
         if not found.total_documents and suggest and not within:
             found.suggestions = _suggestions(datadir, r, query, filters or {})
     return found
 
 
-def _run(r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: int,
+def _run(r: ix.Reader, conn, query: str, tree, node, sort: str, page: int, per_page: int,
          all_results: bool, filters: dict) -> SearchResult:
     in_sections = ix.targets_sections(node)
 
@@ -209,8 +210,8 @@ def _run(r: ix.Reader, query: str, tree, node, sort: str, page: int, per_page: i
 
     # 2. Where in the documents shown: pages, sections and form fields, with snippets.
     doc_units = {sha: r.doc_unit(best[sha][1]) for sha in shown}
-    doc_fields = {d: r.stored(d) for d in doc_units.values()}
-    located = _locate(r, tree, doc_fields, section_units if in_sections else None)
+    doc_fields = {d: r.stored(d, body=False) for d in doc_units.values()}
+    located = _locate(r, conn, tree, doc_fields, section_units if in_sections else None)
     hits = []
     for sha in shown:
         f = doc_fields[doc_units[sha]]
@@ -252,7 +253,7 @@ def _facets(r: ix.Reader, node, best: dict, section_units: dict | None,
             for k, c in counts.items()}
 
 
-def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict | None) -> dict:
+def _locate(r: ix.Reader, conn, tree, doc_fields: dict[int, dict], section_units: dict | None) -> dict:
     """sha -> (matches with snippets, matched pages, best section title), for the
     documents given by their doc units (docnum -> stored fields).
 
@@ -270,23 +271,26 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
     if leaves and doc_fields:
         for h in r.units_of(ix.QOr(tuple(leaves)), doc_fields):
             found[h.sha256].append(h)
+    # Pages whose bridge (the words over the break to the next page) holds a phrase: only
+    # the sections running over such a break can add pages to those the pages matched on.
+    bridged: dict[str, dict[int, ix.UnitHit]] = {}
+    several = tuple(replace(leaf, field="bridge") for leaf in leaves if isinstance(leaf, ix.QPhrase)
+                    or (isinstance(leaf, ix.QWords) and len(ix.analyze(leaf.text)) > 1))
+    if section_units is None and several and doc_fields:
+        for h in r.units_of(ix.QOr(several), doc_fields):
+            bridged.setdefault(h.sha256, {})[h.page] = h
     out = {}
     for sha, hits in found.items():
+        breaks = bridged.get(sha, {})
         if section_units is not None:   # section: queries: only inside the matching sections
             secs = set(section_units[sha])
             have = {h.docnum for h in hits}
             hits = [h for h in hits if h.docnum in secs] + [
                 ix.UnitHit(d, 0.0, sha, None, r) for d in secs if d not in have]
         hits.sort(key=lambda h: -h.score)
-        kept = []            # (hit, pages, (stored fields, spans) when read)
-        for h in hits:       # a page whose own text lacks the phrase matched on its bridge only
-            if h.kind == "page" and multi:
-                f = r.stored(h.docnum)
-                spans = match_spans(f.get("body") or "", patterns)
-                if spans:
-                    kept.append((h, [h.page] if h.page else [], (f, spans)))
-            elif h.kind != "section":
-                kept.append((h, [h.page] if h.page else [], None))
+        # (hit, pages, (stored fields, spans) when read): a page or form field matched on
+        # its own text (a page's bridge is another field), so it is read only if shown
+        kept = [(h, [h.page] if h.page else [], None) for h in hits if h.kind != "section"]
         page_pages = {p for _, ps, _ in kept for p in ps}
         if section_units is None and not multi:
             hits = [h for h in hits if h.kind != "section" or not page_pages]
@@ -297,7 +301,9 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
             span = set(range(first, (r.value("last_page", h.docnum) or first) + 1))
             if section_units is None and span <= page_pages:
                 continue     # the pages' own matches say it all
-            f = r.stored(h.docnum)
+            if section_units is None and page_pages and not any(n in breaks for n in span):
+                continue     # no phrase over one of its page breaks
+            f = _read(r, conn, h.docnum)
             if section_units is not None or not page_pages:
                 f, spans, ps = _where(f, patterns)
             else:            # what a section adds to its pages: phrases across a page break
@@ -308,6 +314,8 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
                     continue
                 spans = match_spans(f.get("body") or "", patterns)
             kept.append((h, ps, (f, spans)))
+        if not kept:         # a phrase only over a page break that no section shows
+            kept = [_on_bridge(r, conn, h, patterns) for _, h in sorted(breaks.items())]
         pages = sorted({p for _, ps, _ in kept for p in ps})
         if pages:            # the first page's match is always shown, then the best ones
             kept.sort(key=lambda k: pages[0] not in k[1])
@@ -317,7 +325,7 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
             if key in seen:
                 continue
             if where is None:
-                f = r.stored(h.docnum)
+                f = _read(r, conn, h.docnum)
                 where = (f, match_spans(f.get("body") or "", patterns))
             m = _match(*where, ps)
             if m.snippet in {x.snippet for x in matches}:
@@ -328,11 +336,40 @@ def _locate(r: ix.Reader, tree, doc_fields: dict[int, dict], section_units: dict
                 break
         matches.sort(key=lambda m: (m.page is None, m.page or 0))
         best = next((h.docnum for h in hits if h.kind == "section"), None)
-        section = r.stored(best).get("section_title") if best is not None else None
+        section = r.stored(best, body=False).get("section_title") if best is not None else None
         if section is None and matches:
             section = matches[0].section_title
         out[sha] = (matches, pages, section)
     return out
+
+
+def _on_bridge(r: ix.Reader, conn, h: ix.UnitHit, patterns: tuple[Pattern, ...]) -> tuple:
+    """A page whose bridge holds a phrase: the match over that page and the next."""
+    f = r.stored(h.docnum)
+    f["body"] = f.get("bridge") or ""
+    return h, [h.page, h.page + 1], (f, match_spans(f["body"], patterns))
+
+
+READINGS = ("text", "text_layer", "ocr_text")
+
+
+def _read(r: ix.Reader, conn, docnum: int) -> dict:
+    """A unit's stored fields with its text as "body": a form value is kept in the index;
+    a page's reading and a section's text are read from the database (the index would
+    be a third larger holding them)."""
+    f = r.stored(docnum)
+    if f.get("body") is None:
+        if f.get("kind") == "page":
+            column = f.get("reading") if f.get("reading") in READINGS else "text"
+            row = conn.execute(f"SELECT {column} FROM pages WHERE sha256 = ? AND page = ?",
+                               (f["sha256"], f["page"])).fetchone()
+        elif f.get("kind") == "section":
+            row = conn.execute("SELECT text FROM sections WHERE sha256 = ? AND ord = ?",
+                               (f["sha256"], f.get("ord"))).fetchone()
+        else:
+            row = None
+        f["body"] = (row[0] if row else "") or ""
+    return f
 
 
 def _where(f: dict, patterns: tuple[Pattern, ...]) -> tuple[dict, list, list[int]]:

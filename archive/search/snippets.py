@@ -72,11 +72,52 @@ def _terms(word: str) -> tuple[str, ...]:
 
 def _tokens(text: str, wanted: frozenset) -> Iterator[tuple[int, str, int, int]]:
     """(position, term, start, end) of the words of *text* whose terms are *wanted*;
-    positions count words as the index's tokenizer does (one per run of WORD_RE)."""
-    for pos, m in enumerate(WORD_RE.finditer(text)):
-        for term in _terms(m.group(0)):
+    positions count words as the index's tokenizer does (one per run of WORD_RE).
+    In a text without non-ASCII letters only the words beginning with a wanted word or
+    stem (_heads) are looked up, found with str.find; the words between them are only
+    counted (in C)."""
+    low = text.lower()
+    if len(low) != len(text) or _NON_ASCII_LETTER.search(text):
+        for pos, m in enumerate(WORD_RE.finditer(text)):      # folded one by one
+            for term in _terms(m.group(0)):
+                if term in wanted:
+                    yield pos, term, m.start(), m.end()
+        return
+    found = set()
+    for head in _heads(wanted):
+        i = low.find(head)
+        while i >= 0:
+            if i and (low[i - 1].isalnum() or low[i - 1] == "_"):
+                i = low.find(head, i + 1)
+                continue
+            end = WORD_RE.match(low, i).end()
+            found.add((i, end))
+            i = low.find(head, end)
+    pos, last = -1, 0
+    count = WORD_RE.findall
+    for a, b in sorted(found):
+        pos += len(count(low, last, a)) + 1
+        last = b
+        for term in _terms(low[a:b]):
             if term in wanted:
-                yield pos, term, m.start(), m.end()
+                yield pos, term, a, b
+
+
+_NON_ASCII_LETTER = re.compile(r"[^\W\x00-\x7f]")
+
+
+@lru_cache(maxsize=1024)
+def _heads(wanted: frozenset) -> tuple[str, ...]:
+    """How the words whose index terms may be *wanted* begin: a wanted word itself, or
+    all but the last two letters of a wanted stem (a Snowball stem shares them with
+    every word of that stem: "notifi" / notify, "die" / dying). _terms decides."""
+    heads = set()
+    for w in wanted:
+        if w.startswith(ix.STEM):
+            w = w[len(ix.STEM):]
+            w = w[:max(1, len(w) - 2)]
+        heads.add(w)
+    return tuple(sorted(h for h in heads if not any(h != g and h.startswith(g) for g in heads)))
 
 
 def match_spans(text: str, patterns: Iterable[Pattern]) -> list[tuple[int, int]]:

@@ -7,7 +7,9 @@ Units, one Whoosh document each, all tied to a document by ``sha256``:
 - ``doc``      one per document: every text read from it (page text, the other reading
                of each page when it differs, section text, form values) so that a
                boolean query such as ``detainer AND warrant`` is decided per document;
-- ``page``     one per page and reading (``source`` text | ocr | both);
+- ``page``     one per page and reading (``source`` text | ocr | both); the first
+               reading of a page that a section runs on from also has a ``bridge``:
+               the words that end it and begin the next page, as the section joins them;
 - ``section``  one per section (``section_key``, ``section_title``);
 - ``form``     one per filled form field.
 
@@ -76,30 +78,35 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
     by_page = {p["page"]: p["text"] or "" for p in pages}
     bridges = _bridges(pages, sections)
     everything = []
+    count = 0            # the units before the doc unit
     for p in pages:
         covering = next(((s["key"], s["title"]) for s in sections
                          if s["first_page"] <= p["page"] <= s["last_page"]), None)
         for n, (source, column, text) in enumerate(_readings(p)):
             content = mark(text)
-            if n == 0 and p["page"] in bridges:      # a phrase across the break: on this page
-                content += ix.PART_BREAK + bridges[p["page"]]
+            unit = dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
+                        page=p["page"], last_page=p["page"], content=content, reading=column,
+                        in_section=covering)
             everything.append(content)
-            yield dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
-                       page=p["page"], last_page=p["page"], content=content, body=text,
-                       in_section=covering)
+            if n == 0 and p["page"] in bridges:      # a phrase across the break: on this page
+                unit["bridge"] = bridges[p["page"]]
+                everything.append(unit["bridge"])
+            count += 1
+            yield unit
     for s in sections:
         found = {methods.get(n) for n in range(s["first_page"], s["last_page"] + 1)} - {None}
         source = found.pop() if len(found) == 1 else "both"
         texts = [(n, by_page[n]) for n in range(s["first_page"], s["last_page"] + 1) if n in by_page]
         yield dict(meta, uid=f"{sha256}:s{s['ord']}", kind="section", source=source,
                    page=s["first_page"], last_page=s["last_page"], content=mark(s["text"]),
-                   body=s["text"], section_key=s["key"],
+                   ord=s["ord"], section_key=s["key"],
                    section_title=s["title"] or "",
                    page_starts=page_starts(s["text"], texts or [(s["first_page"], "")]))
     for f in forms:
         if not f["value"].strip():
             continue
         everything.append(f["value"])
+        count += 1
         where = {"page": f["page"], "last_page": f["page"]} if f["page"] else {}
         yield dict(meta, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
                    body=f["value"], **where)
@@ -107,7 +114,7 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
     # bridges over page breaks) and form value. Section texts are the pages' text again,
     # cut differently, so they are left out of it.
     yield dict(meta, uid=f"{sha256}:doc", kind="doc", content=ix.PART_BREAK.join(everything),
-               units=len(everything) + len(sections), fingerprint=fingerprint)
+               units=count + len(sections), fingerprint=fingerprint)
 
 
 def _bridges(pages, sections) -> dict[int, str]:

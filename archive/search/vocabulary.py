@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import lru_cache
 from string import ascii_lowercase
 from typing import Iterable
 
@@ -32,6 +33,14 @@ def count_words(texts: Iterable[str]) -> Counter:
     return counts
 
 
+@lru_cache(maxsize=1)
+def _english_segment():
+    """wordsegment's segment(), its word counts loaded once per process (seconds)."""
+    import wordsegment
+    wordsegment.load()
+    return wordsegment.segment
+
+
 class Splitter:
     """Decides, once per distinct token, what a run-together token splits into."""
 
@@ -40,7 +49,6 @@ class Splitter:
         self.counts = {w: n for w, n in counts.items() if n >= MIN_PART_COUNT}
         self.total = max(1, sum(self.counts.values()))
         self._memo: dict[str, tuple[str, ...] | None] = {}
-        self._segment = None
 
     def to_json(self) -> bytes:
         return json.dumps(self.counts).encode()
@@ -105,11 +113,7 @@ class Splitter:
         return False
 
     def _english(self, token: str) -> list[str]:
-        if self._segment is None:
-            import wordsegment
-            wordsegment.load()
-            self._segment = wordsegment.segment
-        return self._segment(token)
+        return _english_segment()(token)
 
     def annotate(self, text: str) -> str:
         """*text* with each run-together token followed by its words (store.index's
