@@ -161,3 +161,42 @@ def test_browser_two_columns_and_the_change_navigator(fixture_archive, compare_s
         page.screenshot(path=str(artifacts_dir / "compare-columns.png"))
         browser.close()
     assert not errors, errors
+
+
+def test_pdf_export_has_the_changed_words_names_and_page_citations(fixture_archive):
+    """The redline as a PDF (fpdf2), read back with pypdf: the agreements' names, the pages
+    each section is on, and the words of the real changes (deleted red, inserted green);
+    the redline page links to it."""
+    from pypdf import PdfReader
+
+    from web import create_app
+    client = create_app({"DATA_DIR": str(fixture_archive.root)}).test_client()
+    page = client.get(f"/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}").get_data(as_text=True)
+    link = re.search(r'href="(/compare/pair/export\.pdf\?[^"]+)"[^>]*>PDF<', page)
+    assert link, "no PDF export link on the redline page"
+    got = client.get(link.group(1).replace("&amp;", "&"))
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    assert "attachment" in got.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(got.data))
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    words = set(re.findall(r"[\w’']+", text))
+    r = compare.compare_pair(fixture_archive, SMITH, TX_JAN)
+    assert f"{compare.count_changes(r)} real changes" in text
+    for side in ("a", "b"):
+        assert r[side]["agency"] in text and r[side]["file_name"] in text
+    changed = {side: [w for s in r["sections"] for o in s.get("redline", []) if o.get("material")
+                      for w in re.findall(r"[A-Za-z]{4,}", o[side])] for side in ("a", "b")}
+    assert changed["a"] and changed["b"]
+    for side in ("a", "b"):
+        missing = [w for w in changed[side] if w not in words]
+        assert not missing, (side, missing[:10])
+    sec = next(s for s in r["sections"] if s["a"] and s["b"] and s["a"]["pages"][0] != s["a"]["pages"][1])
+    first, last = sec["a"]["pages"]
+    assert f"A: {r['a']['agency']}: pp. {first}\u2013{last}" in text
+    colours = " ".join(p.get_contents().get_data().decode("latin-1") for p in reader.pages)
+    assert "0.6902 0 0.1255 rg" in colours and "0 0.4196 0.1765 rg" in colours     # red and green text
+    # a deviation's export cites the agreement the baseline's text was read from
+    dev = client.get(f"/compare/deviation/{sha(LAWRENCE)}/export.pdf")
+    assert dev.status_code == 200
+    dev_text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(dev.data)).pages)
+    assert "Baseline: " in dev_text and "This agreement: p. 1" in dev_text
