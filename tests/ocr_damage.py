@@ -10,6 +10,10 @@ a scan unreadable (noise) or missing.
 
 Only the headings the cutter found on the undamaged text are damaged (the body is left as
 it is), so the damaged document must be cut exactly like the undamaged one.
+
+:func:`misread_words` damages words the way the OCR-confusion model
+(archive/read/ocr_confusions.py) says print is misread, for the compare tests: there the
+damage must be folded away, so only the model's confusions are used.
 """
 from __future__ import annotations
 
@@ -22,6 +26,27 @@ from archive.structure.segmenter import Segmentation
 CONFUSIONS = {"B": "8&E", "8": "B", "E": "&B", "I": "l1|", "l": "I1", "1": "Il", "O": "0",
               "0": "O", "S": "5", "5": "S", "G": "6", "D": "O", "C": "(", "A": "4"}
 ROMAN_CONFUSIONS = {"I": "l1|", "V": "V", "X": "X"}
+
+
+# How OCR misreads print, as the confusion model has it (glyphs alike, letter pairs).
+PRINT_MISREADINGS = [("m", "rn"), ("rn", "m"), ("rm", "nn"), ("l", "1"), ("I", "l"), ("i", "l"), ("O", "0"),
+                     ("o", "0"), ("w", "vv"), ("d", "cl"), ("S", "5")]
+
+
+def misread_words(text: str, rng: random.Random, share: float = 0.3, where=lambda start: True) -> str:
+    """*text* with about *share* of its words of 3+ letters (those starting at an offset
+    *where* accepts) misread by one of PRINT_MISREADINGS each."""
+    def one(m: re.Match) -> str:
+        w = m.group(0)
+        if not where(m.start()) or rng.random() > share:
+            return w
+        options = [(a, b) for a, b in PRINT_MISREADINGS if a in w]
+        if not options:
+            return w
+        a, b = rng.choice(options)
+        i = rng.choice([k for k in range(len(w)) if w.startswith(a, k)])
+        return w[:i] + b + w[i + len(a):]
+    return re.sub(r"[A-Za-z]{3,}", one, text)
 
 
 def _confuse(rng: random.Random, text: str, p: float, table=CONFUSIONS) -> str:

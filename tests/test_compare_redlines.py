@@ -15,27 +15,12 @@ import pytest
 from archive import compare
 from archive.compare.normalize import tokenize_spans
 from archive.read.ocr_confusions import confusable
+from ocr_damage import misread_words
 from test_compare import FINNEY, FRANKLIN, LAWRENCE, SMITH, TX_JAN, compare_site, cut, sha  # noqa: F401 (fixture)
 
-# How OCR misreads print (the model's rule, applied at random to real words).
-DAMAGE = [("m", "rn"), ("rn", "m"), ("rm", "nn"), ("l", "1"), ("I", "l"), ("i", "l"), ("O", "0"), ("o", "0"),
-          ("w", "vv"), ("d", "cl"), ("S", "5")]
-
-
 def damage(text: str, rng: random.Random, share: float = 0.3, keep=()) -> str:
-    """*text* with about *share* of its words misread by one confusion each (not the words
-    that start at the offsets *keep*)."""
-    def one(m: re.Match) -> str:
-        w = m.group(0)
-        if m.start() in keep or rng.random() > share:
-            return w
-        options = [(a, b) for a, b in DAMAGE if a in w]
-        if not options:
-            return w
-        a, b = rng.choice(options)
-        i = rng.choice([k for k in range(len(w)) if w.startswith(a, k)])
-        return w[:i] + b + w[i + len(a):]
-    return re.sub(r"[A-Za-z]{3,}", one, text)
+    """*text* with about *share* of its words misread (not the words that start at *keep*)."""
+    return misread_words(text, rng, share, where=lambda start: start not in keep)
 
 
 def test_the_issues_misreadings_are_noise_and_numbers_are_not():
@@ -161,3 +146,129 @@ def test_browser_two_columns_and_the_change_navigator(fixture_archive, compare_s
         page.screenshot(path=str(artifacts_dir / "compare-columns.png"))
         browser.close()
     assert not errors, errors
+
+
+def test_pdf_export_has_the_changed_words_names_and_page_citations(fixture_archive):
+    """The redline as a PDF (fpdf2), read back with pypdf: the agreements' names, the pages
+    each section is on, and the words of the real changes (deleted red, inserted green);
+    the redline page links to it."""
+    from pypdf import PdfReader
+
+    from web import create_app
+    client = create_app({"DATA_DIR": str(fixture_archive.root)}).test_client()
+    page = client.get(f"/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}").get_data(as_text=True)
+    link = re.search(r'href="(/compare/pair/export\.pdf\?[^"]+)"[^>]*>PDF<', page)
+    assert link, "no PDF export link on the redline page"
+    got = client.get(link.group(1).replace("&amp;", "&"))
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    assert "attachment" in got.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(got.data))
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    words = set(re.findall(r"[\w’']+", text))
+    r = compare.compare_pair(fixture_archive, SMITH, TX_JAN)
+    assert f"{compare.count_changes(r)} real changes" in text
+    for side in ("a", "b"):
+        assert r[side]["agency"] in text and r[side]["file_name"] in text
+    changed = {side: [w for s in r["sections"] for o in s.get("redline", []) if o.get("material")
+                      for w in re.findall(r"[A-Za-z]{4,}", o[side])] for side in ("a", "b")}
+    assert changed["a"] and changed["b"]
+    for side in ("a", "b"):
+        missing = [w for w in changed[side] if w not in words]
+        assert not missing, (side, missing[:10])
+    sec = next(s for s in r["sections"] if s["a"] and s["b"] and s["a"]["pages"][0] != s["a"]["pages"][1])
+    first, last = sec["a"]["pages"]
+    assert f"A: {r['a']['agency']}: pp. {first}\u2013{last}" in text
+    colours = " ".join(p.get_contents().get_data().decode("latin-1") for p in reader.pages)
+    assert "0.6902 0 0.1255 rg" in colours and "0 0.4196 0.1765 rg" in colours     # red and green text
+    # a deviation's export cites the agreement the baseline's text was read from
+    dev = client.get(f"/compare/deviation/{sha(LAWRENCE)}/export.pdf")
+    assert dev.status_code == 200
+    dev_text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(dev.data)).pages)
+    assert "Baseline: " in dev_text and "This agreement: p. 1" in dev_text
+
+
+def _fillin_starts(text: str, fillins) -> set[int]:
+    """Offsets of the words inside the fill-ins of *text* (agency names, LEA, the state,
+    dates, signature blocks from "For the LEA:" on, ...)."""
+    spans = [(t.start, t.end) for t in tokenize_spans(text, fillins) if t.key.startswith("‹")]
+    return {m.start() for m in re.finditer(r"[A-Za-z]{3,}", text) if any(a <= m.start() < b for a, b in spans)}
+
+
+@pytest.mark.parametrize("base, name", [(SMITH, LAWRENCE), (LAWRENCE, TX_JAN), (FINNEY, FRANKLIN)])
+def test_fillins_misread_by_ocr_stay_fillins(base, name):
+    """A real agreement whose fill-ins (and only they) are misread as OCR misreads print
+    ("F0r the LEA:", "Lavvrence County 5heriff's 0ffice"), its fill-ins found as the
+    pipeline finds them (its agency and state from the roster, clean; the rest from the
+    damaged text): against another agreement it has exactly the real changes the
+    undamaged one has, the misread words shown as fill-ins or noise; a real wording
+    change in it still counts."""
+    from archive.compare.normalize import find_fillins
+    from test_compare import MANIFEST
+    clean = {k: v for k, v in cut(name).items() if k != "fillins"}
+    fill = cut(name)["fillins"]
+    a = cut(base)
+    row = MANIFEST[name]
+    for seed in range(3):
+        rng = random.Random(f"{name}{seed}")
+        bad = {k: misread_words(t, rng, 0.7, where=_fillin_starts(t, fill).__contains__) for k, t in clean.items()}
+        assert sum(bad[k] != clean[k] for k in clean) >= 3
+        bad_fill = find_fillins("\n".join(bad.values()), agency=row["agency"], state=row["state"])
+        for key in set(clean) & set(a) - {"fillins"}:
+            ta = tokenize_spans(a[key], a["fillins"])
+            want = compare.redline(ta, tokenize_spans(clean[key], fill), a[key], clean[key])
+            got = compare.redline(ta, tokenize_spans(bad[key], bad_fill), a[key], bad[key])
+            assert got["material"] == want["material"], (seed, key, [o for o in got["ops"] if o.get("material")][:3])
+            assert "".join(o["b"] + o["b_sep"] for o in got["ops"]) == bad[key]       # the misread words, verbatim
+            if bad[key] != clean[key]:
+                assert any(o["op"] in ("fillin", "noise") or o.get("label") for o in got["ops"])
+    # a real change of wording in the damaged text is still a real change: "shall" made
+    # "shall not" where both texts read the same
+    for key in sorted(set(clean) & set(a) - {"fillins"}):
+        ta = tokenize_spans(a[key], a["fillins"])
+        rl = compare.redline(ta, tokenize_spans(bad[key], bad_fill), a[key], bad[key])
+        pos = 0
+        for o in rl["ops"]:
+            if o["op"] == "equal" and " shall " in o["b"]:
+                at = pos + o["b"].index(" shall ") + len(" shall")
+                changed = bad[key][:at] + " not" + bad[key][at:]
+                after = compare.redline(ta, tokenize_spans(changed, bad_fill), a[key], changed)["material"]
+                assert after == rl["material"] + 1, key
+                break
+            pos += len(o["b"] + o["b_sep"])
+        else:
+            continue
+        break
+    else:
+        pytest.fail("no section has 'shall' where both texts read the same")
+
+
+def test_deviation_of_an_agreement_with_misread_fillins(fixture_archive, tmp_path):
+    """The pipeline's deviation of Lawrence County's MOA with every fill-in misread (in its
+    stored sections): the same real changes per section as the clean reading."""
+    import shutil
+
+    from store.datadir import DataDir
+    shutil.copytree(fixture_archive.root, tmp_path / "data")
+    d = DataDir(tmp_path / "data")
+    conn = d.db
+    doc = compare.load_doc(conn, LAWRENCE)
+    want = compare.deviation(conn, doc.sha256)
+    rng = random.Random("deviation")
+    with conn:
+        for s in doc.sections:
+            bad = misread_words(s.text, rng, 0.8, where=_fillin_starts(s.text, doc.fillins).__contains__)
+            conn.execute("UPDATE sections SET text = ? WHERE sha256 = ? AND ord = ?", (bad, doc.sha256, s.ord))
+        conn.execute("UPDATE segmentations SET segmented_at = '2099-01-01T00:00:00Z' WHERE sha256 = ?", (doc.sha256,))
+    compare.refresh(conn)
+    got = compare.deviation(conn, doc.sha256)
+    assert [s["slot"] for s in got["sections"]] == [s["slot"] for s in want["sections"]]
+    for g, w in zip(got["sections"], want["sections"]):
+        assert g["material"] == w["material"], (g["slot"], [o for o in g.get("redline", []) if o.get("material")][:3])
+    # ... and against Smith County's: the misread fill-ins are shown as fill-ins
+    pair_want = compare.compare_pair(fixture_archive, SMITH, LAWRENCE)
+    pair_got = compare.compare_pair(conn, SMITH, LAWRENCE)
+    assert [s["material"] for s in pair_got["sections"]] == [s["material"] for s in pair_want["sections"]]
+    misread = [o["b"] for s in pair_got["sections"] for o in s.get("redline", [])
+               if o["op"] == "fillin" and re.search(r"[0-9]|rn|vv|cl", o["b"]) and o["b"] not in o["a"]]
+    assert misread
+    d.close()

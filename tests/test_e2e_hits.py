@@ -120,3 +120,86 @@ def test_hits_are_marked_on_the_page_image(site, page, fixture_archive, artifact
         checked += 1
     assert checked
     assert page.errors == []
+
+
+SCAN_PHRASE = "background check"
+
+
+def _tesseract_phrase_boxes(pdf_path, page_no: int, phrase: str) -> list[tuple[float, float, float, float]]:
+    """Where tesseract itself (run here, on the page rendered as the read stage renders it)
+    reads *phrase* on the page: one (left, top, width, height) per occurrence, in
+    fractions of the page."""
+    import pypdfium2 as pdfium
+    import pytesseract
+
+    from archive.read import ocr
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    image = pdf[page_no - 1].render(scale=ocr.DEFAULT_DPI / 72, grayscale=True).to_pil()
+    pdf.close()
+    data = pytesseract.image_to_data(image, lang=ocr.LANG, config=ocr.CONFIG, output_type=pytesseract.Output.DICT)
+    words = [(re.sub(r"\W", "", t).lower(), data["left"][i], data["top"][i], data["width"][i], data["height"][i])
+             for i, t in enumerate(data["text"]) if t.strip() and float(data["conf"][i]) >= 0]
+    want = phrase.split()
+    out = []
+    for k in range(len(words) - len(want) + 1):
+        run = words[k:k + len(want)]
+        if [w[0] for w in run] == want and abs(run[0][2] - run[-1][2]) < run[0][4]:   # on one line
+            x0, y0 = min(w[1] for w in run), min(w[2] for w in run)
+            x1, y1 = max(w[1] + w[3] for w in run), max(w[2] + w[4] for w in run)
+            out.append((x0 / image.width, y0 / image.height, (x1 - x0) / image.width, (y1 - y0) / image.height))
+    return out
+
+
+def test_hits_on_a_scanned_page_are_boxed_where_tesseract_read_them(site, page, fixture_archive, artifacts_dir):
+    """Rusk County's MOA is a scan with no text layer: its pages are read by OCR. A phrase
+    on one of them is boxed on the page image, over the words as tesseract places them."""
+    conn = fixture_archive.db
+    sha = conn.execute("SELECT sha256 FROM documents WHERE file_name LIKE 'RuskCo%'").fetchone()[0]
+    pages = [r["page"] for r in conn.execute("SELECT page, text FROM pages WHERE sha256 = ? AND method = 'ocr'", (sha,))
+             if occurrences(words_of(r["text"]), words_of(SCAN_PHRASE))]
+    assert pages
+    page.goto(f'{site}/doc/{sha}?q="{SCAN_PHRASE}"')
+    page.wait_for_load_state("networkidle")
+    checked = 0
+    for n in pages:
+        truth = _tesseract_phrase_boxes(fixture_archive.blobs.path(sha), n, SCAN_PHRASE)
+        section = page.locator(f"#page-{n}")
+        section.scroll_into_view_if_needed()
+        rects = section.locator("svg.hitboxes rect")
+        assert rects.count() == len(truth) == section.locator(".page-text mark").count(), n
+        img = section.locator(".img-frame img").bounding_box()
+        for k in range(rects.count()):
+            r = rects.nth(k).bounding_box()
+            drawn = ((r["x"] - img["x"]) / img["width"], (r["y"] - img["y"]) / img["height"],
+                     r["width"] / img["width"], r["height"] / img["height"])
+            # the box drawn lies on one of tesseract's, within a few pixels of the image
+            assert any(all(abs(a - b) < 0.006 for a, b in zip(drawn, t)) for t in truth), (n, drawn, truth)
+        section.screenshot(path=str(artifacts_dir / f"hits-4-scan-page-{n}-boxes.png"))
+        checked += 1
+    assert checked
+    assert page.errors == []
+
+
+def test_pages_read_before_boxes_were_kept_get_them_from_the_next_run(fixture_archive, tmp_path):
+    """An archive read before word boxes were kept: the next run OCRs those pages alone
+    again and stores their boxes, leaving the page text as it was; a run after that has
+    nothing to do."""
+    import shutil
+
+    from archive.read.extract import extract_all
+    from store.datadir import DataDir
+    shutil.copytree(fixture_archive.root, tmp_path / "data")
+    d = DataDir(tmp_path / "data")
+    conn = d.db
+    before = {(r["sha256"], r["page"]): r["words"] for r in conn.execute("SELECT * FROM ocr_words")}
+    texts = conn.execute("SELECT sha256, page, text FROM pages ORDER BY sha256, page").fetchall()
+    assert before
+    with conn:
+        conn.execute("DELETE FROM ocr_words")
+    summary = extract_all(d)
+    assert summary["documents"] == 0 and summary["boxed_pages"] == len(before)
+    after = {(r["sha256"], r["page"]): r["words"] for r in conn.execute("SELECT * FROM ocr_words")}
+    assert after == before                     # the same reading, the same boxes
+    assert conn.execute("SELECT sha256, page, text FROM pages ORDER BY sha256, page").fetchall() == texts
+    assert extract_all(d)["boxed_pages"] == 0
+    d.close()

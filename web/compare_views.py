@@ -101,13 +101,20 @@ def _exports(endpoint: str, **view_args) -> list[tuple[str, str]]:
     out = [("HTML", url_for(endpoint, fmt="html", **view_args, **args))]
     if compare.docx_available():
         out.append(("Word", url_for(endpoint, fmt="docx", **view_args, **args)))
+    if compare.pdf_available():
+        out.append(("PDF", url_for(endpoint, fmt="pdf", **view_args, **args)))
     return out
 
 
 def _export(r: dict, kind: str, fmt: str, *, title: str, lines: list[str], label_a: str, label_b: str,
             name: str) -> Response:
-    """A redline as a file: standalone HTML (styles inline) or a Word document."""
-    if fmt == "docx":
+    """A redline as a file: standalone HTML (styles inline), a Word document or a PDF."""
+    if fmt == "pdf":
+        if not compare.pdf_available():
+            abort(404, "PDF export needs fpdf2 on the server (pip install fpdf2)")
+        body = compare.redline_pdf(r, title=title, lines=lines, label_a=label_a, label_b=label_b)
+        mimetype = "application/pdf"
+    elif fmt == "docx":
         if not compare.docx_available():
             abort(404, "Word export needs python-docx on the server (pip install python-docx)")
         body = compare.redline_docx(r, title=title, lines=lines, label_a=label_a, label_b=label_b)

@@ -130,6 +130,7 @@ def document_view(doc: dict) -> dict:
     pages = doc["pages"]
     total_marks = 0
     needles: dict[int, list[str]] = {}      # the marked texts of text-layer pages
+    ocr_spans: dict[int, tuple[str, list]] = {}   # OCR'd pages: their text and marked stretches
     for p in pages:
         p["html"] = Markup(highlight_text(p["text"], words)) if words else p["text"]
         p["marks"] = str(p["html"]).count("<mark>") if words else 0
@@ -138,8 +139,10 @@ def document_view(doc: dict) -> dict:
         p["hit"] = p["page"] in hit_pages or p["marks"] > 0
         if p["marks"] and p.get("method") == "text":
             needles[p["page"]] = [p["text"][a:b] for a, b in match_spans(p["text"], words)]
+        elif p["marks"]:
+            ocr_spans[p["page"]] = (p["text"], match_spans(p["text"], words))
     text_only = arg_choice("view", ("text", "images"), "images") == "text"
-    boxes = {} if text_only else _boxes(sha, needles)
+    boxes = {} if text_only else _boxes(sha, needles, ocr_spans)
     for p in pages:
         p["boxes"] = boxes.get(p["page"], [])
     cite_page = arg_int("cite", 0, 1, max(doc["page_count"], 1)) or None
@@ -154,13 +157,15 @@ def document_view(doc: dict) -> dict:
     }
 
 
-def _boxes(sha: str, needles: dict[int, list[str]]) -> dict:
-    """The hits' boxes on the page images (none when the PDF cannot be read)."""
-    from web.page_hits import hit_boxes
+def _boxes(sha: str, needles: dict[int, list[str]], ocr_spans: dict[int, tuple[str, list]]) -> dict:
+    """The hits' boxes on the page images: found in the text layer (none when the PDF
+    cannot be read), or from tesseract's word boxes on OCR'd pages."""
+    from web.page_hits import hit_boxes, ocr_hit_boxes
+    boxes = ocr_hit_boxes(archive(), sha, ocr_spans)
     try:
-        return hit_boxes(archive(), sha, needles)
+        return hit_boxes(archive(), sha, needles) | boxes
     except DocumentError:
-        return {}
+        return boxes
 
 
 @bp.get("/doc/<sha>/pdf")

@@ -1,10 +1,13 @@
 """Search hits marked on the page images: where the highlighted words sit on a page,
 as boxes in fractions of the page (left, top, width, height), found by pdfium in the
-PDF's own text layer. Pages read by OCR get none (their word boxes are not kept).
-Serialised with page rendering: pdfium is not thread-safe."""
+PDF's own text layer (:func:`hit_boxes`; serialised with page rendering: pdfium is not
+thread-safe), or for pages read by OCR from the word boxes tesseract gave when it read
+them (:func:`ocr_hit_boxes`, stored by the read stage)."""
 from __future__ import annotations
 
 from archive.core.errors import DocumentError
+from archive.read.ocr import BOX_UNITS
+from archive.read.stored import ocr_words
 from store.datadir import DataDir
 from web.page_images import _render_lock
 
@@ -47,4 +50,42 @@ def hit_boxes(datadir: DataDir, sha: str, needles: dict[int, list[str]]) -> dict
                 out[page_no] = sorted(boxes, key=lambda b: (round(b[1], 3), b[0]))
         finally:
             pdf.close()
+    return out
+
+
+def ocr_hit_boxes(datadir: DataDir, sha: str, spans: dict[int, tuple[str, list[tuple[int, int]]]]
+                  ) -> dict[int, list[Box]]:
+    """page -> boxes of the marked stretches of OCR'd pages: *spans* gives each page's text
+    (the OCR text, which its stored words spell in order) and the ``[start, end)`` stretches
+    marked in it. A stretch gets one box per line it runs over, around its words."""
+    stored = ocr_words(datadir, sha, [p for p, (_, marked) in spans.items() if marked])
+    out: dict[int, list[Box]] = {}
+    for page_no, words in stored.items():
+        text, marked = spans[page_no]
+        placed = _place(text, words)
+        boxes: list[Box] = []
+        for a, b in marked:
+            lines: dict[int, list[int]] = {}
+            for start, end, left, top, width, height, line in placed:
+                if start < b and end > a:
+                    box = lines.setdefault(line, [left, top, left + width, top + height])
+                    box[:] = [min(box[0], left), min(box[1], top), max(box[2], left + width),
+                              max(box[3], top + height)]
+            boxes.extend((x0 / BOX_UNITS, y0 / BOX_UNITS, (x1 - x0) / BOX_UNITS, (y1 - y0) / BOX_UNITS)
+                         for x0, y0, x1, y1 in lines.values())
+        out[page_no] = sorted(boxes, key=lambda b: (round(b[1], 3), b[0]))
+    return out
+
+
+def _place(text: str, words: list[list]) -> list[tuple]:
+    """Each stored word with where it is in *text*: (start, end, left, top, width, height,
+    line). Words are looked for in order; one the text does not have (a page whose text
+    was read again differently) is left out."""
+    out, pos = [], 0
+    for word, *box in words:
+        at = text.find(word, pos)
+        if at < 0:
+            continue
+        out.append((at, at + len(word), *box))
+        pos = at + len(word)
     return out

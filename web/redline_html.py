@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from archive.compare import change_rows
+
 
 class Counter:
     """The number of the last real change drawn on a page (for the navigator's #chg-N)."""
@@ -83,13 +85,7 @@ def columns(ops: list[dict], nav: Counter, label_a: str = "A", label_b: str = "B
     out = [f'<div class="cols" role="table" aria-label="{escape(label_a)} and {escape(label_b)} side by side">'
            f'<div class="cols-head" role="row"><span role="columnheader">{escape(label_a)}</span>'
            f'<span role="columnheader">{escape(label_b)}</span></div>']
-    rows: list[list[dict]] = []
-    for op in ops:
-        if op.get("material") or not rows or rows[-1][0].get("material"):
-            rows.append([op])
-        else:
-            rows[-1].append(op)
-    for row in rows:
+    for row in change_rows(ops):
         first = row[0]
         change = f" change {_cls(first)}" if first.get("material") else ""
         out.append(f'<div class="cols-row{change}" role="row"{_change(first, nav)}>'

@@ -15,7 +15,7 @@ The rooms of this stage, in the order data flows:
   :func:`variants`, :func:`models` / :func:`model_redline`;
 - :mod:`.results` — every deviation, ranking, variants and models table computed by the
   pipeline (:func:`refresh`) and stored; :class:`Stored` reads them (the web site, the CLI);
-- :mod:`.formatting` — text and CSV forms of their results.
+- :mod:`.formatting` — text, CSV and Word forms of their results; :mod:`.redline_pdf` — PDF.
 
 This module re-exports the public API.
 """
@@ -25,8 +25,9 @@ from archive.compare.analyses import (Baseline, baseline, compare_pair, deviatio
                                       models, section_keys, top_deviations, variants)
 from archive.compare.cache import NormSection, Norms, refresh_cache
 from archive.compare.diff import cluster, redline
-from archive.compare.formatting import (count_changes, deviation_table, docx_available, models_table, redline_docx,
+from archive.compare.formatting import (change_rows, count_changes, deviation_table, docx_available, models_table, redline_docx,
                                         redline_text, variants_table)
+from archive.compare.redline_pdf import pdf_available, redline_pdf
 from archive.compare.loading import AGREEMENT_KINDS, Doc, SectionText, agreements, load_doc, text_reliability
 from archive.compare.results import NotComputed, Stored, refresh_results
 from archive.core.progress import Progress
@@ -36,7 +37,7 @@ def refresh(db, progress: Progress | None = None) -> dict:
     """The pipeline's compare stage: the normalised-text cache, then the stored results."""
     return {"cache": refresh_cache(db), **refresh_results(db, progress)}
 
-__all__ = ["AGREEMENT_KINDS", "Baseline", "Doc", "NormSection", "Norms", "SectionText",
+__all__ = ["AGREEMENT_KINDS", "Baseline", "change_rows", "Doc", "NormSection", "Norms", "SectionText",
            "agreements", "baseline", "cluster", "compare_pair", "count_changes", "docx_available", "redline_docx", "deviation", "deviation_table",
            "NotComputed", "Stored", "load_doc", "model_redline", "refresh", "refresh_results", "text_reliability", "models", "models_table", "redline", "redline_text",
-           "refresh_cache", "section_keys", "top_deviations", "variants", "variants_table"]
+           "refresh_cache", "pdf_available", "redline_pdf", "section_keys", "top_deviations", "variants", "variants_table"]

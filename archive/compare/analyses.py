@@ -56,7 +56,8 @@ def compare_pair(db: Db, ref_a: str, ref_b: str, *, ignore_fillins: bool = True,
 
 
 def _section_meta(s: SectionText | None) -> dict | None:
-    return None if s is None else {"ord": s.ord, "number": s.number, "title": s.title}
+    return None if s is None else {"ord": s.ord, "number": s.number, "title": s.title,
+                                   "pages": list(s.pages) if s.pages else None}
 
 
 # --- variants of one clause ------------------------------------------------------------
@@ -209,7 +210,10 @@ def deviation(db: Db, ref: str, *, redlines: bool = True, _baselines: dict | Non
             btoks = []
         toks = words(doc, s) if s else []
         row = {"slot": slot, "key": (s or bsec).key, "title": (s or bsec).title,
-               "number": s.number if s else None, "baseline_support": support}
+               "number": s.number if s else None, "baseline_support": support,
+               "pages": list(s.pages) if s and s.pages else None,       # where each text is, to cite
+               "baseline_source": {**bdoc.meta(), "pages": list(bsec.pages) if bsec.pages else None}
+               if bsec else None}
         if s and bsec:
             if redlines:
                 rl = redline(btoks, toks, bsec.text, s.text)

@@ -51,6 +51,74 @@ def count_changes(result: dict) -> int:
                for s in result["sections"])
 
 
+def section_heading(sec: dict) -> str:
+    """A section of a :func:`compare_pair` or :func:`deviation` result as a heading line:
+    number, title, status and similarity."""
+    head = (sec.get("a") or sec.get("b")) if "a" in sec else sec
+    return (f"{head.get('number') or ''} {head.get('title') or sec['key']}  "
+            f"[{sec['status'].replace('_', ' ')}, {sec['similarity'] * 100:.0f}%]").strip()
+
+
+def _pages(pages) -> str:
+    if not pages:
+        return ""
+    first, last = pages
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+
+def section_citation(sec: dict, label_a: str, label_b: str) -> str:
+    """Where each side's text of a section is printed: ``A: p. 3 · B: pp. 4–5`` (a deviation's
+    baseline side names the agreement its text was read from)."""
+    if "a" in sec:                                         # a pair
+        sides = [(label_a, sec.get("a")), (label_b, sec.get("b"))]
+        parts = [f"{label}: {_pages(s.get('pages'))}" for label, s in sides if s and s.get("pages")]
+    else:                                                  # a deviation: baseline, then this agreement
+        parts = []
+        src = sec.get("baseline_source")
+        if src and src.get("pages"):
+            parts.append(f"{label_a}: {src.get('agency') or src.get('file_name')}, {_pages(src['pages'])}")
+        if sec.get("pages"):
+            parts.append(f"{label_b}: {_pages(sec['pages'])}")
+    return " · ".join(parts)
+
+
+def change_rows(ops: list[dict]) -> list[list[dict]]:
+    """A redline's ops as the rows of a two-column view: each real change a row of its own,
+    the text between two changes one row (so both columns stay level)."""
+    rows: list[list[dict]] = []
+    for op in ops:
+        if op.get("material") or not rows or rows[-1][0].get("material"):
+            rows.append([op])
+        else:
+            rows[-1].append(op)
+    return rows
+
+
+def side_runs(ops: list[dict], side: str) -> list[tuple[str, str | None]]:
+    """One side's text of *ops* as ``(text, kind)`` runs: kind ``delete`` (side a) or
+    ``insert`` (side b) for real changes, ``fillin``, ``noise`` (OCR noise, and changes that
+    are not material), None for text the same on both sides and the separators."""
+    out: list[tuple[str, str | None]] = []
+    for op in ops:
+        kind = op["op"]
+        if kind in ("equal", "fillin", "noise"):
+            out.append((op[side], kind if kind != "equal" else None))
+        elif op.get("material"):
+            out.append((op[side], "delete" if side == "a" else "insert"))
+        else:
+            out.append((op[side], "noise"))
+        out.append((op[f"{side}_sep"], None))
+    merged: list[list] = []        # neighbours of one kind make one run
+    for text, kind in out:
+        if not text:
+            continue
+        if merged and merged[-1][1] == kind:
+            merged[-1][0] += text
+        else:
+            merged.append([text, kind])
+    return [(t, k) for t, k in merged]
+
+
 def docx_available() -> bool:
     try:
         import docx  # noqa: F401
@@ -126,30 +194,16 @@ def redline_docx(result: dict, *, title: str, lines: list[str], label_a: str, la
                 r.append(t)
 
     def side(par, ops: list[dict], s: str) -> None:
-        pieces: list[list] = []        # [text, kind]: neighbours of one kind make one run
-        for op in ops:
-            kind = op["op"]
-            if kind in ("equal", "fillin", "noise"):
-                shown = kind if kind != "equal" else None
-            else:
-                shown = ("delete" if s == "a" else "insert") if op.get("material") else "noise"
-            for text, k in ((op[s], shown), (op[f"{s}_sep"], None)):
-                if not text:
-                    continue
-                if pieces and pieces[-1][1] == k:
-                    pieces[-1][0] += text
-                else:
-                    pieces.append([text, k])
-        for text, k in pieces:
-            run(par, text, k)
+        for text, kind in side_runs(ops, s):
+            run(par, text, kind)
 
     # styles by id: python-docx looks a style name up in ~10 ms (seconds for a long redline)
     heading, grid = doc.styles["Heading 2"].style_id, doc.styles["Table Grid"].style_id
     for sec in result["sections"]:
-        head = (sec.get("a") or sec.get("b")) if "a" in sec else sec
-        doc.add_paragraph(_xml_safe(f"{head.get('number') or ''} {head.get('title') or sec['key']}  "
-                                    f"[{sec['status'].replace('_', ' ')}, {sec['similarity'] * 100:.0f}%]".strip())
-                          )._p.style = heading
+        doc.add_paragraph(_xml_safe(section_heading(sec)))._p.style = heading
+        cited = section_citation(sec, label_a, label_b)
+        if cited:
+            doc.add_paragraph(_xml_safe(cited))
         table = doc.add_table(rows=1, cols=2)
         table._tbl.tblStyle_val = grid
         table.rows[0].cells[0].text, table.rows[0].cells[1].text = _xml_safe(label_a), _xml_safe(label_b)
@@ -158,13 +212,7 @@ def redline_docx(result: dict, *, title: str, lines: list[str], label_a: str, la
             only_a = sec["status"] in ("only_a", "missing")
             row[0 if only_a else 1].text = _xml_safe(sec.get("text") or "")
             continue
-        rows: list[list[dict]] = []
-        for op in sec["redline"]:
-            if op.get("material") or not rows or rows[-1][0].get("material"):
-                rows.append([op])
-            else:
-                rows[-1].append(op)
-        for ops in rows:
+        for ops in change_rows(sec["redline"]):
             cells = table.add_row().cells
             side(cells[0].paragraphs[0], ops, "a")
             side(cells[1].paragraphs[0], ops, "b")

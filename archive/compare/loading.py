@@ -35,10 +35,12 @@ class SectionText:
     title: str | None
     text: str
     parent_ord: int | None = None
+    pages: tuple[int, int] | None = None      # its first and last page, for citing it
 
     def to_dict(self) -> dict:
         return {"ord": self.ord, "key": self.key, "slot": self.slot, "number": self.number,
-                "title": self.title, "text": self.text, "parent_ord": self.parent_ord}
+                "title": self.title, "text": self.text, "parent_ord": self.parent_ord,
+                "pages": list(self.pages) if self.pages else None}
 
 
 @dataclass
@@ -99,11 +101,12 @@ def load_doc(db: Db, ref: str) -> Doc:
 def doc_sections(conn: sqlite3.Connection, sha: str) -> list[SectionText]:
     seen: Counter = Counter()
     out = []
-    for r in conn.execute("SELECT ord, key, number, title, text, parent_ord FROM sections "
+    for r in conn.execute("SELECT ord, key, number, title, text, parent_ord, first_page, last_page FROM sections "
                           "WHERE sha256 = ? ORDER BY ord", (sha,)):
         seen[r["key"]] += 1
         slot = r["key"] if seen[r["key"]] == 1 else f"{r['key']}#{seen[r['key']]}"
-        out.append(SectionText(r["ord"], r["key"], slot, r["number"], r["title"], r["text"], r["parent_ord"]))
+        out.append(SectionText(r["ord"], r["key"], slot, r["number"], r["title"], r["text"], r["parent_ord"],
+                               (r["first_page"], r["last_page"])))
     return out
 
 

@@ -9,6 +9,10 @@ is compared. Two kinds of difference are made to disappear from the keys:
   unit, and
   signature blocks / contact lines ("For ICE:", "Signature:" to the end). Each becomes one placeholder key such as ``‹agency›``.
   Month-and-year references (``December 2014``) are template text and are kept.
+  Fill-ins are found after OCR confusions are folded (:func:`fold_for_fillins`): a word the
+  confusion model reads as a word of a fill-in value or of the patterns (``F0r the LEA:``,
+  ``Lawrence C0unty Sheriff's 0ffice``, ``Rernoval``) and a number with letters in it
+  (``2O25``) are matched as that word, so a scan's misreadings do not make a fill-in a change.
 - **OCR noise** — case, punctuation, quotes, hyphenation at line ends, spacing, the
   confusions of OCR as :mod:`archive.read.ocr_confusions` models them (``l``/``1``/``I``,
   ``0``/``O``, ``S``/``5``, ``rn``/``rm``/``nn``/``m``, ``vv``/``w``, ...), and words
@@ -23,6 +27,7 @@ normalised texts (``compare_sections``) are recomputed when it differs.
 """
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -32,7 +37,7 @@ from typing import NamedTuple
 from archive.harvest.filenames import STATES
 from archive.read.ocr_confusions import skeleton
 
-NORMALIZER_VERSION = 4
+NORMALIZER_VERSION = 5     # 5: fill-ins found after folding OCR confusions
 
 Token = tuple[str, str]  # (key, text)
 GARBLED = "~"            # key prefix of a word with symbols no word has (compare ignores it alone)
@@ -114,6 +119,16 @@ class FillIns:
         if getattr(self, "_regex", (None, None))[0] != key:
             self._regex = (key, _fillin_regex(self))
         return self._regex[1]
+
+    def spellings(self) -> dict[str, str]:
+        """skeleton → spelling of the words the fill-ins are matched by: this document's
+        values (its agency's name, people, cities, state) and the patterns' own words."""
+        key = repr(self.to_dict())
+        if getattr(self, "_spellings", (None, None))[0] != key:
+            values = [*self.agency_names, *self.abbreviations, *self.names, *self.cities, self.state or ""]
+            words = {w: None for v in values for w in _RUN.findall(v)}
+            self._spellings = (key, {**_PATTERN_SPELLINGS, **{skeleton(w): w for w in words if len(w) >= 2}})
+        return self._spellings[1]
 
 
 _NO_FILLINS = FillIns(abbreviations=list(GENERIC_AGENCY_TERMS))
@@ -210,6 +225,55 @@ def _fillin_regex(f: FillIns) -> re.Pattern:
     return re.compile("|".join(f"(?P<{kind}{i}>{p})" for i, (kind, p) in enumerate(parts)))
 
 
+# The words the fill-in patterns are written with (For, Signature, Sheriff, Office, Street,
+# the months, the field offices' cities, ...), as their skeletons → spellings.
+_RUN = re.compile(r"[^\W_]+")
+_PATTERN_SOURCES = (_SIGNATURES, _PRINTED_AGENCY.pattern, _DATE, _STREET, _ADDRESS, _UNIT, _HEAD,
+                    _CITY_BEFORE_FIELD_OFFICE, _REVISION_FOOTER, "|".join(_AGENCY_SUFFIXES),
+                    " ".join(FIELD_OFFICE_CITIES), " ".join(calendar.month_name[1:]))
+_PATTERN_SPELLINGS = {skeleton(w): w for src in _PATTERN_SOURCES
+                      for w in re.findall(r"[A-Za-z]{3,}", re.sub(r"\\[A-Za-z]", " ", src))}
+
+
+def fold_for_fillins(work: str, spellings: dict[str, str]) -> tuple[str, list[int] | None]:
+    """*work* as the fill-in patterns should read it: each word that the OCR-confusion model
+    reads as one of *spellings* (skeleton → spelling, :meth:`FillIns.spellings`) but is
+    spelled otherwise is written that way (in capitals if it was), and each number with
+    letters read for digits (``2O25``, ``13S7``) as digits. Returns the folded text and,
+    when anything changed, where each of its characters comes from in *work*."""
+    out: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for m in _RUN.finditer(work):
+        run = m.group(0)
+        if len(run) < 2:
+            continue
+        sk = skeleton(run)
+        if sk.isdigit():
+            new = sk if sk != run else None
+        else:
+            new = spellings.get(sk)
+            if new is None and sk.endswith("s") and sk[:-1] in spellings:   # a plural, or "Sheriffs"
+                new = spellings[sk[:-1]] + "s"
+            if new is not None and new.lower() == run.lower():
+                new = None
+            elif new is not None and run.isupper():
+                new = new.upper()
+        if new is None:
+            continue
+        a, n = m.start(), len(run)
+        out.append(work[pos:a])
+        origin.extend(range(pos, a))
+        out.append(new)
+        origin.extend(a + (n - 1 if i == len(new) - 1 else min(i * n // len(new), n - 1)) for i in range(len(new)))
+        pos = m.end()
+    if not out:
+        return work, None
+    out.append(work[pos:])
+    origin.extend(range(pos, len(work)))
+    return "".join(out), origin
+
+
 @lru_cache(maxsize=200_000)
 def word_key(word: str, ocr: bool = True) -> str:
     """The comparison key of one word. With *ocr*, case, punctuation and OCR confusions go."""
@@ -244,10 +308,12 @@ def tokenize_spans(text: str, fillins: FillIns | None = None, *, ignore_fillins:
         work, origin = _repair(text)
     spans: list[tuple[int, int, str]] = []
     if ignore_fillins:
-        rx = (fillins or _NO_FILLINS).regex()
-        for m in rx.finditer(work):
+        f = fillins or _NO_FILLINS
+        probe, back = fold_for_fillins(work, f.spellings()) if ignore_ocr_noise else (work, None)
+        for m in f.regex().finditer(probe):
             if m.group(0).strip():
-                spans.append((m.start(), m.end(), "‹" + re.sub(r"\d+$", "", m.lastgroup) + "›"))
+                a, b = (m.start(), m.end()) if back is None else (back[m.start()], back[m.end() - 1] + 1)
+                spans.append((a, b, "‹" + re.sub(r"\d+$", "", m.lastgroup) + "›"))
     out: list[Tok] = []
     pos = 0
 

@@ -252,7 +252,7 @@ class Stored:
         full = analyses.deviation(self.conn, sha, _baselines=cache, norms=self.norms())
         lines = {s["slot"]: s for s in full["sections"]}
         for s in r["sections"]:
-            for k in ("redline", "text"):
+            for k in ("redline", "text", "pages", "baseline_source"):
                 if k in lines.get(s["slot"], {}):
                     s[k] = lines[s["slot"]][k]
         return r

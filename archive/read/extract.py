@@ -20,6 +20,10 @@ is over its budget (pages, pixels per page, seconds), gets an ``extractions`` ro
 status 'failed' and the reason; one whose OCR failed on some pages is 'partial' and is
 read again by the next run. The batch goes on. Before any page is read, tesseract is
 checked: missing or broken, the run stops (ToolMissing) and nothing is recorded.
+
+Where tesseract read each word is kept per OCR'd page (``ocr_words``), for boxing search
+hits on page images. Pages read before that was kept get their boxes from the next run
+(:func:`box_ocr_pages`): those pages alone are OCR'd again, and only their boxes stored.
 """
 from __future__ import annotations
 
@@ -86,6 +90,7 @@ class DocumentText:
     metadata: dict = field(default_factory=dict)
     pages: list[PageRecord] = field(default_factory=list)
     form_fields: list[FormField] = field(default_factory=list)
+    ocr_words: dict[int, tuple] = field(default_factory=dict)   # page -> its ocr.Word boxes
     seconds: float = 0.0
     extractor_version: int = EXTRACTOR_VERSION
 
@@ -154,6 +159,7 @@ def extract_all(datadir: DataDir, *, workers: int | None = None, force: bool = F
         summary["ocr_failed_pages"] += sum(p.ocr_status not in (None, ocr.OK) for p in doc.pages)
         summary["blank_pages"] += sum(p.reader == ocr.BLANK for p in doc.pages)
         summary["form_fields"] += len(doc.form_fields)
+    summary["boxed_pages"] = box_ocr_pages(datadir, workers=workers, progress=progress, timeout=timeout)
     summary["seconds"] = round(time.monotonic() - t0, 2)
     return summary
 
@@ -202,7 +208,8 @@ class _SavedOcr:
         if sha is None:
             return {}
         return {r["page"]: ocr.OcrResult(r["page"], ocr.OK, r["text"], r["confidence"],
-                                         seconds=r["seconds"] or 0.0, reader=r["reader"])
+                                         seconds=r["seconds"] or 0.0, reader=r["reader"],
+                                         words=_words(r["words"]))
                 for r in self.conn.execute(
                     "SELECT * FROM ocr_results WHERE sha256 = ? AND extractor_version = ? AND dpi = ?",
                     (sha, EXTRACTOR_VERSION, self.dpi))}
@@ -213,9 +220,9 @@ class _SavedOcr:
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT OR REPLACE INTO ocr_results(sha256, page, extractor_version, dpi, status, text,"
-                " confidence, reader, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " confidence, reader, seconds, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sha, result.page, EXTRACTOR_VERSION, self.dpi, result.status, result.text,
-                 result.confidence, result.reader, round(result.seconds, 3)))
+                 result.confidence, result.reader, round(result.seconds, 3), _words_json(result.words)))
 
 
 class _NoSaving:
@@ -497,6 +504,7 @@ def _finish(reading: _Reading) -> DocumentText:
     readers = reading.readers or [PDFIUM] * len(reading.judgements)
     doc.pages = [_page_record(i + 1, j, reading.ocr.get(i + 1), readers[i])
                  for i, j in enumerate(reading.judgements)]
+    doc.ocr_words = {n: r.words for n, r in sorted(reading.ocr.items()) if r.status == ocr.OK and r.words}
     trouble = [f"page {r.page}: OCR {r.status} ({r.error})" for _, r in sorted(reading.ocr.items())
                if r.status != ocr.OK]
     if trouble:
@@ -542,7 +550,7 @@ def _lines_not_in(text_layer: str, ocr_text: str) -> list[str]:
 def _store(conn, doc: DocumentText) -> None:
     """Replace whatever an earlier run stored for this document, in one transaction."""
     with transaction(conn):
-        for table in ("pages", "form_fields", "extractions"):
+        for table in ("pages", "form_fields", "extractions", "ocr_words"):
             conn.execute(f"DELETE FROM {table} WHERE sha256 = ?", (doc.sha256,))
         if doc.status != "partial":
             conn.execute("DELETE FROM ocr_results WHERE sha256 = ?", (doc.sha256,))
@@ -561,3 +569,55 @@ def _store(conn, doc: DocumentText) -> None:
         conn.executemany(
             "INSERT OR REPLACE INTO form_fields(sha256, name, value, page) VALUES (?, ?, ?, ?)",
             [(doc.sha256, f.name, f.value, f.page) for f in doc.form_fields])
+        conn.executemany("INSERT INTO ocr_words(sha256, page, words) VALUES (?, ?, ?)",
+                         [(doc.sha256, n, _words_json(w)) for n, w in doc.ocr_words.items()])
+
+
+def _words_json(words) -> str | None:
+    return json.dumps(words, ensure_ascii=False, separators=(",", ":")) if words else None
+
+
+def _words(stored: str | None) -> tuple:
+    return tuple(tuple(w) for w in json.loads(stored)) if stored else ()
+
+
+# --- word boxes of pages read before they were kept -----------------------------------------
+
+_DPI_OF_READER = re.compile(r"tesseract (\d+) dpi")
+
+
+def box_ocr_pages(datadir: DataDir, *, workers: int | None = None, progress: Progress = NullProgress(),
+                  timeout: float = ocr.DEFAULT_TIMEOUT) -> int:
+    """OCR again, at the dpi they were read at, the OCR'd pages stored without their word
+    boxes (read before boxes were kept); store the boxes only (the page text stays as it
+    was read). Return how many pages got boxes."""
+    conn = datadir.db
+    rows = conn.execute(
+        "SELECT p.sha256, p.page, p.reader, d.file_name FROM pages p JOIN documents d USING (sha256)"
+        " LEFT JOIN ocr_words w ON w.sha256 = p.sha256 AND w.page = p.page"
+        " WHERE p.method IN (?, ?) AND p.ocr_status = ? AND p.reader LIKE 'tesseract %' AND w.sha256 IS NULL"
+        " ORDER BY p.sha256, p.page", (OCR, BOTH, ocr.OK)).fetchall()
+    if not rows:
+        return 0
+    ocr.check_tesseract()
+    boxed = 0
+    progress.start(len(rows), "OCR'd pages to box")
+    with ocr_pool(workers) as pool:
+        futures = {pool.submit(ocr_task, str(datadir.blobs.path(r["sha256"])), r["file_name"] or r["sha256"],
+                               r["page"] - 1, int(_DPI_OF_READER.match(r["reader"]).group(1)), timeout): r
+                   for r in rows}
+        for fut in as_completed(futures):
+            r = futures[fut]
+            progress.advance(1)
+            try:
+                result = fut.result()
+            except Exception as e:         # this page keeps no boxes; the next run tries again
+                progress.note(f"{r['file_name']} page {r['page']}: no word boxes ({type(e).__name__}: {e})")
+                continue
+            if result.status == ocr.OK:     # (no words read this time: kept empty, not retried)
+                with transaction(conn):
+                    conn.execute("INSERT OR REPLACE INTO ocr_words(sha256, page, words) VALUES (?, ?, ?)",
+                                 (r["sha256"], r["page"], _words_json(result.words) or "[]"))
+                boxed += bool(result.words)
+    progress.finish()
+    return boxed

@@ -9,6 +9,9 @@ A page that takes longer than the timeout is recorded as status 'timeout', any o
 tesseract failure as 'error'; neither stops the document (it is 'partial', and the next
 run reads those pages again). A page with no ink (no page objects, or hardly a dark pixel
 once rendered) is not given to tesseract: its reader is ``blank``.
+
+Each reading keeps where tesseract saw its words (:data:`Word`), in the order of the
+text, so that a search hit on a scanned page can be boxed on the page image.
 """
 from __future__ import annotations
 
@@ -36,6 +39,13 @@ BLANK_INK_SHARE = 5e-6
 DARK = 160                   # grey level under which a pixel counts as ink
 
 
+# One word as tesseract read it: (text, left, top, width, height, line), the box in
+# BOX_UNITS of the rendered page's width and height (so it holds for any rendering of
+# the page), line the 0-based number of its line in the page's text.
+Word = tuple[str, int, int, int, int, int]
+BOX_UNITS = 10_000
+
+
 def reader_name(dpi: int) -> str:
     return f"tesseract {dpi} dpi"
 
@@ -49,6 +59,7 @@ class OcrResult:
     error: str | None = None
     seconds: float = 0.0
     reader: str | None = None         # "tesseract 300 dpi", or "blank" (no ink: not OCR'd)
+    words: tuple[Word, ...] = ()      # where each word of *text* is on the page, in text order
 
 
 INSTALL = ("install it with `apt-get install tesseract-ocr tesseract-ocr-eng` "
@@ -94,12 +105,19 @@ def is_blank(image) -> bool:
 
 def ocr_image(image, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, float | None]:
     """Text (lines and paragraphs as tesseract found them) and mean word confidence."""
+    text, confidence, _ = read_image(image, timeout=timeout)
+    return text, confidence
+
+
+def read_image(image, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, float | None, tuple[Word, ...]]:
+    """:func:`ocr_image` with where each word of the text is on the image (:data:`Word`)."""
     # pytesseract hands tesseract a temporary file in the image's format (PNG when unset);
     # uncompressed PNM is written 20x faster and reads the same.
     image.format = "PPM"
     data = pytesseract.image_to_data(image, lang=LANG, config=CONFIG, timeout=timeout,
                                      output_type=pytesseract.Output.DICT)
-    lines: dict[tuple, list[str]] = {}
+    width, height = max(image.width, 1), max(image.height, 1)
+    lines: dict[tuple, list[tuple[str, tuple[int, int, int, int]]]] = {}
     confidences = []
     for i, word in enumerate(data["text"]):
         word = (word or "").strip()
@@ -108,15 +126,18 @@ def ocr_image(image, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, float | 
             continue
         confidences.append(conf)
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(word)
-    out, last_par = [], None
-    for key, words in lines.items():
+        box = (round(data["left"][i] * BOX_UNITS / width), round(data["top"][i] * BOX_UNITS / height),
+               round(data["width"][i] * BOX_UNITS / width), round(data["height"][i] * BOX_UNITS / height))
+        lines.setdefault(key, []).append((word, box))
+    out, words, last_par = [], [], None
+    for n, (key, line) in enumerate(lines.items()):
         if last_par is not None and key[:2] != last_par:
             out.append("")                        # blank line between paragraphs
-        out.append(" ".join(words))
+        out.append(" ".join(w for w, _ in line))
+        words.extend((w, *box, n) for w, box in line)
         last_par = key[:2]
     confidence = round(sum(confidences) / len(confidences), 1) if confidences else None
-    return "\n".join(out), confidence
+    return "\n".join(out), confidence, tuple(words)
 
 
 def ocr_page(pdf: Pdf, index: int, *, dpi: int = DEFAULT_DPI, grey: bool = True,
@@ -130,11 +151,11 @@ def ocr_page(pdf: Pdf, index: int, *, dpi: int = DEFAULT_DPI, grey: bool = True,
         image = pdf.render(index, dpi, grey=grey, max_pixels=max_pixels)
         if is_blank(image):
             return OcrResult(index + 1, OK, "", None, seconds=time.monotonic() - t0, reader=BLANK)
-        text, confidence = ocr_image(image, timeout=timeout)
+        text, confidence, words = read_image(image, timeout=timeout)
     except RuntimeError as e:
         status = TIMEOUT if "timeout" in str(e).lower() else ERROR
         return OcrResult(index + 1, status, error=f"tesseract: {e}", seconds=time.monotonic() - t0)
     except (pytesseract.TesseractError, OSError, ValueError) as e:
         return OcrResult(index + 1, ERROR, error=f"tesseract: {e}", seconds=time.monotonic() - t0)
     return OcrResult(index + 1, OK, text, confidence, seconds=time.monotonic() - t0,
-                     reader=reader_name(dpi))
+                     reader=reader_name(dpi), words=words)

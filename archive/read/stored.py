@@ -22,3 +22,16 @@ def page_totals(datadir) -> dict[str, int]:
     """Pages stored, and how many of them were read (wholly or partly) by OCR."""
     row = datadir.db.execute("SELECT COUNT(*), COALESCE(SUM(method != 'text'), 0) FROM pages").fetchone()
     return {"pages": row[0], "ocr_pages": row[1]}
+
+
+def ocr_words(datadir, sha: str, pages) -> dict[int, list[list]]:
+    """page -> where tesseract read each word of it (archive.read.ocr.Word, as lists), for
+    those of *pages* that were OCR'd and have their boxes stored."""
+    import json
+    pages = list(pages)
+    if not pages:
+        return {}
+    rows = datadir.db.execute(
+        f"SELECT page, words FROM ocr_words WHERE sha256 = ? AND page IN ({','.join('?' * len(pages))})",
+        (sha, *pages))
+    return {r["page"]: json.loads(r["words"]) for r in rows}
