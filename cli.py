@@ -434,14 +434,14 @@ def sections_cmd(datadir: DataDir, doc: str | None, report: bool, as_json: bool)
         return
     result = sections.document_sections(datadir, doc)
     if as_json:
-        emit_json(result)
+        emit_json(result.to_dict())
         return
-    state = "complete" if result["complete"] else "incomplete: " + "; ".join(result["problems"])
-    click.echo(f"{result['sha256']}  layout {result['layout']}  {state}")
-    for s in result["sections"]:
-        indent = "    " if s["parent"] else ""
-        pages = f"p. {s['first_page']}" + (f"-{s['last_page']}" if s["last_page"] != s["first_page"] else "")
-        click.echo(f"{indent}{s['number'] or '':<11} {s['title'] or '':<58} {s['key']:<26} {pages}")
+    state = "complete" if result.complete else "incomplete: " + "; ".join(result.problems)
+    click.echo(f"{result.sha256}  layout {result.layout}  {state}")
+    for s in result.sections:
+        indent = "    " if s.parent else ""
+        pages = f"p. {s.first_page}" + (f"-{s.last_page}" if s.last_page != s.first_page else "")
+        click.echo(f"{indent}{s.number or '':<11} {s.title or '':<58} {s.key:<26} {pages}")
 
 
 @main.command("facts")
@@ -454,13 +454,12 @@ def facts_cmd(datadir: DataDir, doc: str, as_json: bool) -> None:
     from archive.structure.facts import document_facts
     result = document_facts(datadir, doc)
     if as_json:
-        emit_json(result)
+        emit_json(result.to_dict())
         return
-    for name, values in result["facts"].items():
-        for v in values:
-            click.echo(f"{name:<17} {v['value']}  (p. {v['page'] if v['page'] is not None else '?'})")
+    for f in result.facts:
+        click.echo(f"{f.name:<17} {f.value}  (p. {f.page if f.page is not None else '?'})")
     from archive.structure.facts import format_signed_check
-    click.echo(format_signed_check(result["signed_check"]))
+    click.echo(format_signed_check(result.signed_check.to_dict()))
 
 
 

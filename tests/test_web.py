@@ -639,16 +639,20 @@ def test_roster_snapshots_in_the_same_order_as_the_cli(client, fixture_archive):
 
 
 def test_document_api_gives_the_cli_shapes(client, fixture_archive):
-    """The API's sections and facts come from the functions `moa sections/facts --json` use."""
+    """The API's sections and facts are what `moa sections/facts --json` give (the
+    records' to_dict())."""
     from archive.structure.facts import document_facts
     from archive.structure.sections import document_sections
     sha = SMITH["sha256"]
     doc = client.get(f"/api/documents/{sha}?pages=0").json
-    cli = document_sections(fixture_archive, sha)["sections"]
-    assert [{k: v for k, v in s.items() if k != "depth"} for s in doc["sections"]] == cli
-    facts = document_facts(fixture_archive, sha)["facts"]
-    assert doc["facts"] == {k: "; ".join(f["value"] for f in v if f["value"]) for k, v in facts.items()
-                            if any(f["value"] for f in v)}
+    cli = document_sections(fixture_archive, sha).to_dict()
+    assert doc["sections"] == cli["sections"] and cli["sections"]
+    assert [s["depth"] for s in cli["sections"]] == [
+        0 if s["parent"] is None else 1 + next(p["depth"] for p in cli["sections"] if p["key"] == s["parent"])
+        for s in cli["sections"]] and max(s["depth"] for s in cli["sections"]) > 0
+    facts = document_facts(fixture_archive, sha).to_dict()
+    assert doc["facts"] == facts["facts"] and doc["signed_check"] == facts["signed_check"]
+    assert doc["revision"] == ("; ".join(f["value"] for f in facts["facts"].get("revision", [])) or None)
     assert doc["pages"] is None and doc["page_count"] == int(SMITH["pages"])
 
 
