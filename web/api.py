@@ -126,7 +126,7 @@ def agreement(agreement_id: int):
 
 @bp.get("/agencies")
 def agencies():
-    return jsonify(roster_agreements.agencies(archive()))
+    return jsonify([a.to_dict() for a in roster_agreements.agencies(archive())])
 
 
 @bp.get("/agencies/<state>/<path:key>")

@@ -1,9 +1,10 @@
 """Agreements and agencies as ICE's rosters list them (the ``agreements`` and
 ``roster_rows`` tables this stage writes), for reading: the browse page, agency pages and
-the API. Functions take a ``DataDir`` and return plain, JSON-able dicts."""
+the API. Functions take a ``DataDir`` and return JSON-able dicts, or records whose
+``to_dict()`` the API gives."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from archive.core.errors import NotFound
 from archive.harvest.recording import snapshot_order
@@ -101,12 +102,28 @@ def agreement_facets(datadir, flt: AgreementFilter) -> dict[str, list[tuple[str,
     return out
 
 
-def agencies(datadir) -> list[dict]:
-    """One row per (state, agency_key): its name, models and agreement count."""
-    return _dicts(datadir.db.execute(
+@dataclass
+class Agency:
+    """One agency as the rosters list it (state and ``agency_key``), with its models and
+    the span of its signing dates (the agencies page and ``/api/agencies``)."""
+    state: str
+    agency_key: str
+    agency: str
+    models: str | None           # comma-separated model codes ("JEM,WSO")
+    agreements: int
+    first_signed: str | None
+    last_signed: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def agencies(datadir) -> list[Agency]:
+    """One per (state, agency_key), by state and name."""
+    return [Agency(**r) for r in _dicts(datadir.db.execute(
         "SELECT state, agency_key, MAX(agency) AS agency, GROUP_CONCAT(DISTINCT model) AS models,"
         " COUNT(*) AS agreements, MIN(signed) AS first_signed, MAX(signed) AS last_signed"
-        " FROM agreements GROUP BY state, agency_key ORDER BY state, agency"))
+        " FROM agreements GROUP BY state, agency_key ORDER BY state, agency"))]
 
 
 def agency(datadir, state: str, key: str) -> dict:
