@@ -376,7 +376,7 @@ def test_search_within_document_highlights_and_lists_pages(client):
 
 # --- JSON API --------------------------------------------------------------------------------
 
-def test_api_index_and_documents(client):
+def test_api_index_and_documents(client, fixture_archive):
     assert "/api/search?q=QUERY" in client.get("/api").json["endpoints"]
     docs = client.get("/api/documents").json
     assert {d["sha256"] for d in docs} == {r["sha256"] for r in MANIFEST}
@@ -384,6 +384,8 @@ def test_api_index_and_documents(client):
     assert d["agency"] == RUSK["agency"] and d["state"] == "TEXAS" and d["model"] == "WSO"
     assert len(d["pages"]) == int(RUSK["pages"])
     assert all(p["method"] in ("ocr", "both") for p in d["pages"])
+    from archive.read.extract import read_document      # the pages `moa text --json` gives
+    assert d["pages"] == read_document(fixture_archive, RUSK["sha256"]).to_dict()["pages"]
     assert d["pdf_url"].endswith(f"/doc/{RUSK['sha256']}/pdf")
     assert client.get(f"/api/documents/{'f' * 64}").status_code == 404
     assert client.get(f"/api/documents/{Path(RUSK['file']).name}").json["sha256"] == RUSK["sha256"]
@@ -401,6 +403,10 @@ def test_api_agreements_and_agencies(client, fixture_archive):
     agencies = client.get("/api/agencies").json
     assert len(agencies) == conn.execute(
         "SELECT COUNT(DISTINCT state || agency_key) FROM agreements").fetchone()[0]
+    from archive.harvest.agencies import agencies as agency_list
+    assert agencies == [a.to_dict() for a in agency_list(fixture_archive)]
+    assert set(agencies[0]) == {"state", "agency_key", "agency", "models", "agreements", "first_signed",
+                                "last_signed"}
     franklin = client.get("/api/agencies/ALABAMA/franklin county sheriff's office").json
     assert sorted(a["model"] for a in franklin["agreements"]) == [r[0] for r in conn.execute(
         "SELECT model FROM agreements WHERE state='ALABAMA' AND agency_key=? ORDER BY model",

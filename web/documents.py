@@ -78,9 +78,7 @@ def document_record(sha: str) -> dict:
     doc["encrypted"] = reading.encrypted if reading else None
     doc["form_fields"] = [{"name": f.name, "value": f.value, "page": f.page}
                           for f in (reading.form_fields if reading else []) if f.value]
-    doc["pages"] = [{k: getattr(p, k) for k in ("page", "text", "method", "ocr_confidence",
-                                                 "ocr_status", "text_layer_quality", "reader")}
-                    for p in (reading.pages if reading else [])]
+    doc["pages"] = [p.to_dict() for p in (reading.pages if reading else [])]
     structure = document_sections(d, sha)
     doc["sections_complete"] = structure.complete if structure.layout is not None else None
     doc["sections_layout"] = structure.layout
