@@ -255,29 +255,29 @@ def status(datadir: DataDir, as_json: bool, show_coverage: bool, as_csv: bool) -
     from archive.status import status as get_status
     s = get_status(datadir)
     if as_json:
-        return emit_json(s)
+        return emit_json(s.to_dict())
     by = lambda d: ", ".join(f"{k or '?'} {v}" for k, v in d.items()) or "none"  # noqa: E731
-    last, done = s["last_harvest"], s["last_completed_harvest"]
-    click.echo(f"agreements: {s['agreements']} ({by(s['agreements_by_status'])}); current by model: "
-               f"{by(s['agreements_by_model'])}; {s['pending_links']} with link pending")
-    click.echo(f"documents: {s['documents']} ({by(s['documents_by_kind'])}), {s['unlinked_documents']} "
-               f"not linked to a roster agreement; {s['versions']} version(s) of {s['files']} file(s), "
-               f"{s['bytes']} bytes; roster snapshots: {by(s['roster_snapshots'])}")
-    click.echo("last harvest: " + (f"{last['started_at']} {last['status']}" if last else "never"))
-    if done and done["id"] != last["id"]:
-        click.echo(f"last completed harvest: {done['started_at']} {done['status']}")
-    if s["writer"]:
-        w = s["writer"]
+    last, done = s.last_harvest, s.last_completed_harvest
+    click.echo(f"agreements: {s.agreements} ({by(s.agreements_by_status)}); current by model: "
+               f"{by(s.agreements_by_model)}; {s.pending_links} with link pending")
+    click.echo(f"documents: {s.documents} ({by(s.documents_by_kind)}), {s.unlinked_documents} "
+               f"not linked to a roster agreement; {s.versions} version(s) of {s.files} file(s), "
+               f"{s.bytes} bytes; roster snapshots: {by(s.roster_snapshots)}")
+    click.echo("last harvest: " + (f"{last.started_at} {last.status}" if last else "never"))
+    if done and done.id != last.id:
+        click.echo(f"last completed harvest: {done.started_at} {done.status}")
+    if s.writer:
+        w = s.writer
         click.echo(f"writing now: {w.get('command') or '?'} (pid {w.get('pid') or '?'}, since {w.get('since') or '?'})")
-    click.echo("failures" + (" (of the last completed harvest, and reading)" if done and done["id"] != last["id"]
-                             else "") + f": {s['failures']}")
-    lines = [f"  reading {f['file_name'] or f['sha256']}: {f['error']}" for f in s["failed_documents"]]
-    lines += [f"  fetch {f['url']}: {f['error']}" for f in s["fetch_failures"] if f["status"] != 404]
+    click.echo("failures" + (" (of the last completed harvest, and reading)" if done and done.id != last.id
+                             else "") + f": {s.failures}")
+    lines = [f"  reading {f['file_name'] or f['sha256']}: {f['error']}" for f in s.failed_documents]
+    lines += [f"  fetch {f['url']}: {f['error']}" for f in s.fetch_failures if f["status"] != 404]
     for line in lines[:20]:
         click.echo(line)
     if len(lines) > 20:
         click.echo(f"  ... and {len(lines) - 20} more (see `moa status --json`)")
-    not_found = sum(f["status"] == 404 for f in s["fetch_failures"])
+    not_found = sum(f["status"] == 404 for f in s.fetch_failures)
     if not_found:
         click.echo(f"  {not_found} linked file(s) answered 404 (see `moa status --json`)")
 
@@ -304,10 +304,11 @@ def print_coverage(datadir: DataDir, fmt: str) -> None:
 def export(datadir: DataDir, fmt: str) -> None:
     """One row per stored document, with its provenance, on stdout."""
     from archive.status import EXPORT_COLUMNS, export_rows
+    rows = (r.to_dict() for r in export_rows(datadir))
     if fmt == "csv":
-        emit_csv(export_rows(datadir), EXPORT_COLUMNS)
+        emit_csv(rows, EXPORT_COLUMNS)
     else:
-        for row in export_rows(datadir):
+        for row in rows:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
@@ -434,14 +435,14 @@ def sections_cmd(datadir: DataDir, doc: str | None, report: bool, as_json: bool)
         return
     result = sections.document_sections(datadir, doc)
     if as_json:
-        emit_json(result)
+        emit_json(result.to_dict())
         return
-    state = "complete" if result["complete"] else "incomplete: " + "; ".join(result["problems"])
-    click.echo(f"{result['sha256']}  layout {result['layout']}  {state}")
-    for s in result["sections"]:
-        indent = "    " if s["parent"] else ""
-        pages = f"p. {s['first_page']}" + (f"-{s['last_page']}" if s["last_page"] != s["first_page"] else "")
-        click.echo(f"{indent}{s['number'] or '':<11} {s['title'] or '':<58} {s['key']:<26} {pages}")
+    state = "complete" if result.complete else "incomplete: " + "; ".join(result.problems)
+    click.echo(f"{result.sha256}  layout {result.layout}  {state}")
+    for s in result.sections:
+        indent = "    " if s.parent else ""
+        pages = f"p. {s.first_page}" + (f"-{s.last_page}" if s.last_page != s.first_page else "")
+        click.echo(f"{indent}{s.number or '':<11} {s.title or '':<58} {s.key:<26} {pages}")
 
 
 @main.command("facts")
@@ -454,13 +455,12 @@ def facts_cmd(datadir: DataDir, doc: str, as_json: bool) -> None:
     from archive.structure.facts import document_facts
     result = document_facts(datadir, doc)
     if as_json:
-        emit_json(result)
+        emit_json(result.to_dict())
         return
-    for name, values in result["facts"].items():
-        for v in values:
-            click.echo(f"{name:<17} {v['value']}  (p. {v['page'] if v['page'] is not None else '?'})")
+    for f in result.facts:
+        click.echo(f"{f.name:<17} {f.value}  (p. {f.page if f.page is not None else '?'})")
     from archive.structure.facts import format_signed_check
-    click.echo(format_signed_check(result["signed_check"]))
+    click.echo(format_signed_check(result.signed_check.to_dict()))
 
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import asdict, dataclass, fields
 from typing import Iterator
 
 from archive.core.errors import NotFound
@@ -11,8 +12,6 @@ from archive.harvest.recording import lock_holder, snapshot_order
 from archive.harvest.rosters import published_key
 from store.datadir import DataDir
 
-EXPORT_COLUMNS = ("sha256", "kind", "url", "file_name", "agency", "state", "model", "signed",
-                  "metadata_source", "agreement_id", "first_fetched_at", "last_fetched_at", "bytes", "version")
 DIFF_FIELDS = ("agency", "signed", "model", "moa_url", "addendum_url", "link_pending")
 
 
@@ -24,8 +23,56 @@ def _grouped(conn: sqlite3.Connection, sql: str) -> dict:
     return {r[0]: r[1] for r in conn.execute(sql)}
 
 
-def status(datadir: DataDir) -> dict:
-    """Counts and the last runs, JSON-able. ``failures`` counts the failed requests of the
+@dataclass
+class Run:
+    """One harvest or import (``runs``); ``status`` is ``interrupted`` for a run still
+    marked ``running`` whose writer was killed (nobody holds the lock)."""
+    id: int
+    command: str                 # harvest | import
+    source_url: str | None
+    started_at: str
+    finished_at: str | None
+    status: str                  # running | ok | partial | failed | interrupted
+    summary: dict | None         # the run's counts
+
+    @classmethod
+    def from_row(cls, row, writer: dict | None) -> "Run | None":
+        if row is None:
+            return None
+        status = "interrupted" if row["status"] == "running" and writer is None else row["status"]
+        return cls(row["id"], row["command"], row["source_url"], row["started_at"], row["finished_at"],
+                   status, json.loads(row["summary"]) if row["summary"] else None)
+
+
+@dataclass
+class ArchiveStatus:
+    """What the archive holds and what failed (`moa status`); see ``status``."""
+    agreements: int
+    agreements_by_status: dict[str, int]
+    agreements_by_model: dict[str, int]
+    pending_links: int
+    documents: int
+    documents_by_kind: dict[str, int]
+    unlinked_documents: int
+    files: int
+    bytes: int
+    versions: int
+    urls_with_several_versions: int
+    roster_snapshots: dict[str, int]
+    last_harvest: Run | None
+    last_completed_harvest: Run | None
+    last_run: Run | None
+    writer: dict | None          # {pid, command, since} of the writer lock's holder
+    failures: int
+    fetch_failures: list[dict]   # {url, purpose, status, content_type, error}
+    failed_documents: list[dict]  # {sha256, file_name, error}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def status(datadir: DataDir) -> ArchiveStatus:
+    """Counts and the last runs. ``failures`` counts the failed requests of the
     last *completed* harvest (``last_completed_harvest``: not one still running or
     interrupted) plus the documents whose reading failed or is partial (OCR failed on
     some pages; details in ``fetch_failures`` and ``failed_documents``). A run marked
@@ -34,8 +81,7 @@ def status(datadir: DataDir) -> dict:
     ``writer``: who holds the lock now, if anyone."""
     conn = datadir.db
     writer = lock_holder(datadir)
-    last_harvest = _run(conn.execute("SELECT * FROM runs WHERE command = 'harvest' ORDER BY id DESC LIMIT 1")
-                        .fetchone(), writer)
+    last_harvest = conn.execute("SELECT * FROM runs WHERE command = 'harvest' ORDER BY id DESC LIMIT 1").fetchone()
     completed = conn.execute("SELECT * FROM runs WHERE command = 'harvest' AND status IN"
                              f" ({','.join('?' * len(COMPLETED))}) ORDER BY id DESC LIMIT 1", COMPLETED).fetchone()
     fetch_failures = [] if completed is None else [dict(r) for r in conn.execute(
@@ -45,31 +91,31 @@ def status(datadir: DataDir) -> dict:
         "SELECT e.sha256, d.file_name, e.error FROM extractions e LEFT JOIN documents d USING (sha256)"
         " WHERE e.status IN ('failed', 'partial') ORDER BY d.file_name")]
     last_run = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    return {
-        "agreements": _count(conn, "SELECT COUNT(*) FROM agreements"),
-        "agreements_by_status": _grouped(conn, "SELECT status, COUNT(*) FROM agreements GROUP BY 1 ORDER BY 1"),
-        "agreements_by_model": _grouped(conn, "SELECT model, COUNT(*) FROM agreements"
-                                              " WHERE status != 'removed' GROUP BY 1 ORDER BY 1"),
-        "pending_links": _count(conn, "SELECT COUNT(*) FROM agreements WHERE status = 'participating'"
-                                      " AND link_pending = 1"),
-        "documents": _count(conn, "SELECT COUNT(*) FROM documents"),
-        "documents_by_kind": _grouped(conn, "SELECT kind, COUNT(*) FROM documents GROUP BY 1 ORDER BY 1"),
-        "unlinked_documents": _count(conn, "SELECT COUNT(*) FROM documents WHERE agreement_id IS NULL"
-                                           " AND kind IN ('moa', 'addendum')"),
-        "files": _count(conn, "SELECT COUNT(*) FROM files"),
-        "bytes": _count(conn, "SELECT COALESCE(SUM(bytes), 0) FROM files"),
-        "versions": _count(conn, "SELECT COUNT(*) FROM versions"),
-        "urls_with_several_versions": _count(conn, "SELECT COUNT(*) FROM (SELECT url FROM versions"
-                                                   " GROUP BY url HAVING COUNT(*) > 1)"),
-        "roster_snapshots": _grouped(conn, "SELECT kind, COUNT(*) FROM roster_snapshots GROUP BY 1 ORDER BY 1"),
-        "last_harvest": last_harvest,
-        "last_completed_harvest": _run(completed, writer),
-        "last_run": _run(last_run, writer),
-        "writer": writer,
-        "failures": len(fetch_failures) + len(failed_documents),
-        "fetch_failures": fetch_failures,
-        "failed_documents": failed_documents,
-    }
+    return ArchiveStatus(
+        agreements=_count(conn, "SELECT COUNT(*) FROM agreements"),
+        agreements_by_status=_grouped(conn, "SELECT status, COUNT(*) FROM agreements GROUP BY 1 ORDER BY 1"),
+        agreements_by_model=_grouped(conn, "SELECT model, COUNT(*) FROM agreements"
+                                           " WHERE status != 'removed' GROUP BY 1 ORDER BY 1"),
+        pending_links=_count(conn, "SELECT COUNT(*) FROM agreements WHERE status = 'participating'"
+                                   " AND link_pending = 1"),
+        documents=_count(conn, "SELECT COUNT(*) FROM documents"),
+        documents_by_kind=_grouped(conn, "SELECT kind, COUNT(*) FROM documents GROUP BY 1 ORDER BY 1"),
+        unlinked_documents=_count(conn, "SELECT COUNT(*) FROM documents WHERE agreement_id IS NULL"
+                                        " AND kind IN ('moa', 'addendum')"),
+        files=_count(conn, "SELECT COUNT(*) FROM files"),
+        bytes=_count(conn, "SELECT COALESCE(SUM(bytes), 0) FROM files"),
+        versions=_count(conn, "SELECT COUNT(*) FROM versions"),
+        urls_with_several_versions=_count(conn, "SELECT COUNT(*) FROM (SELECT url FROM versions"
+                                                " GROUP BY url HAVING COUNT(*) > 1)"),
+        roster_snapshots=_grouped(conn, "SELECT kind, COUNT(*) FROM roster_snapshots GROUP BY 1 ORDER BY 1"),
+        last_harvest=Run.from_row(last_harvest, writer),
+        last_completed_harvest=Run.from_row(completed, writer),
+        last_run=Run.from_row(last_run, writer),
+        writer=writer,
+        failures=len(fetch_failures) + len(failed_documents),
+        fetch_failures=fetch_failures,
+        failed_documents=failed_documents,
+    )
 
 
 def holdings(datadir: DataDir) -> dict:
@@ -91,19 +137,34 @@ def holdings(datadir: DataDir) -> dict:
 COMPLETED = ("ok", "partial", "failed")
 
 
-def _run(row, writer: dict | None) -> dict | None:
-    if row is None:
-        return None
-    out = dict(row)
-    out["summary"] = json.loads(out["summary"]) if out["summary"] else None
-    if out["status"] == "running" and writer is None:
-        out["status"] = "interrupted"   # nobody holds the lock: its writer was killed
-    return out
+@dataclass
+class ExportRow:
+    """One stored document with its provenance (`moa export`): its first URL (or the
+    imported path), its size and the number of versions seen at that URL."""
+    sha256: str
+    kind: str
+    url: str | None
+    file_name: str | None
+    agency: str | None
+    state: str | None
+    model: str | None
+    signed: str | None
+    metadata_source: str | None
+    agreement_id: int | None
+    first_fetched_at: str | None
+    last_fetched_at: str | None
+    bytes: int
+    version: int | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-def export_rows(datadir: DataDir) -> Iterator[dict]:
-    """One row per stored document, with its provenance (first URL, or the imported
-    path), and the number of versions seen at that URL."""
+EXPORT_COLUMNS = tuple(f.name for f in fields(ExportRow))
+
+
+def export_rows(datadir: DataDir) -> Iterator[ExportRow]:
+    """One row per stored document, by state, agency, model and file name."""
     sql = """
         SELECT d.sha256, d.kind, COALESCE(d.url, v.url) AS url, d.file_name, d.agency, d.state,
                d.model, d.signed, d.metadata_source, d.agreement_id, d.first_fetched_at,
@@ -113,7 +174,7 @@ def export_rows(datadir: DataDir) -> Iterator[dict]:
             SELECT url FROM versions WHERE sha256 = d.sha256 ORDER BY first_fetched_at LIMIT 1))
         ORDER BY d.state, d.agency, d.model, d.file_name, d.sha256"""
     for r in datadir.db.execute(sql):
-        yield {c: r[c] for c in EXPORT_COLUMNS}
+        yield ExportRow(*(r[c] for c in EXPORT_COLUMNS))
 
 
 ROSTER_KINDS = ("participating", "pending")

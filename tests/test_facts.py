@@ -161,8 +161,7 @@ def test_corpus_ice_signing_dates_beside_the_roster(corpus_archive):
         row = db.execute("SELECT first_page, last_page, text FROM sections WHERE sha256 = ? AND key = 'termination'",
                          (sha,)).fetchone()
         block = re.split(r"fullest\s+extent", row["text"])[-1] if row else ""
-        result = document_facts(corpus_archive, sha)
-        check = result["signed_check"]
+        check = document_facts(corpus_archive, sha).signed_check.to_dict()
         if find_dates(block):
             legible += 1
             found += check["ours"] is not None

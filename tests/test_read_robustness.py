@@ -127,14 +127,14 @@ def test_ocr_failure_makes_the_document_partial_counted_and_retried(datadir):
     doc = read_document(datadir, sha)
     assert doc.status == "partial" and "OCR timeout" in doc.error
     s = status(datadir)
-    assert s["failures"] >= 1 and [f["sha256"] for f in s["failed_documents"]] == [sha]
+    assert s.failures >= 1 and [f["sha256"] for f in s.failed_documents] == [sha]
     again = extract_all(datadir, workers=1)        # no --force: the partial one is read again
     assert again["documents"] == 1 and again["ok"] == 1
     doc = read_document(datadir, sha)
     assert doc.status == "ok" and doc.pages[0].ocr_status == "ok"
     assert doc.pages[0].reader == f"tesseract {ocr.DEFAULT_DPI} dpi"
     assert "MEMORANDUM OF AGREEMENT" in doc.pages[0].text
-    assert status(datadir)["failed_documents"] == []
+    assert status(datadir).failed_documents == []
     assert extract_all(datadir)["documents"] == 0
 
 

@@ -287,7 +287,7 @@ def _stored(datadir, file_name: str) -> list[dict] | None:
     row = datadir.db.execute("SELECT sha256 FROM documents WHERE file_name = ?", (file_name,)).fetchone()
     if row is None:
         return None
-    return sections.document_sections(datadir, row["sha256"])["sections"]
+    return sections.document_sections(datadir, row["sha256"]).to_dict()["sections"]
 
 
 def _needs_read_stage(datadir):
@@ -330,5 +330,5 @@ def test_api_document_gives_signed_check_beside_the_facts(small_archive):
                              " VALUES (?, 'signed_ice', '2025-03-04', 7, 0)", (sha,))
     client = create_app({"DATA_DIR": str(small_archive.root)}).test_client()
     got = client.get(f"/api/documents/{sha}?pages=0").get_json()
-    assert got["signed_check"] == document_facts(small_archive, sha)["signed_check"] == {
+    assert got["signed_check"] == document_facts(small_archive, sha).to_dict()["signed_check"] == {
         "ours": "2025-03-04", "ours_page": 7, "roster": "2025-03-06", "agrees": False, "days_apart": 2}

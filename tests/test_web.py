@@ -405,7 +405,7 @@ def test_search_within_document_highlights_and_lists_pages(client):
 
 # --- JSON API --------------------------------------------------------------------------------
 
-def test_api_index_and_documents(client):
+def test_api_index_and_documents(client, fixture_archive):
     assert "/api/search?q=QUERY" in client.get("/api").json["endpoints"]
     docs = client.get("/api/documents").json
     assert {d["sha256"] for d in docs} == {r["sha256"] for r in MANIFEST}
@@ -413,6 +413,8 @@ def test_api_index_and_documents(client):
     assert d["agency"] == RUSK["agency"] and d["state"] == "TEXAS" and d["model"] == "WSO"
     assert len(d["pages"]) == int(RUSK["pages"])
     assert all(p["method"] in ("ocr", "both") for p in d["pages"])
+    from archive.read.extract import read_document      # the pages `moa text --json` gives
+    assert d["pages"] == read_document(fixture_archive, RUSK["sha256"]).to_dict()["pages"]
     assert d["pdf_url"].endswith(f"/doc/{RUSK['sha256']}/pdf")
     assert client.get(f"/api/documents/{'f' * 64}").status_code == 404
     assert client.get(f"/api/documents/{Path(RUSK['file']).name}").json["sha256"] == RUSK["sha256"]
@@ -430,6 +432,10 @@ def test_api_agreements_and_agencies(client, fixture_archive):
     agencies = client.get("/api/agencies").json
     assert len(agencies) == conn.execute(
         "SELECT COUNT(DISTINCT state || agency_key) FROM agreements").fetchone()[0]
+    from archive.harvest.agencies import agencies as agency_list
+    assert agencies == [a.to_dict() for a in agency_list(fixture_archive)]
+    assert set(agencies[0]) == {"state", "agency_key", "agency", "models", "agreements", "first_signed",
+                                "last_signed"}
     franklin = client.get("/api/agencies/ALABAMA/franklin county sheriff's office").json
     assert sorted(a["model"] for a in franklin["agreements"]) == [r[0] for r in conn.execute(
         "SELECT model FROM agreements WHERE state='ALABAMA' AND agency_key=? ORDER BY model",
@@ -669,16 +675,22 @@ def test_roster_snapshots_in_the_same_order_as_the_cli(client, fixture_archive):
 
 
 def test_document_api_gives_the_cli_shapes(client, fixture_archive):
-    """The API's sections and facts come from the functions `moa sections/facts --json` use."""
+    """The API's sections and facts are what `moa sections/facts --json` give (the
+    records' to_dict())."""
     from archive.structure.facts import document_facts
     from archive.structure.sections import document_sections
+    for sha in (SMITH["sha256"], FRANKLIN["sha256"]):        # TFM: flat; WSO: IV A-I nested
+        doc = client.get(f"/api/documents/{sha}?pages=0").json
+        cli = document_sections(fixture_archive, sha).to_dict()
+        assert doc["sections"] == cli["sections"] and cli["sections"]
+    assert [s["depth"] for s in cli["sections"]] == [
+        0 if s["parent"] is None else 1 + next(p["depth"] for p in cli["sections"] if p["key"] == s["parent"])
+        for s in cli["sections"]] and max(s["depth"] for s in cli["sections"]) == 1
     sha = SMITH["sha256"]
     doc = client.get(f"/api/documents/{sha}?pages=0").json
-    cli = document_sections(fixture_archive, sha)["sections"]
-    assert [{k: v for k, v in s.items() if k != "depth"} for s in doc["sections"]] == cli
-    facts = document_facts(fixture_archive, sha)["facts"]
-    assert doc["facts"] == {k: "; ".join(f["value"] for f in v if f["value"]) for k, v in facts.items()
-                            if any(f["value"] for f in v)}
+    facts = document_facts(fixture_archive, sha).to_dict()
+    assert doc["facts"] == facts["facts"] and doc["signed_check"] == facts["signed_check"]
+    assert doc["revision"] == ("; ".join(f["value"] for f in facts["facts"].get("revision", [])) or None)
     assert doc["pages"] is None and doc["page_count"] == int(SMITH["pages"])
 
 

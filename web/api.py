@@ -116,17 +116,18 @@ def agreements():
     d, flt = archive(), read_filter()
     rows, total, page, pages, per_page = agreements_page(d, flt)
     return {"total": total, "page": page, "per_page": per_page, "pages": pages,
-            **paging("api.agreements", page, pages), "filters": flt.to_dict(), "agreements": rows}
+            **paging("api.agreements", page, pages), "filters": flt.to_dict(),
+            "agreements": [a.to_dict() for a in rows]}
 
 
 @bp.get("/agreements/<int:agreement_id>")
 def agreement(agreement_id: int):
-    return jsonify(roster_agreements.agreement(archive(), agreement_id))
+    return roster_agreements.agreement(archive(), agreement_id).to_dict()
 
 
 @bp.get("/agencies")
 def agencies():
-    return jsonify(roster_agreements.agencies(archive()))
+    return jsonify([a.to_dict() for a in roster_agreements.agencies(archive())])
 
 
 @bp.get("/agencies/<state>/<path:key>")

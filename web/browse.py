@@ -7,7 +7,7 @@ from math import ceil
 from flask import Blueprint, render_template
 
 from archive.harvest import agencies as roster_agreements
-from archive.harvest.agencies import AgreementFilter
+from archive.harvest.agencies import Agreement, AgreementFilter
 from archive.status import ROSTER_KINDS, roster_history, roster_snapshots
 from web import archive, coverage
 from web.helpers import arg_date, arg_int, arg_list, check_page, csv_response
@@ -27,7 +27,7 @@ def read_filter() -> AgreementFilter:
                            signed_to=arg_date("to"))
 
 
-def agreements_page(d, flt: AgreementFilter) -> tuple[list[dict], int, int, int, int]:
+def agreements_page(d, flt: AgreementFilter) -> tuple[list[Agreement], int, int, int, int]:
     """The page of agreements the request asks for (``page``, ``per_page``): rows, total,
     page, pages, per_page; a page past the last is a 400."""
     per_page = arg_int("per_page", PER_PAGE, 1, 1000)
@@ -53,9 +53,8 @@ def agreements():
 
 @bp.get("/browse.csv")
 def agreements_csv():
-    rows = roster_agreements.agreements(archive(), read_filter())
-    for r in rows:
-        r["documents"] = " ".join(d["sha256"] for d in r["documents"])
+    rows = [a.to_dict() | {"documents": " ".join(d["sha256"] for d in a.documents)}
+            for a in roster_agreements.agreements(archive(), read_filter())]
     return csv_response(rows, CSV_COLUMNS, "moa-agreements.csv")
 
 

@@ -78,29 +78,16 @@ def document_record(sha: str) -> dict:
     doc["encrypted"] = reading.encrypted if reading else None
     doc["form_fields"] = [{"name": f.name, "value": f.value, "page": f.page}
                           for f in (reading.form_fields if reading else []) if f.value]
-    doc["pages"] = [{k: getattr(p, k) for k in ("page", "text", "method", "ocr_confidence",
-                                                 "ocr_status", "text_layer_quality", "reader")}
-                    for p in (reading.pages if reading else [])]
+    doc["pages"] = [p.to_dict() for p in (reading.pages if reading else [])]
     structure = document_sections(d, sha)
-    doc["sections_complete"] = structure["complete"] if structure["layout"] is not None else None
-    doc["sections_layout"] = structure["layout"]
-    doc["sections"] = with_depth(structure["sections"])
-    facts = document_facts(d, sha)
-    doc["facts"] = {name: "; ".join(f["value"] for f in found if f["value"])
-                    for name, found in facts["facts"].items()
-                    if any(f["value"] for f in found)}
+    doc["sections_complete"] = structure.complete if structure.layout is not None else None
+    doc["sections_layout"] = structure.layout
+    doc["sections"] = structure.to_dict()["sections"]
+    facts = document_facts(d, sha).to_dict()
+    doc["facts"] = facts["facts"]                    # as `moa facts --json` gives them
     doc["signed_check"] = facts["signed_check"]      # ICE's date as read beside the roster's
-    doc["revision"] = doc["facts"].get("revision")
+    doc["revision"] = "; ".join(f["value"] for f in doc["facts"].get("revision", []) if f["value"]) or None
     return doc
-
-
-def with_depth(secs: list[dict]) -> list[dict]:
-    """Sections with their nesting depth (0 at top level), from their parents' keys."""
-    depth: dict[str, int] = {}
-    for s in secs:
-        s["depth"] = 0 if s["parent"] is None else depth.get(s["parent"], 0) + 1
-        depth[s["key"]] = s["depth"]
-    return secs
 
 
 def sections_on_page(secs: list[dict], page: int) -> list[dict]:

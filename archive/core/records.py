@@ -1,8 +1,10 @@
 """The records that cross from harvest to the stages after it and to the CLI/web, one
 dataclass each, with ``to_dict()`` giving the JSON shape every interface returns.
 
-(Pages, sections, facts and search hits are the records of their own stages: read,
-structure and search define them.)
+(Pages, sections, facts and search hits are the records of their own stages, defined
+where the stage returns them: ``read.extract.PageRecord``, ``structure.sections.DocumentSections``,
+``structure.facts.DocumentFacts``, ``search.results.SearchResult``; the README's "Layout"
+lists them all.)
 """
 from __future__ import annotations
 

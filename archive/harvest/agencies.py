@@ -1,9 +1,10 @@
 """Agreements and agencies as ICE's rosters list them (the ``agreements`` and
 ``roster_rows`` tables this stage writes), for reading: the browse page, agency pages and
-the API. Functions take a ``DataDir`` and return plain, JSON-able dicts."""
+the API. Functions take a ``DataDir`` and return JSON-able dicts, or records whose
+``to_dict()`` the API gives."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from archive.core.errors import NotFound
 from archive.harvest.recording import snapshot_order
@@ -50,18 +51,40 @@ class AgreementFilter:
                 "from": self.signed_from, "to": self.signed_to}
 
 
-def agreement(datadir, agreement_id: int) -> dict:
+@dataclass
+class Agreement:
+    """One agreement as ICE's rosters list it (``agreements``), with its archived
+    documents (``{sha256, kind, file_name}``; one agreement alone adds ``signed`` and
+    ``first_fetched_at``, an agency's page also ``versions``)."""
+    id: int
+    state: str
+    agency: str
+    agency_key: str
+    agency_type: str | None
+    county: str | None
+    model: str | None
+    support_type: str | None
+    signed: str | None
+    status: str                  # participating | pending | removed
+    moa_url: str | None
+    addendum_url: str | None
+    link_pending: int
+    documents: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def agreement(datadir, agreement_id: int) -> Agreement:
     """One agreement and its archived documents."""
     conn = datadir.db
     row = conn.execute(f"SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE id = ?",
                        (agreement_id,)).fetchone()
     if row is None:
         raise NotFound(f"no agreement with id {agreement_id}")
-    a = dict(row)
-    a["documents"] = _dicts(conn.execute(
+    return Agreement(**dict(row), documents=_dicts(conn.execute(
         "SELECT sha256, kind, file_name, signed, first_fetched_at FROM documents"
-        " WHERE agreement_id = ? ORDER BY kind, signed, first_fetched_at", (agreement_id,)))
-    return a
+        " WHERE agreement_id = ? ORDER BY kind, signed, first_fetched_at", (agreement_id,))))
 
 
 def agreement_count(datadir, flt: AgreementFilter | None = None) -> int:
@@ -70,23 +93,21 @@ def agreement_count(datadir, flt: AgreementFilter | None = None) -> int:
 
 
 def agreements(datadir, flt: AgreementFilter | None = None, *, limit: int | None = None,
-               offset: int = 0) -> list[dict]:
+               offset: int = 0) -> list[Agreement]:
     """The agreements *flt* selects, by state, agency and model (*limit* of them from
     *offset*, or all), each with its documents (sha256, kind, file name)."""
     conn = datadir.db
     where, params = (flt or AgreementFilter()).where()
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    rows = _dicts(conn.execute(
+    rows = [Agreement(**r) for r in _dicts(conn.execute(
         f"SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE {where}"
-        " ORDER BY state, agency, model, id" + page, params))
-    docs: dict[int, list[dict]] = {r["id"]: [] for r in rows}
+        " ORDER BY state, agency, model, id" + page, params))]
+    docs = {r.id: r.documents for r in rows}
     for d in conn.execute("SELECT agreement_id, sha256, kind, file_name FROM documents"
                           " WHERE agreement_id IS NOT NULL ORDER BY kind, signed, first_fetched_at"):
         if d["agreement_id"] in docs:
             docs[d["agreement_id"]].append({"sha256": d["sha256"], "kind": d["kind"],
                                             "file_name": d["file_name"]})
-    for r in rows:
-        r["documents"] = docs[r["id"]]
     return rows
 
 
@@ -101,12 +122,28 @@ def agreement_facets(datadir, flt: AgreementFilter) -> dict[str, list[tuple[str,
     return out
 
 
-def agencies(datadir) -> list[dict]:
-    """One row per (state, agency_key): its name, models and agreement count."""
-    return _dicts(datadir.db.execute(
+@dataclass
+class Agency:
+    """One agency as the rosters list it (state and ``agency_key``), with its models and
+    the span of its signing dates (the agencies page and ``/api/agencies``)."""
+    state: str
+    agency_key: str
+    agency: str
+    models: str | None           # comma-separated model codes ("JEM,WSO")
+    agreements: int
+    first_signed: str | None
+    last_signed: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def agencies(datadir) -> list[Agency]:
+    """One per (state, agency_key), by state and name."""
+    return [Agency(**r) for r in _dicts(datadir.db.execute(
         "SELECT state, agency_key, MAX(agency) AS agency, GROUP_CONCAT(DISTINCT model) AS models,"
         " COUNT(*) AS agreements, MIN(signed) AS first_signed, MAX(signed) AS last_signed"
-        " FROM agreements GROUP BY state, agency_key ORDER BY state, agency"))
+        " FROM agreements GROUP BY state, agency_key ORDER BY state, agency"))]
 
 
 def agency(datadir, state: str, key: str) -> dict:
@@ -124,18 +161,18 @@ def agency(datadir, state: str, key: str) -> dict:
         raise NotFound(f"no agency {key!r} in {state}")
     agr = [agreement(datadir, r["id"]) for r in rows]
     for a in agr:
-        for d in a["documents"]:
+        for d in a.documents:
             d["versions"] = _dicts(conn.execute(
                 "SELECT url, version, first_fetched_at, last_fetched_at FROM versions"
                 " WHERE sha256 = ? ORDER BY url, version", (d["sha256"],)))
-    first = agr[0] if agr else {"agency": loose[0]["agency"], "agency_type": None, "county": None}
+    first = agr[0].to_dict() if agr else {"agency": loose[0]["agency"], "agency_type": None, "county": None}
     return {
         "state": state,
         "agency_key": key,
         "agency": first["agency"],
         "agency_type": first["agency_type"],
         "county": first["county"],
-        "agreements": agr,
+        "agreements": [a.to_dict() for a in agr],
         "other_documents": loose,
         "roster_history": agency_roster_history(datadir, state, key),
     }

@@ -28,7 +28,7 @@ def document(datadir, sha: str) -> dict:
     if row is None:
         raise NotFound(f"no document with sha256 {sha}")
     doc = dict(row)
-    doc["agreement"] = agreement(datadir, doc["agreement_id"]) if doc["agreement_id"] else None
+    doc["agreement"] = agreement(datadir, doc["agreement_id"]).to_dict() if doc["agreement_id"] else None
     doc["agency_key"] = (doc["agreement"]["agency_key"] if doc["agreement"]
                          else agency_key(doc["agency"]) if doc["agency"] else None)
     doc["versions"] = versions(datadir, sha)

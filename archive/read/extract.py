@@ -77,6 +77,10 @@ class PageRecord:
     reader: str | None = None          # who read `text`: pdfium, pdfium+poppler spacing,
                                        # tesseract 300 dpi, blank, or "A + B" for both
 
+    def to_dict(self) -> dict:
+        """The page as `moa text --json` and the API's document give it."""
+        return asdict(self)
+
 
 @dataclass
 class DocumentText:

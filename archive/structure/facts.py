@@ -224,18 +224,31 @@ def roster_signed(conn, sha256: str) -> str | None:
     return (row["agreement_signed"] or row["signed"]) if row else None
 
 
-def document_facts(datadir, ref: str) -> dict:
-    """The facts of the document *ref* names: {"sha256", "facts": {name: [{"value",
-    "page"}...]}, "signed_check": SignedCheck.to_dict()}."""
+@dataclass(frozen=True)
+class DocumentFacts:
+    """The facts stored for one document (by name, repeated ones in order), each with the
+    page it was read on, and ICE's signing date as read beside the roster's."""
+    sha256: str
+    facts: list[Fact]
+    signed_check: SignedCheck
+
+    def to_dict(self) -> dict:
+        """{"sha256", "facts": {name: [{"value", "page"}...]}, "signed_check"}: what
+        `moa facts --json` and the API's document give."""
+        out: dict[str, list] = {}
+        for f in self.facts:
+            out.setdefault(f.name, []).append({"value": f.value, "page": f.page})
+        return {"sha256": self.sha256, "facts": out, "signed_check": self.signed_check.to_dict()}
+
+
+def document_facts(datadir, ref: str) -> DocumentFacts:
+    """The facts of the document *ref* names, with the signed check."""
     sha256 = resolve(datadir.db, ref)
-    rows = datadir.db.execute("SELECT name, value, page FROM facts WHERE sha256 = ? ORDER BY name, ord",
-                              (sha256,)).fetchall()
-    out: dict[str, list] = {}
-    for r in rows:
-        out.setdefault(r["name"], []).append({"value": r["value"], "page": r["page"]})
-    ice = (out.get("signed_ice") or [{"value": None, "page": None}])[0]
-    check = signed_check(ice["value"], roster_signed(datadir.db, sha256), ice["page"])
-    return {"sha256": sha256, "facts": out, "signed_check": check.to_dict()}
+    found = [Fact(r["name"], r["value"], r["page"], r["ord"]) for r in datadir.db.execute(
+        "SELECT name, value, page, ord FROM facts WHERE sha256 = ? ORDER BY name, ord", (sha256,))]
+    ice = next((f for f in found if f.name == "signed_ice"), None)
+    check = signed_check(ice.value if ice else None, roster_signed(datadir.db, sha256), ice.page if ice else None)
+    return DocumentFacts(sha256, found, check)
 
 
 def format_signed_check(check: dict) -> str:

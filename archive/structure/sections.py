@@ -5,6 +5,7 @@ The segmenter itself is pure and lives in ``segmenter``; ``stage`` runs it over 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 
 from archive.core.refs import resolve
 from archive.structure.layouts import FRONT_MATTER  # noqa: F401  (compare reads it from here)
@@ -36,21 +37,55 @@ def outdated(conn, force: bool = False) -> list[str]:
         " ORDER BY e.sha256", (int(force), SEGMENTER_VERSION))]
 
 
-def document_sections(datadir: DataDir, ref: str) -> dict:
-    """The sections of the document *ref* names (see archive.core.refs.resolve), in the
-    CLI's JSON form; `parent` is the enclosing section's key (None at top level)."""
+@dataclass
+class StoredSection:
+    """One stored section, as `moa sections --json` and the web (page and API) give it."""
+    key: str
+    number: str | None
+    title: str | None
+    first_page: int
+    last_page: int
+    parent: str | None          # the enclosing section's key (None at top level)
+    depth: int = 0              # 0 at top level, 1 inside one section, ...
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DocumentSections:
+    """A document's stored segmentation: its layout, whether every expected section was
+    found (and if not, why), and its sections in document order."""
+    sha256: str
+    layout: str | None
+    complete: bool
+    problems: list[str]
+    sections: list[StoredSection]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def document_sections(datadir: DataDir, ref: str) -> DocumentSections:
+    """The sections of the document *ref* names (see archive.core.refs.resolve)."""
     sha256 = resolve(datadir.db, ref)
     rows = datadir.db.execute("SELECT * FROM sections WHERE sha256 = ? ORDER BY ord",
                               (sha256,)).fetchall()
     seg = datadir.db.execute("SELECT * FROM segmentations WHERE sha256 = ?", (sha256,)).fetchone()
     keys = {r["ord"]: r["key"] for r in rows}
-    return {"sha256": sha256,
-            "layout": seg["layout"] if seg else None,
-            "complete": bool(seg["complete"]) if seg else False,
-            "problems": json.loads(seg["problems"] or "[]") if seg else ["not segmented yet"],
-            "sections": [{"key": r["key"], "number": r["number"], "title": r["title"],
-                          "first_page": r["first_page"], "last_page": r["last_page"],
-                          "parent": keys.get(r["parent_ord"])} for r in rows]}
+    out: list[StoredSection] = []
+    depth: dict[str, int] = {}
+    for r in rows:
+        parent = keys.get(r["parent_ord"])
+        s = StoredSection(r["key"], r["number"], r["title"], r["first_page"], r["last_page"], parent,
+                          0 if parent is None else depth.get(parent, 0) + 1)
+        depth[s.key] = s.depth
+        out.append(s)
+    return DocumentSections(sha256,
+                            layout=seg["layout"] if seg else None,
+                            complete=bool(seg["complete"]) if seg else False,
+                            problems=json.loads(seg["problems"] or "[]") if seg else ["not segmented yet"],
+                            sections=out)
 
 
 def era_of(signed: str | None, layout: str | None) -> str:
