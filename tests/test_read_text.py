@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from archive.read import spacing, textquality
+from archive.read import poppler, spacing, textquality
 from archive.read.extract import POPPLER_SPACING, read_document
 from archive.read.pdf import open_pdf
 from conftest import FIXTURE_CORPUS
@@ -126,7 +126,7 @@ def test_spacing_agrees_with_pdftotext_over_the_corpus(shared_corpus, corpus_arc
     pairs = []
     for path in sorted((shared_corpus / "pdfs").glob("*.pdf")):
         doc = read_document(corpus_archive, path.name)
-        theirs = spacing.poppler_pages(path, doc.page_count)
+        theirs = poppler.pages(path, doc.page_count)
         assert theirs is not None, path.name
         pairs += [(path.name, p, theirs[p.page - 1]) for p in doc.pages
                   if p.method == "text" and p.text_layer_quality in textquality.USABLE]

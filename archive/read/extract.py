@@ -18,8 +18,9 @@ database: each OCR result as it arrives (``ocr_results``, so a killed run loses 
 pages in flight), then one transaction per document. A document that cannot be read, or
 is over its budget (pages, pixels per page, seconds), gets an ``extractions`` row with
 status 'failed' and the reason; one whose OCR failed on some pages is 'partial' and is
-read again by the next run. The batch goes on. Before any page is read, tesseract is
-checked: missing or broken, the run stops (ToolMissing) and nothing is recorded.
+read again by the next run. The batch goes on. Before any page is read, tesseract and
+pdftotext are checked: missing or broken, the run stops (ToolMissing) and nothing is
+recorded.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from archive.read import ocr, spacing
+from archive.read import ocr, poppler, spacing
 from archive.read import textquality
 from archive.core.refs import resolve
 from archive.core.errors import DocumentError, NotFound
@@ -127,7 +128,8 @@ def extract_all(datadir: DataDir, *, workers: int | None = None, force: bool = F
                 timeout: float = ocr.DEFAULT_TIMEOUT, budget: Budget | None = None) -> dict:
     """Read every document not yet read by this EXTRACTOR_VERSION, and those whose OCR
     failed on some pages (status 'partial'); all with *force*. Return a JSON-able summary.
-    Raises ToolMissing before reading anything when tesseract is missing or broken."""
+    Raises ToolMissing before reading anything when tesseract or pdftotext is missing or
+    broken."""
     conn = datadir.db
     rows = conn.execute(
         "SELECT d.sha256, d.file_name FROM documents d LEFT JOIN extractions e USING (sha256)"
@@ -237,7 +239,7 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
     jobs = list(jobs)
     if not jobs:
         return
-    ocr.check_tesseract()
+    check_tools()
     pool = ocr_pool(workers) if len(jobs) > 1 else None
     try:
         progress.start(len(jobs), "documents' text layers")
@@ -302,6 +304,14 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         progress.finish()
+
+
+def check_tools() -> None:
+    """Every outside program reading needs, each tried by its one wrapper: tesseract
+    (archive.read.ocr) and pdftotext (archive.read.poppler). Missing or broken, the run
+    stops here (ToolMissing, with what to install), before any page is read."""
+    ocr.check_tesseract()
+    poppler.check_pdftotext()
 
 
 def _plan_ocr(reading: _Reading, budget: Budget, dpi: int) -> None:
@@ -462,7 +472,7 @@ def _respace(job: _Job, judgements: list[textquality.Judgement]
     readers = [PDFIUM] * len(judgements)
     if not any(j.usable for j in judgements):
         return judgements, readers
-    theirs = spacing.poppler_pages(job.path, len(judgements))
+    theirs = poppler.pages(job.path, len(judgements))
     if theirs is None:
         return judgements, readers
     usable = [k for k, j in enumerate(judgements) if j.usable]

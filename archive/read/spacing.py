@@ -1,5 +1,6 @@
 """Word spacing of a text layer: pdfium's reading, with the spaces it loses put back
-from a second reading by poppler's ``pdftotext`` where the document's own words say so.
+from a second reading by poppler's ``pdftotext`` (archive.read.poppler) where the
+document's own words say so.
 
 pdfium turns glyph gaps into spaces by its own rule; on scanners' OCR layers and some
 print drivers it runs words together ("ofthe Rehabilitation", "Federal TortClaims Act")
@@ -19,16 +20,11 @@ from __future__ import annotations
 
 import difflib
 import re
-import shutil
-import subprocess
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from archive.read.textquality import COMMON_SHORT, looks_like_word
 
-PDFTOTEXT = "pdftotext"
-POPPLER_TIMEOUT = 120.0
 _TOKEN = re.compile(r"\S+")
 _FOLD = re.compile(r"[\W_]+")
 
@@ -37,25 +33,6 @@ _FOLD = re.compile(r"[\W_]+")
 class Respaced:
     text: str
     changes: int          # spacing disputes decided for poppler's cut
-
-
-def poppler_pages(path: Path | str, page_count: int, timeout: float = POPPLER_TIMEOUT) -> list[str] | None:
-    """Every page's text as poppler's pdftotext reads it (None when pdftotext is not
-    installed, fails on this file, or disagrees about the number of pages)."""
-    exe = shutil.which(PDFTOTEXT)
-    if exe is None:
-        return None
-    try:
-        out = subprocess.run([exe, "-q", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                             timeout=timeout, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    pages = out.stdout.decode("utf-8", "replace").split("\f")
-    if pages and not pages[-1].strip():
-        pages = pages[:-1]
-    return pages if len(pages) == page_count else None
 
 
 def fold(token: str) -> str:
