@@ -310,7 +310,8 @@ def test_progress_has_a_phase_each(datadir):
     from archive.core.progress import StderrProgress
     extract_all(datadir, workers=2, progress=StderrProgress("read", stream=out, interval=0))
     lines = out.getvalue().splitlines()
-    assert any("2/2 documents' text layers" in line and "pages=17" in line for line in lines)
+    assert lines[0].startswith("read: 0/17 pages' text layers")     # counted before reading
+    assert any("17/17 pages' text layers" in line and "documents=2" in line for line in lines)
     assert any(line.startswith("read: 0/2 pages to OCR") for line in lines)
     assert any(line.startswith("read: 2/2 pages to OCR") for line in lines)
     assert json.dumps(lines)        # plain text, one line per draw

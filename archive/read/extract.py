@@ -42,7 +42,7 @@ from archive.read import ocr, poppler, spacing
 from archive.read import textquality
 from archive.core.refs import resolve
 from archive.core.errors import DocumentError, NotFound
-from archive.read.pdf import FormField, Pdf, check_pixels, open_pdf
+from archive.read.pdf import FormField, Pdf, check_pixels, count_pages, open_pdf
 from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
@@ -104,6 +104,7 @@ class _Job:
     name: str
     path: Path
     sha256: str | None = None
+    pages: int = 0            # as counted before reading (for progress)
 
 
 @dataclass
@@ -235,14 +236,17 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
           saved=_NoSaving()) -> Iterator[DocumentText]:
     """Yield each document once read. Text layers first, then OCR; both in the pool when
     there is more than one document (one document's text layer is read here). Each phase
-    shows its own progress: text layers in documents (pages as a count), OCR in pages."""
+    shows its own progress in pages, with its own rate and ETA (documents as a count)."""
     jobs = list(jobs)
     if not jobs:
         return
     check_tools()
+    for job in jobs:
+        job.pages = count_pages(job.path)
     pool = ocr_pool(workers) if len(jobs) > 1 else None
     try:
-        progress.start(len(jobs), "documents' text layers")
+        # counted first (cheap), so that this phase's rate and ETA are in pages, like OCR's
+        progress.start(sum(job.pages for job in jobs), "pages' text layers")
         readings, pool = _read_all_text_layers(jobs, pool, workers, budget, progress)
         progress.finish()
         for r in readings:
@@ -387,7 +391,7 @@ def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None, wo
     def done(job: _Job, reading: _Reading) -> _Reading:
         if id(job) not in counted:    # a job read again after a broken pool counts once
             counted.add(id(job))
-            progress.advance(1, pages=reading.doc.page_count or 0)
+            progress.advance(job.pages, documents=1)
         return reading
 
     if pool is None:
@@ -523,8 +527,8 @@ def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResu
     record.ocr_status = result.status
     record.ocr_text = result.text if result.status == ocr.OK else None
     record.ocr_confidence = result.confidence
-    if result.status == ocr.OK and result.reader == ocr.BLANK and not judged.text.strip():
-        record.reader = ocr.BLANK
+    if result.status == ocr.OK and not judged.text.strip():
+        record.reader = result.reader     # no text layer: OCR's reading (blank, or no words)
     if result.status != ocr.OK or not result.text.strip():
         return record                     # OCR gave nothing: the text layer is all there is
     if judged.quality == textquality.TOO_SHORT:
