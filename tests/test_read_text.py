@@ -153,3 +153,13 @@ def test_spacing_agrees_with_pdftotext_over_the_corpus(shared_corpus, corpus_arc
                               ("ofprofessional", "of professional"), ("tortclaims", "tort claims")):
             if apart in " ".join(words(theirs)):
                 assert not re.search(rf"\b{joined}\b", " ".join(words(page.text))), (name, page.page, joined)
+
+
+def test_pdftotext_reads_a_range_of_pages_as_the_whole_document_does():
+    path = PDFS / TEXAS_OAG
+    whole = poppler.pages(path, 15)
+    part = poppler.pages(path, 15, first=3, last=5)
+    assert len(whole) == len(part) == 15 and all(whole)
+    assert part[2:5] == whole[2:5] and part[:2] == [""] * 2 and part[5:] == [""] * 10
+    assert poppler.pages(path, 14) is None           # another page count: not this document
+    assert poppler.pages(path, 16) is None and poppler.pages(path, 14, first=2) is None

@@ -47,7 +47,8 @@ from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-EXTRACTOR_VERSION = 2     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
+EXTRACTOR_VERSION = 3     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
+                          # 3: OCR reads white-on-black lines too (tesseract's invert pass)
 
 TEXT, OCR, BOTH = "text", "ocr", "both"
 PDFIUM, POPPLER_SPACING = "pdfium", "pdfium+poppler spacing"
@@ -474,12 +475,13 @@ def _respace(job: _Job, judgements: list[textquality.Judgement]
              ) -> tuple[list[textquality.Judgement], list[str]]:
     """Good text layers with the spaces pdfium lost put back from poppler's reading."""
     readers = [PDFIUM] * len(judgements)
-    if not any(j.usable for j in judgements):
+    usable = [k for k, j in enumerate(judgements) if j.usable]
+    if not usable:
         return judgements, readers
-    theirs = poppler.pages(job.path, len(judgements))
+    # pdftotext reads only from the first good page to the last (not a scan's pages)
+    theirs = poppler.pages(job.path, len(judgements), first=usable[0] + 1, last=usable[-1] + 1)
     if theirs is None:
         return judgements, readers
-    usable = [k for k, j in enumerate(judgements) if j.usable]
     fixed = spacing.respace_document([(judgements[k].text, theirs[k]) for k in usable])
     out = list(judgements)
     for k, f in zip(usable, fixed):

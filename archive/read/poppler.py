@@ -46,15 +46,22 @@ def check_pdftotext() -> str:
     return version
 
 
-def pages(path: Path | str, page_count: int, timeout: float = TIMEOUT) -> list[str] | None:
+def pages(path: Path | str, page_count: int, first: int = 1, last: int | None = None,
+          timeout: float = TIMEOUT) -> list[str] | None:
     """Every page's text as pdftotext reads it, from one pdftotext process for the whole
-    document (None when it fails on this file, or disagrees about the number of pages)."""
+    document; only pages *first* to *last* (1-based) are read, the others come back
+    empty. None when it fails on this file, or disagrees about the number of pages (seen
+    when the range runs to the end)."""
     exe = shutil.which(PDFTOTEXT)
     if exe is None:
         return None
+    last = page_count if last is None else last
+    # to the end: one page more is asked for, so that a document pdftotext sees as longer
+    # shows (it stops at its last page)
+    upto = last + 1 if last == page_count else last
     try:
-        out = subprocess.run([exe, "-q", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                             timeout=timeout, check=False)
+        out = subprocess.run([exe, "-q", "-enc", "UTF-8", "-f", str(first), "-l", str(upto), str(path), "-"],
+                             capture_output=True, timeout=timeout, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -62,7 +69,9 @@ def pages(path: Path | str, page_count: int, timeout: float = TIMEOUT) -> list[s
     texts = out.stdout.decode("utf-8", "replace").split("\f")
     if texts and not texts[-1].strip():
         texts = texts[:-1]
-    return texts if len(texts) == page_count else None
+    if len(texts) != last - first + 1:
+        return None
+    return [""] * (first - 1) + texts + [""] * (page_count - last)
 
 
 def _one_word_pdf(word: str) -> bytes:
