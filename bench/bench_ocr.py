@@ -167,27 +167,29 @@ def plain_page(path: str, index: int) -> tuple[str, float, float]:
     return text, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, render
 
 
-def stored_ocr_pages(archive: Path, root: Path) -> list[tuple[Path, "extract.PageRecord", float]]:
+def stored_ocr_pages(archive: Path, root: Path) -> tuple[list[tuple[Path, "extract.PageRecord", float]], set]:
     """Every page the archive gave to OCR (status ok; read, or judged blank), with the
-    seconds per OCR'd page its document spent (the build's figure, under its load)."""
+    seconds per OCR'd page its document spent (the build's figure, under its load); and
+    the extractor versions that read them."""
     from store.datadir import DataDir
     d = DataDir(archive, readonly=True)
-    out = []
+    out, versions = [], set()
     try:
         for path in sorted((root / "pdfs").glob("*.pdf")):
             doc = extract.read_document(d, path.name)
             pages = [p for p in doc.pages if p.ocr_status == ocr.OK]
             per_page = doc.seconds / len(pages) if pages else 0.0
             out += [(path, p, per_page) for p in pages]
+            versions.add(doc.extractor_version)
     finally:
         d.close()
-    return out
+    return out, versions
 
 
 def all_scanned(archive: Path, root: Path, workers: int, limit: int | None) -> None:
     """Our stored OCR text of every scanned page against a plain 300 dpi grey reading."""
     from archive.core.progress import StderrProgress
-    pages = stored_ocr_pages(archive, root)[:limit]
+    pages = stored_ocr_pages(archive, root)[0][:limit]
     print(f"corpus {root}; archive {archive}; {len(pages)} pages OCR'd (or judged blank) in "
           f"{len({p for p, _, _ in pages})} documents; plain reading in a pool of {workers}")
     progress = StderrProgress("plain 300 dpi readings")
@@ -201,6 +203,13 @@ def all_scanned(archive: Path, root: Path, workers: int, limit: int | None) -> N
             progress.advance(1)
     wall = time.perf_counter() - t0
     progress.finish()
+    # ours as stored now (an extraction may have been finishing while the plain readings ran)
+    stored, versions = stored_ocr_pages(archive, root)
+    stored = {(path, p.page): (p, seconds) for path, p, seconds in stored}
+    pages = [(path, *stored[path, p.page]) for path, p, _ in pages]
+    if versions != {extract.EXTRACTOR_VERSION}:
+        print(f"WARNING: the archive was read by extractor version(s) {sorted(versions)}, not "
+              f"{extract.EXTRACTOR_VERSION} (this code's): run `moa extract` on it first")
     found = total = 0
     ours_all, plain_all, rows = set(), set(), []
     for (path, p, _), (text, _, _) in zip(pages, results):
