@@ -1,7 +1,7 @@
 """OCR and text-layer speed: a naive baseline, OCRmyPDF and our extractor, side by side.
 
     .venv/bin/python bench/bench_ocr.py [--pages 16] [--workers N] [--floor-pages N]
-    .venv/bin/python bench/bench_ocr.py --text-only
+    .venv/bin/python bench/bench_ocr.py --text-only [--before TREE]
     .venv/bin/python bench/bench_ocr.py --all-scanned ARCHIVE [--workers N] [--limit N]
     (OCRmyPDF is compared when installed: .venv/bin/pip install -e '.[bench]')
 
@@ -299,6 +299,49 @@ def text_layer_rates(root: Path, workers: int | None) -> tuple[int, float, float
     return sum(len(r.judgements) for r in readings), start_up, pooled, single, time.perf_counter() - t0
 
 
+_CPU_PASS = r"""
+import json, resource, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import pypdfium2 as pdfium
+from archive.read import extract
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+jobs = [extract._Job(p.name, p) for p in sorted((Path(sys.argv[2]) / "pdfs").glob("*.pdf"))]
+extract._read_text_layers(jobs[0])
+t = cpu(); readings = [extract._read_text_layers(j) for j in jobs]; ours = cpu() - t
+t = cpu()
+for job in jobs:
+    doc = pdfium.PdfDocument(job.path.read_bytes(), password="")
+    for page in doc:
+        page.get_textpage().get_text_range()
+    doc.close()
+print(json.dumps([sum(len(r.judgements) for r in readings), ours, cpu() - t]))
+"""
+
+
+def text_layer_before_after(root: Path, before: Path, runs: int = 3) -> None:
+    """The text-layer reading of the code tree *before* (e.g. `git archive REV archive
+    store | tar -x -C DIR`) and of this one, alternated in child processes: CPU-seconds of
+    each process and its pdftotext children over every corpus page (load-independent),
+    beside pypdfium2's text alone in the same process."""
+    import statistics
+    import json
+    trees = {f"before ({before})": before, "after (this tree)": ROOT}
+    out = {name: [] for name in trees}
+    for _ in range(runs):
+        for name, tree in trees.items():
+            res = subprocess.run([sys.executable, "-c", _CPU_PASS, str(tree), str(root)], check=True,
+                                 capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(tree)))
+            out[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
+    print(f"{'text layer, one process':<40} {'CPU-s':>7} {'pages/CPU-s':>12} {'pypdfium2 alone':>16} "
+          f"{'ours/alone':>11}  (median of {runs})")
+    for name, rows in out.items():
+        n, ours, bare = rows[0][0], statistics.median(r[1] for r in rows), statistics.median(r[2] for r in rows)
+        print(f"{name:<40} {ours:>7.2f} {n / ours:>12.0f} {bare:>16.2f} {ours / bare:>10.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=16, help="image-only pages to OCR")
@@ -308,6 +351,8 @@ def main() -> None:
     ap.add_argument("--all-scanned", type=Path, metavar="ARCHIVE", default=None,
                     help="every page ARCHIVE OCR'd against a plain 300 dpi grey reading")
     ap.add_argument("--limit", type=int, default=None, help="with --all-scanned: the first N pages only")
+    ap.add_argument("--before", type=Path, metavar="TREE", default=None,
+                    help="with --text-only: also compare with the code tree TREE, alternated")
     args = ap.parse_args()
     root = corpus()
     if args.all_scanned:
@@ -316,6 +361,8 @@ def main() -> None:
     if not args.text_only:
         with tempfile.TemporaryDirectory() as tmp:
             ocr_figures(root, args, Path(tmp))
+    if args.before:
+        text_layer_before_after(root, args.before)
     n, start_up, pooled, single, bare = text_layer_rates(root, args.workers)
     print(f"text layer, ours (pdfium text, repair, judgement, form fields), pool of "
           f"{args.workers or os.cpu_count()}: {n / pooled:.0f} pages/s ({n} pages, {pooled:.2f} s; "
