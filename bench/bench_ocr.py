@@ -1,6 +1,8 @@
 """OCR and text-layer speed: a naive baseline, OCRmyPDF and our extractor, side by side.
 
     .venv/bin/python bench/bench_ocr.py [--pages 16] [--workers N] [--floor-pages N]
+    .venv/bin/python bench/bench_ocr.py --text-only [--before TREE]
+    .venv/bin/python bench/bench_ocr.py --all-scanned ARCHIVE [--workers N] [--limit N]
     (OCRmyPDF is compared when installed: .venv/bin/pip install -e '.[bench]')
 
 - OCR: a fixed set of image-only corpus pages (pages of fully scanned MOAs), read by
@@ -19,6 +21,15 @@
 - Text layer: every page of every corpus PDF through the extractor's text-layer reading
   (pdfium text, shifted-glyph repair, quality judgement, form fields) in its pool, and in
   one process.
+
+- --all-scanned ARCHIVE: every page the archive (a data directory that read the corpus,
+  e.g. a copy of the processed corpus archive) OCR'd, or judged blank, its stored OCR text
+  against a plain 300 dpi grey tesseract reading of the same page made now (pypdfium2
+  render, tesseract with its defaults, one thread per worker): the share of the plain
+  reading's distinct words ours holds, per page (pooled) and over the corpus, with the
+  worst pages; beside it the plain reading's pages/s and CPU-seconds per page (tesseract
+  alone: the engine's floor at those settings) and ours as the archive recorded it.
+  Progress and ETA on stderr.
 
 Prints pages/s for each and the ratios. The machine may be shared: figures are noisy.
 """
@@ -140,6 +151,103 @@ def plain(pages: list[tuple[Path, int]], tmp: Path) -> list[str]:
     return texts
 
 
+def plain_page(path: str, index: int) -> tuple[str, float, float]:
+    """In a worker: the plain reading of one page (pypdfium2 at 300 dpi grey, tesseract
+    with its defaults); its text, the CPU-seconds of tesseract, and of rendering."""
+    t0 = time.process_time()
+    with open_pdf(path) as pdf, tempfile.TemporaryDirectory(prefix="bench-plain-") as tmp:
+        image = pdf.render(index, 300, grey=True)
+        f = Path(tmp) / "page.pgm"
+        image.save(f)
+        render = time.process_time() - t0
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        text = subprocess.run(["tesseract", str(f), "stdout", "-l", ocr.LANG], check=True,
+                              capture_output=True, text=True).stdout
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return text, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, render
+
+
+def stored_ocr_pages(archive: Path, root: Path) -> tuple[list[tuple[Path, "extract.PageRecord", float]], set]:
+    """Every page the archive gave to OCR (status ok; read, or judged blank), with the
+    seconds per OCR'd page its document spent (the build's figure, under its load); and
+    the extractor versions that read them."""
+    from store.datadir import DataDir
+    d = DataDir(archive, readonly=True)
+    out, versions = [], set()
+    try:
+        for path in sorted((root / "pdfs").glob("*.pdf")):
+            doc = extract.read_document(d, path.name)
+            pages = [p for p in doc.pages if p.ocr_status == ocr.OK]
+            per_page = doc.seconds / len(pages) if pages else 0.0
+            out += [(path, p, per_page) for p in pages]
+            versions.add(doc.extractor_version)
+    finally:
+        d.close()
+    return out, versions
+
+
+def all_scanned(archive: Path, root: Path, workers: int, limit: int | None) -> None:
+    """Our stored OCR text of every scanned page against a plain 300 dpi grey reading."""
+    from archive.core.progress import StderrProgress
+    pages = stored_ocr_pages(archive, root)[0][:limit]
+    print(f"corpus {root}; archive {archive}; {len(pages)} pages OCR'd (or judged blank) in "
+          f"{len({p for p, _, _ in pages})} documents; plain reading in a pool of {workers}")
+    progress = StderrProgress("plain 300 dpi readings")
+    progress.start(len(pages), "pages")
+    t0 = time.perf_counter()
+    with extract.ocr_pool(workers) as pool:
+        futures = [pool.submit(plain_page, str(path), p.page - 1) for path, p, _ in pages]
+        results = []
+        for f in futures:
+            results.append(f.result())
+            progress.advance(1)
+    wall = time.perf_counter() - t0
+    progress.finish()
+    # ours as stored now (an extraction may have been finishing while the plain readings ran)
+    stored, versions = stored_ocr_pages(archive, root)
+    stored = {(path, p.page): (p, seconds) for path, p, seconds in stored}
+    pages = [(path, *stored[path, p.page]) for path, p, _ in pages]
+    if versions != {extract.EXTRACTOR_VERSION}:
+        print(f"WARNING: the archive was read by extractor version(s) {sorted(versions)}, not "
+              f"{extract.EXTRACTOR_VERSION} (this code's): run `moa extract` on it first")
+    found = total = 0
+    ours_all, plain_all, rows = set(), set(), []
+    for (path, p, _), (text, _, _) in zip(pages, results):
+        ref, mine = words(text), words(p.ocr_text or "")
+        found += len(ref & mine)
+        total += len(ref)
+        ours_all |= mine
+        plain_all |= ref
+        if ref:
+            rows.append((len(ref & mine) / len(ref), path.name, p.page, p.reader, len(ref),
+                         sorted(ref - mine)[:8]))
+    cpu = sum(r[1] for r in results) / len(results)
+    render = sum(r[2] for r in results) / len(results)
+    stored = sum(s for _, _, s in pages) / len(pages)
+    per_page = found / max(1, total)
+    corpus_wide = len(plain_all & ours_all) / max(1, len(plain_all))
+    print(f"\n{'reading':<52} {'pages/s':>8} {'CPU-s/page':>11} {'words of plain 300 dpi':>23}")
+    print(f"{'plain: pdfium 300 dpi grey + tesseract defaults':<52} {len(pages) / wall:>8.2f} "
+          f"{cpu + render:>11.2f} {1:>23.2%}")
+    print(f"{'ours as stored (' + ocr.reader_name(ocr.DEFAULT_DPI) + ', grey, pool)':<52} "
+          f"{workers / stored:>8.2f} {'':>11} {per_page:>23.2%}")
+    print(f"engine floor at the plain settings (tesseract alone, one thread): {cpu:.2f} CPU-s/page "
+          f"-> at most {workers / cpu:.2f} pages/s on {workers} workers; the plain reading ran at "
+          f"{(len(pages) / wall) / (workers / cpu):.0%} of that by the clock (rendering: "
+          f"{render:.2f} CPU-s/page)")
+    print(f"ours as stored: {stored:.2f} s per OCR'd page in a worker during the archive's build "
+          f"(its own load), i.e. {workers / stored:.2f} pages/s on {workers} workers")
+    print(f"distinct words of the plain reading found by ours: {per_page:.2%} page by page "
+          f"({found} of {total}); {corpus_wide:.2%} over the corpus ({len(plain_all & ours_all)} "
+          f"of {len(plain_all)})")
+    rows.sort()
+    print(f"worst pages (share, file, page, reader, plain words, first words ours lacks):")
+    for share, name, number, reader, n, missed in rows[:12]:
+        print(f"  {share:7.2%}  {name} p. {number} ({reader}; {n} words): {' '.join(missed)}")
+    print(f"pages under 99.5%: {sum(r[0] < 0.995 for r in rows)} of {len(rows)}; "
+          f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
 def words(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)}
 
@@ -191,17 +299,70 @@ def text_layer_rates(root: Path, workers: int | None) -> tuple[int, float, float
     return sum(len(r.judgements) for r in readings), start_up, pooled, single, time.perf_counter() - t0
 
 
+_CPU_PASS = r"""
+import json, resource, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import pypdfium2 as pdfium
+from archive.read import extract
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+jobs = [extract._Job(p.name, p) for p in sorted((Path(sys.argv[2]) / "pdfs").glob("*.pdf"))]
+extract._read_text_layers(jobs[0])
+t = cpu(); readings = [extract._read_text_layers(j) for j in jobs]; ours = cpu() - t
+t = cpu()
+for job in jobs:
+    doc = pdfium.PdfDocument(job.path.read_bytes(), password="")
+    for page in doc:
+        page.get_textpage().get_text_range()
+    doc.close()
+print(json.dumps([sum(len(r.judgements) for r in readings), ours, cpu() - t]))
+"""
+
+
+def text_layer_before_after(root: Path, before: Path, runs: int = 3) -> None:
+    """The text-layer reading of the code tree *before* (e.g. `git archive REV archive
+    store | tar -x -C DIR`) and of this one, alternated in child processes: CPU-seconds of
+    each process and its pdftotext children over every corpus page (load-independent),
+    beside pypdfium2's text alone in the same process."""
+    import statistics
+    import json
+    trees = {f"before ({before})": before, "after (this tree)": ROOT}
+    out = {name: [] for name in trees}
+    for _ in range(runs):
+        for name, tree in trees.items():
+            res = subprocess.run([sys.executable, "-c", _CPU_PASS, str(tree), str(root)], check=True,
+                                 capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(tree)))
+            out[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
+    print(f"{'text layer, one process':<40} {'CPU-s':>7} {'pages/CPU-s':>12} {'pypdfium2 alone':>16} "
+          f"{'ours/alone':>11}  (median of {runs})")
+    for name, rows in out.items():
+        n, ours, bare = rows[0][0], statistics.median(r[1] for r in rows), statistics.median(r[2] for r in rows)
+        print(f"{name:<40} {ours:>7.2f} {n / ours:>12.0f} {bare:>16.2f} {ours / bare:>10.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=16, help="image-only pages to OCR")
     ap.add_argument("--floor-pages", type=int, default=None, help="pages for the engine floor (default: all)")
     ap.add_argument("--workers", type=int, default=None, help="pool size (default: all cores)")
     ap.add_argument("--text-only", action="store_true", help="only the text-layer figures")
+    ap.add_argument("--all-scanned", type=Path, metavar="ARCHIVE", default=None,
+                    help="every page ARCHIVE OCR'd against a plain 300 dpi grey reading")
+    ap.add_argument("--limit", type=int, default=None, help="with --all-scanned: the first N pages only")
+    ap.add_argument("--before", type=Path, metavar="TREE", default=None,
+                    help="with --text-only: also compare with the code tree TREE, alternated")
     args = ap.parse_args()
     root = corpus()
+    if args.all_scanned:
+        all_scanned(args.all_scanned, root, args.workers or os.cpu_count() or 1, args.limit)
+        return
     if not args.text_only:
         with tempfile.TemporaryDirectory() as tmp:
             ocr_figures(root, args, Path(tmp))
+    if args.before:
+        text_layer_before_after(root, args.before)
     n, start_up, pooled, single, bare = text_layer_rates(root, args.workers)
     print(f"text layer, ours (pdfium text, repair, judgement, form fields), pool of "
           f"{args.workers or os.cpu_count()}: {n / pooled:.0f} pages/s ({n} pages, {pooled:.2f} s; "

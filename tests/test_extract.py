@@ -158,6 +158,33 @@ def test_cli_text(fixture_archive):
     assert out.exit_code == 1 and "no document" in out.output
 
 
+def test_reader_of_each_page_is_shown_where_provenance_is(fixture_archive):
+    """`moa text`, its JSON, the API and the document page say who read each page."""
+    from web import create_app
+    runner = CliRunner()
+    out = runner.invoke(main, ["--data-dir", str(fixture_archive.root), "text", RUSK])
+    assert "--- page 1  method ocr" in out.output and "read by tesseract 300 dpi" in out.output
+    doc = json.loads(runner.invoke(main, ["--data-dir", str(fixture_archive.root), "text", SMITH,
+                                          "--json"]).output)
+    readers = {p["reader"] for p in doc["pages"]}
+    assert readers and readers <= {extract.PDFIUM, extract.POPPLER_SPACING}
+    client = create_app({"DATA_DIR": str(fixture_archive.root)}).test_client()
+    for name, reader in ((RUSK, "tesseract 300 dpi"), (SMITH, next(iter(readers)))):
+        sha = read_document(fixture_archive, name).sha256
+        api = client.get(f"/api/documents/{sha}").get_json()
+        assert reader in {p["reader"] for p in api["pages"]}
+        page = client.get(f"/doc/{sha}").get_data(as_text=True)
+        assert f"read by {reader}" in page
+
+
+def test_a_page_ocr_found_no_words_on_is_credited_to_ocr():
+    """No text layer, and tesseract read nothing: the (empty) words are tesseract's."""
+    from archive.read.extract import _page_record
+    from archive.read.ocr import OcrResult
+    record = _page_record(3, textquality.judge(""), OcrResult(3, "ok", "", None, reader="tesseract 300 dpi"))
+    assert record.reader == "tesseract 300 dpi" and record.method == "text" and record.text == ""
+
+
 def test_cli_extract_json_when_up_to_date(fixture_archive):
     out = CliRunner().invoke(main, ["--data-dir", str(fixture_archive.root), "extract", "--json"])
     assert out.exit_code == 0, out.output

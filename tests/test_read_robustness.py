@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +32,9 @@ RUSK = "RuskCoSOTX_WSO_MOA_030425.pdf"            # scanned, no text layer
 TEXAS_OAG = "TexasOfficeAttorneyGeneral_TFM_MOA_01.30.25.pdf"  # born-digital
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng"
+POPPLER_INSTALL = "apt-get install poppler-utils"
+UPDATE_OFFLINE = ("--source-url", "http://127.0.0.1:9/287g", "--allow-host", "127.0.0.1",
+                  "--retries", "0", "--delay", "0")
 
 
 def record(d, name: str, data: bytes) -> str:
@@ -110,11 +114,42 @@ def test_no_tesseract_stops_update_too(tmp_path):
     d = DataDir(data)
     record(d, TEXAS_OAG, (PDFS / TEXAS_OAG).read_bytes())
     d.close()
-    res = run_moa(data, "update", "--source-url", "http://127.0.0.1:9/287g", "--allow-host", "127.0.0.1",
-                  "--retries", "0", "--delay", "0", env_path=str(tmp_path))
+    res = run_moa(data, "update", *UPDATE_OFFLINE, env_path=str(tmp_path))
     assert res.returncode != 0 and INSTALL in res.stderr
     d = DataDir(data)
     assert d.db.execute("SELECT count(*) FROM extractions").fetchone()[0] == 0
+    d.close()
+
+
+@pytest.mark.parametrize("command,broken", [("extract", "missing"), ("extract", "fails"),
+                                            ("process", "missing"), ("update", "missing")])
+def test_no_working_pdftotext_stops_the_run_before_any_page(tmp_path, command, broken):
+    """tesseract is there, pdftotext is not (or cannot read a PDF): the run stops with what
+    to install, as without tesseract, instead of reading with pdfium's spacing alone."""
+    data = tmp_path / "data"
+    d = DataDir(data)
+    record(d, TEXAS_OAG, (PDFS / TEXAS_OAG).read_bytes())
+    d.close()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "tesseract").symlink_to(shutil.which("tesseract"))
+    if broken == "fails":          # starts, says its version, cannot read (a broken install)
+        fake = bin_dir / "pdftotext"
+        fake.write_text("#!/bin/sh\ncase \"$1\" in -v) echo 'pdftotext version 22.12.0' >&2;;\n"
+                        "*) echo 'Syntax Error: Couldn\'t read xref table' >&2; exit 1;; esac\n")
+        fake.chmod(0o755)
+    args = (command, *UPDATE_OFFLINE) if command == "update" else (command,)
+    res = run_moa(data, *args, env_path=str(bin_dir))
+    assert res.returncode != 0
+    assert POPPLER_INSTALL in res.stderr and "./go" in res.stderr and "pdftotext" in res.stderr
+    assert "Traceback" not in res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and INSTALL not in res.stderr      # one message, about pdftotext
+    if command == "extract":
+        assert len(res.stderr.strip().splitlines()) == 1
+    d = DataDir(data)
+    assert d.db.execute("SELECT count(*) FROM extractions").fetchone()[0] == 0
+    assert d.db.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
     d.close()
 
 
@@ -275,7 +310,8 @@ def test_progress_has_a_phase_each(datadir):
     from archive.core.progress import StderrProgress
     extract_all(datadir, workers=2, progress=StderrProgress("read", stream=out, interval=0))
     lines = out.getvalue().splitlines()
-    assert any("2/2 documents' text layers" in line and "pages=17" in line for line in lines)
+    assert lines[0].startswith("read: 0/17 pages' text layers")     # counted before reading
+    assert any("17/17 pages' text layers" in line and "documents=2" in line for line in lines)
     assert any(line.startswith("read: 0/2 pages to OCR") for line in lines)
     assert any(line.startswith("read: 2/2 pages to OCR") for line in lines)
     assert json.dumps(lines)        # plain text, one line per draw

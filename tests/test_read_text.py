@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from archive.read import spacing, textquality
+from archive.read import poppler, spacing, textquality
 from archive.read.extract import POPPLER_SPACING, read_document
 from archive.read.pdf import open_pdf
 from conftest import FIXTURE_CORPUS
@@ -126,7 +126,7 @@ def test_spacing_agrees_with_pdftotext_over_the_corpus(shared_corpus, corpus_arc
     pairs = []
     for path in sorted((shared_corpus / "pdfs").glob("*.pdf")):
         doc = read_document(corpus_archive, path.name)
-        theirs = spacing.poppler_pages(path, doc.page_count)
+        theirs = poppler.pages(path, doc.page_count)
         assert theirs is not None, path.name
         pairs += [(path.name, p, theirs[p.page - 1]) for p in doc.pages
                   if p.method == "text" and p.text_layer_quality in textquality.USABLE]
@@ -153,3 +153,13 @@ def test_spacing_agrees_with_pdftotext_over_the_corpus(shared_corpus, corpus_arc
                               ("ofprofessional", "of professional"), ("tortclaims", "tort claims")):
             if apart in " ".join(words(theirs)):
                 assert not re.search(rf"\b{joined}\b", " ".join(words(page.text))), (name, page.page, joined)
+
+
+def test_pdftotext_reads_a_range_of_pages_as_the_whole_document_does():
+    path = PDFS / TEXAS_OAG
+    whole = poppler.pages(path, 15)
+    part = poppler.pages(path, 15, first=3, last=5)
+    assert len(whole) == len(part) == 15 and all(whole)
+    assert part[2:5] == whole[2:5] and part[:2] == [""] * 2 and part[5:] == [""] * 10
+    assert poppler.pages(path, 14) is None           # another page count: not this document
+    assert poppler.pages(path, 16) is None and poppler.pages(path, 14, first=2) is None

@@ -18,8 +18,9 @@ database: each OCR result as it arrives (``ocr_results``, so a killed run loses 
 pages in flight), then one transaction per document. A document that cannot be read, or
 is over its budget (pages, pixels per page, seconds), gets an ``extractions`` row with
 status 'failed' and the reason; one whose OCR failed on some pages is 'partial' and is
-read again by the next run. The batch goes on. Before any page is read, tesseract is
-checked: missing or broken, the run stops (ToolMissing) and nothing is recorded.
+read again by the next run. The batch goes on. Before any page is read, tesseract and
+pdftotext are checked: missing or broken, the run stops (ToolMissing) and nothing is
+recorded.
 
 Where tesseract read each word is kept per OCR'd page (``ocr_words``), for boxing search
 hits on page images. Pages read before that was kept get their boxes from the next run
@@ -41,16 +42,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from archive.read import ocr, spacing
+from archive.read import ocr, poppler, spacing
 from archive.read import textquality
 from archive.core.refs import resolve
 from archive.core.errors import DocumentError, NotFound
-from archive.read.pdf import FormField, Pdf, check_pixels, open_pdf
+from archive.read.pdf import FormField, Pdf, check_pixels, count_pages, open_pdf
 from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-EXTRACTOR_VERSION = 2     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
+EXTRACTOR_VERSION = 3     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi; 3: invert pass on
+                          # 3: OCR reads white-on-black lines too (tesseract's invert pass)
 
 TEXT, OCR, BOTH = "text", "ocr", "both"
 PDFIUM, POPPLER_SPACING = "pdfium", "pdfium+poppler spacing"
@@ -112,6 +114,7 @@ class _Job:
     name: str
     path: Path
     sha256: str | None = None
+    pages: int = 0            # as counted before reading (for progress)
 
 
 @dataclass
@@ -136,7 +139,8 @@ def extract_all(datadir: DataDir, *, workers: int | None = None, force: bool = F
                 timeout: float = ocr.DEFAULT_TIMEOUT, budget: Budget | None = None) -> dict:
     """Read every document not yet read by this EXTRACTOR_VERSION, and those whose OCR
     failed on some pages (status 'partial'); all with *force*. Return a JSON-able summary.
-    Raises ToolMissing before reading anything when tesseract is missing or broken."""
+    Raises ToolMissing before reading anything when tesseract or pdftotext is missing or
+    broken."""
     conn = datadir.db
     rows = conn.execute(
         "SELECT d.sha256, d.file_name FROM documents d LEFT JOIN extractions e USING (sha256)"
@@ -244,14 +248,17 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
           saved=_NoSaving()) -> Iterator[DocumentText]:
     """Yield each document once read. Text layers first, then OCR; both in the pool when
     there is more than one document (one document's text layer is read here). Each phase
-    shows its own progress: text layers in documents (pages as a count), OCR in pages."""
+    shows its own progress in pages, with its own rate and ETA (documents as a count)."""
     jobs = list(jobs)
     if not jobs:
         return
-    ocr.check_tesseract()
+    check_tools()
+    for job in jobs:
+        job.pages = count_pages(job.path)
     pool = ocr_pool(workers) if len(jobs) > 1 else None
     try:
-        progress.start(len(jobs), "documents' text layers")
+        # counted first (cheap), so that this phase's rate and ETA are in pages, like OCR's
+        progress.start(sum(job.pages for job in jobs), "pages' text layers")
         readings, pool = _read_all_text_layers(jobs, pool, workers, budget, progress)
         progress.finish()
         for r in readings:
@@ -313,6 +320,14 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         progress.finish()
+
+
+def check_tools() -> None:
+    """Every outside program reading needs, each tried by its one wrapper: tesseract
+    (archive.read.ocr) and pdftotext (archive.read.poppler). Missing or broken, the run
+    stops here (ToolMissing, with what to install), before any page is read."""
+    ocr.check_tesseract()
+    poppler.check_pdftotext()
 
 
 def _plan_ocr(reading: _Reading, budget: Budget, dpi: int) -> None:
@@ -388,7 +403,7 @@ def _read_all_text_layers(jobs: list[_Job], pool: ProcessPoolExecutor | None, wo
     def done(job: _Job, reading: _Reading) -> _Reading:
         if id(job) not in counted:    # a job read again after a broken pool counts once
             counted.add(id(job))
-            progress.advance(1, pages=reading.doc.page_count or 0)
+            progress.advance(job.pages, documents=1)
         return reading
 
     if pool is None:
@@ -471,12 +486,13 @@ def _respace(job: _Job, judgements: list[textquality.Judgement]
              ) -> tuple[list[textquality.Judgement], list[str]]:
     """Good text layers with the spaces pdfium lost put back from poppler's reading."""
     readers = [PDFIUM] * len(judgements)
-    if not any(j.usable for j in judgements):
+    usable = [k for k, j in enumerate(judgements) if j.usable]
+    if not usable:
         return judgements, readers
-    theirs = spacing.poppler_pages(job.path, len(judgements))
+    # pdftotext reads only from the first good page to the last (not a scan's pages)
+    theirs = poppler.pages(job.path, len(judgements), first=usable[0] + 1, last=usable[-1] + 1)
     if theirs is None:
         return judgements, readers
-    usable = [k for k, j in enumerate(judgements) if j.usable]
     fixed = spacing.respace_document([(judgements[k].text, theirs[k]) for k in usable])
     out = list(judgements)
     for k, f in zip(usable, fixed):
@@ -525,8 +541,8 @@ def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResu
     record.ocr_status = result.status
     record.ocr_text = result.text if result.status == ocr.OK else None
     record.ocr_confidence = result.confidence
-    if result.status == ocr.OK and result.reader == ocr.BLANK and not judged.text.strip():
-        record.reader = ocr.BLANK
+    if result.status == ocr.OK and not judged.text.strip():
+        record.reader = result.reader     # no text layer: OCR's reading (blank, or no words)
     if result.status != ocr.OK or not result.text.strip():
         return record                     # OCR gave nothing: the text layer is all there is
     if judged.quality == textquality.TOO_SHORT:

@@ -138,6 +138,27 @@ def open_pdf(source: bytes | Path | str, name: str | None = None) -> Pdf:
     return Pdf(data, name or str(path))
 
 
+def count_pages(path: Path | str) -> int:
+    """Pages of the PDF at *path* by pdfium's cross-reference table alone (cheap: no page
+    is loaded), for progress before the reading; 0 when it does not open, or is not a
+    regular file (a pipe is read once, by the reader)."""
+    try:
+        if not Path(path).is_file():
+            return 0
+        for password in (None, ""):
+            try:
+                doc = pdfium.PdfDocument(str(path), password=password)
+            except pdfium.PdfiumError:
+                continue
+            try:
+                return len(doc)
+            finally:
+                doc.close()
+    except OSError:
+        pass
+    return 0
+
+
 def check_pixels(name: str, index: int, width: float, height: float, scale: float,
                  max_pixels: int | None = None) -> None:
     """Raise DocumentError when page *index* (0-based; *width* × *height* points) rendered

@@ -1,5 +1,6 @@
 """Word spacing of a text layer: pdfium's reading, with the spaces it loses put back
-from a second reading by poppler's ``pdftotext`` where the document's own words say so.
+from a second reading by poppler's ``pdftotext`` (archive.read.poppler) where the
+document's own words say so.
 
 pdfium turns glyph gaps into spaces by its own rule; on scanners' OCR layers and some
 print drivers it runs words together ("ofthe Rehabilitation", "Federal TortClaims Act")
@@ -19,18 +20,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import shutil
-import subprocess
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from archive.read.textquality import COMMON_SHORT, looks_like_word
 
-PDFTOTEXT = "pdftotext"
-POPPLER_TIMEOUT = 120.0
 _TOKEN = re.compile(r"\S+")
 _FOLD = re.compile(r"[\W_]+")
+_NOT_WORD = re.compile(r"[^\w\s]|_")        # _FOLD's characters, white space aside
 
 
 @dataclass(frozen=True)
@@ -39,31 +36,19 @@ class Respaced:
     changes: int          # spacing disputes decided for poppler's cut
 
 
-def poppler_pages(path: Path | str, page_count: int, timeout: float = POPPLER_TIMEOUT) -> list[str] | None:
-    """Every page's text as poppler's pdftotext reads it (None when pdftotext is not
-    installed, fails on this file, or disagrees about the number of pages)."""
-    exe = shutil.which(PDFTOTEXT)
-    if exe is None:
-        return None
-    try:
-        out = subprocess.run([exe, "-q", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                             timeout=timeout, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    pages = out.stdout.decode("utf-8", "replace").split("\f")
-    if pages and not pages[-1].strip():
-        pages = pages[:-1]
-    return pages if len(pages) == page_count else None
-
-
 def fold(token: str) -> str:
     return _FOLD.sub("", token).lower()
 
 
+def _words(text: str) -> list[str]:
+    """The folded words of *text*: fold() of every whitespace-separated token, those with
+    a letter or digit only (one pass over the page, not one per token)."""
+    return _NOT_WORD.sub("", text).lower().split()
+
+
 def _tokens(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, folded) of every whitespace-separated token with a letter or digit."""
+    """(start, end, folded) of every whitespace-separated token with a letter or digit
+    (the same tokens as _words, with their places in *text*)."""
     out = []
     for m in _TOKEN.finditer(text):
         f = fold(m.group())
@@ -73,17 +58,33 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
 
 
 def _align(ours: str, theirs: str):
-    a_tok, b_tok = _tokens(ours), _tokens(theirs)
-    a = [t[2] for t in a_tok]
-    b = [t[2] for t in b_tok]
-    return a_tok, a, b, difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    """Both readings' folded words and the opcodes that turn ours into theirs. Most
+    pages agree word for word, or differ in a few places: the words both start and end
+    with are matched as they are, and only what lies between goes to difflib."""
+    a, b = _words(ours), _words(theirs)
+    if a == b:
+        return a, b, [("equal", 0, len(a), 0, len(b))] if a else []
+    n = min(len(a), len(b))
+    head = 0
+    while head < n and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    middle = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail],
+                                     autojunk=False).get_opcodes()
+    opcodes = [("equal", 0, head, 0, head)] if head else []
+    opcodes += [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in middle]
+    if tail:
+        opcodes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return a, b, opcodes
 
 
 def agreed_words(pairs: list[tuple[str, str]], alignments=None) -> Counter:
     """Words both readers read alike, over a document's pages (pdfium text, poppler text)."""
     known: Counter = Counter()
     for k, (ours, theirs) in enumerate(pairs):
-        _, a, _, opcodes = alignments[k] if alignments else _align(ours, theirs)
+        a, _, opcodes = alignments[k] if alignments else _align(ours, theirs)
         for op, i1, i2, _, _ in opcodes:
             if op == "equal":
                 known.update(a[i1:i2])
@@ -101,7 +102,8 @@ def respace_document(pairs: list[tuple[str, str]]) -> list[Respaced]:
 def respace(ours: str, theirs: str, known: Counter, alignment=None) -> Respaced:
     """*ours* (pdfium's page text) with each spacing dispute against *theirs* (poppler's)
     decided by *known* (agreed_words of the document)."""
-    a_tok, a, b, opcodes = alignment or _align(ours, theirs)
+    a, b, opcodes = alignment or _align(ours, theirs)
+    a_tok = None                      # places of our tokens, found when first needed
     inserts: list[int] = []           # positions in *ours* where a space goes in
     joins: list[tuple[int, int]] = []  # spans of white space in *ours* to remove
     changes = 0
@@ -116,6 +118,7 @@ def respace(ours: str, theirs: str, known: Counter, alignment=None) -> Respaced:
             if _split_wins(split, joined, known) != (split is y):
                 continue              # pdfium's cut is the better one: keep it
             changes += 1
+            a_tok = a_tok or _tokens(ours)
             if split is y:            # put poppler's breaks into our tokens
                 inserts += _break_positions(ours, a_tok[i1:i2], y)
             else:                     # poppler reads these as fewer words: join ours

@@ -85,6 +85,8 @@ up ur us ut va ve vi vo wa we wh wi wo wr ws xa xc xe xi xp xt ye ys za ze
 _ROMAN = re.compile(r"[IVXLC]+")
 _TRIPLE = re.compile(r"(.)\1\1")
 _SHIFTABLE_MAX = 0x5D     # 'z' - 29
+_SHIFTABLE_PREFIX = re.compile(r"[\x00-\x5d]*")
+_UNSHIFT = {c: c + SHIFT for c in range(_SHIFTABLE_MAX + 1)}
 
 
 @dataclass(frozen=True)
@@ -129,17 +131,23 @@ def wordlike_share(text: str) -> float:
 
 def letter_spaced_share(text: str) -> float:
     """Share of the page's letters in tokens whose spaces came out as a letter."""
-    tokens = text.split()
-    letters = sum(sum(c.isalpha() for c in t) for t in tokens)
+    letters = _letters(text)
     if not letters:
         return 0.0
     spaced = 0
-    for t in tokens:
-        n = sum(c.isalpha() for c in t)
+    for t in text.split():
+        if len(t) < SPACED_MIN_LETTERS:
+            continue              # too short to hold SPACED_MIN_LETTERS letters
+        n = _letters(t)
         if n >= SPACED_MIN_LETTERS and not _ADDRESS.search(t) and _score(t) < 0 \
                 and space_letter(t) is not None:
             spaced += n
     return spaced / letters
+
+
+def _letters(text: str) -> int:
+    """How many letters (str.isalpha) *text* has."""
+    return sum(map(str.isalpha, text))
 
 
 _ADDRESS = re.compile(r"@|://|www\.", re.I)      # e-mail and web addresses have no spaces
@@ -207,7 +215,8 @@ def repair_shifted(text: str) -> tuple[str, int]:
 
 
 def unshift(s: str) -> str:
-    return "".join(chr(ord(c) + SHIFT) for c in s)
+    """*s* (characters up to _SHIFTABLE_MAX) shifted back by SHIFT."""
+    return s.translate(_UNSHIFT)
 
 
 def _repair_word(word: str) -> str:
@@ -216,11 +225,12 @@ def _repair_word(word: str) -> str:
     only shifted when that alone makes it more word-like, and never a bare number.
     Prefixes are tried up to MAX_PREFIX characters, and the whole word."""
     best, best_score = word, _score(word)
+    shiftable = _SHIFTABLE_PREFIX.match(word).end()      # no longer prefix can be shifted
     lengths = range(2, min(len(word), MAX_PREFIX) + 1)   # a lone "&" or "," stays as it is
     for k in (*lengths, len(word)) if len(word) > MAX_PREFIX else lengths:
-        prefix = word[:k]
-        if any(ord(c) > _SHIFTABLE_MAX for c in prefix):
+        if k > shiftable:
             break
+        prefix = word[:k]
         if any(c.isdigit() for c in prefix) and not _CONTROL.search(prefix) \
                 and not any(c.isupper() for c in prefix):
             continue
