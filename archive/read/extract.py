@@ -8,7 +8,8 @@ Per page we keep the text layer (shifted glyphs repaired), its quality judgement
   its quality, is all there is);
 - method ``ocr``: the text layer was empty, junk or control characters — the OCR text;
 - method ``both``: the text layer was too short to be the page (a scan carrying a stamp
-  or a few typed words) — the OCR text, then the text-layer lines OCR did not read.
+  or a few typed words), or covers a small part of a page that is mostly image
+  (textquality.overlay_on_scan) — the OCR text, then the text-layer lines OCR did not read.
 
 A process pool (one worker per core, OMP_THREAD_LIMIT=1 each) first reads every
 document's text layers (pdfium, its spacing checked against poppler's, see
@@ -46,7 +47,8 @@ from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-EXTRACTOR_VERSION = 2     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
+EXTRACTOR_VERSION = 3     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
+                          # 3: a scan with a few typed words on it is OCR'd (method both)
 
 TEXT, OCR, BOTH = "text", "ocr", "both"
 PDFIUM, POPPLER_SPACING = "pdfium", "pdfium+poppler spacing"
@@ -444,7 +446,10 @@ def _read_text_layers(job: _Job, budget: Budget = Budget()) -> _Reading:
             doc.metadata, doc.form_fields = pdf.metadata, pdf.form_fields
             for i in range(pdf.page_count):
                 layer = pdf.page_text(i)
-                judgements.append(textquality.judge(layer.text, shifted_traces=layer.shifted_traces))
+                judged = textquality.judge(layer.text, shifted_traces=layer.shifted_traces)
+                if judged.usable:
+                    judged = textquality.overlay_on_scan(judged, layer.image_share, layer.text_share)
+                judgements.append(judged)
                 sizes.append(pdf.page_size(i))
         judgements, readers = _respace(job, judgements)
     except DocumentError as e:
@@ -517,7 +522,7 @@ def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResu
         record.reader = ocr.BLANK
     if result.status != ocr.OK or not result.text.strip():
         return record                     # OCR gave nothing: the text layer is all there is
-    if judged.quality == textquality.TOO_SHORT:
+    if judged.quality in (textquality.TOO_SHORT, textquality.SCAN_WITH_OVERLAY):
         extra = _lines_not_in(judged.text, result.text)
         if extra:
             record.method, record.text = BOTH, result.text + "\n\n" + "\n".join(extra)
