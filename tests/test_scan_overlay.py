@@ -144,3 +144,17 @@ def test_the_rule_needs_both_a_page_size_image_and_little_text():
     assert textquality.overlay_on_scan(good, 1.0, 0.25) is good       # an OCR layer, a full page
     junk = textquality.judge("")
     assert textquality.overlay_on_scan(junk, 1.0, 0.0) is junk        # OCR'd anyway
+
+
+def test_typed_lines_take_the_place_of_their_misreadings():
+    """OCR of a real scanned signature page (Loudoun County, 2025) and the values ICE typed
+    onto it: the typed line replaces OCR's near reading of it, where it stands; a line
+    OCR did not read follows; lines OCR read exactly change nothing."""
+    from archive.read.extract import _with_layer_lines
+    ocr_text = "For ICE:\n\nDate: APF 2, 2025 _\nSignature:\n& ss\nTodd M. Lyon\nName\n" \
+               "Title. Acting Director\nRevised 02/15/2025"
+    layer = "April 2, 2025\nTodd M. Lyons\nActing Director\nU.S. Immigration & Customs"
+    merged = _with_layer_lines(layer, ocr_text).split("\n")
+    assert merged[2] == "Date: April 2, 2025 _" and merged[5] == "Todd M. Lyons"
+    assert merged[7] == "Title. Acting Director" and merged[-1] == "U.S. Immigration & Customs"
+    assert _with_layer_lines("Acting Director", ocr_text) == ocr_text

@@ -9,7 +9,8 @@ Per page we keep the text layer (shifted glyphs repaired), its quality judgement
 - method ``ocr``: the text layer was empty, junk or control characters — the OCR text;
 - method ``both``: the text layer was too short to be the page (a scan carrying a stamp
   or a few typed words), or covers a small part of a page that is mostly image
-  (textquality.overlay_on_scan) — the OCR text, then the text-layer lines OCR did not read.
+  (textquality.overlay_on_scan) — the OCR text, a text-layer line OCR misread put in
+  place of that reading, and the layer lines OCR did not read after it.
 
 A process pool (one worker per core, OMP_THREAD_LIMIT=1 each) first reads every
 document's text layers (pdfium, its spacing checked against poppler's, see
@@ -35,6 +36,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -523,9 +525,9 @@ def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResu
     if result.status != ocr.OK or not result.text.strip():
         return record                     # OCR gave nothing: the text layer is all there is
     if judged.quality in (textquality.TOO_SHORT, textquality.SCAN_WITH_OVERLAY):
-        extra = _lines_not_in(judged.text, result.text)
-        if extra:
-            record.method, record.text = BOTH, result.text + "\n\n" + "\n".join(extra)
+        merged = _with_layer_lines(judged.text, result.text)
+        if merged != result.text:
+            record.method, record.text = BOTH, merged
             record.reader = f"{result.reader} + {layer_reader}"
             return record
     record.method, record.text, record.reader = OCR, result.text, result.reader
@@ -535,11 +537,41 @@ def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResu
 _WORD = re.compile(r"[A-Za-z0-9]{2,}")
 
 
-def _lines_not_in(text_layer: str, ocr_text: str) -> list[str]:
-    """Text-layer lines with a word OCR did not read (a stamp, typed words on a scan)."""
+def _with_layer_lines(text_layer: str, ocr_text: str) -> str:
+    """The OCR text with the text-layer lines it did not read exactly (a stamp, words typed
+    onto a scan): a layer line OCR read nearly ("Todd M. Lyon", "Date: APF 2, 2025") takes
+    the place of that reading, as the layer has the typed words exactly; one OCR did not
+    read at all follows the OCR text. Unchanged when OCR read every word of the layer."""
     seen = {w.lower() for w in _WORD.findall(ocr_text)}
-    return [line.strip() for line in text_layer.splitlines()
-            if any(w.lower() not in seen for w in _WORD.findall(line))]
+    lines, extra = ocr_text.split("\n"), []
+    for typed in (line.strip() for line in text_layer.splitlines()):
+        if all(w.lower() in seen for w in _WORD.findall(typed)):
+            continue
+        place = max((_near_copy(line, typed) + (k,) for k, line in enumerate(lines)), default=None)
+        if place is not None and place[0] >= NEAR_COPY:
+            _, start, end, k = place
+            lines[k] = lines[k][:start] + typed + lines[k][end:]
+        else:
+            extra.append(typed)
+    text = "\n".join(lines)
+    return text + "\n\n" + "\n".join(extra) if extra else text
+
+
+NEAR_COPY = 0.8     # similarity (difflib ratio) of an OCR span to a layer line it misread
+
+
+def _near_copy(line: str, typed: str) -> tuple[float, int, int]:
+    """How closely a span of *line* (widened to whole words) reads *typed*: (ratio, start,
+    end); the span is where difflib aligns *typed*'s characters."""
+    blocks = SequenceMatcher(None, line.lower(), typed.lower(), autojunk=False).get_matching_blocks()[:-1]
+    if not blocks:
+        return 0.0, 0, 0
+    start, end = blocks[0].a, blocks[-1].a + blocks[-1].size
+    while start > 0 and line[start - 1].isalnum():
+        start -= 1
+    while end < len(line) and line[end].isalnum():
+        end += 1
+    return 2 * sum(b.size for b in blocks) / (end - start + len(typed)), start, end
 
 
 # --- storing -----------------------------------------------------------------------------
