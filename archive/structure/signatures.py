@@ -358,7 +358,10 @@ class _Reader:
                     found.add(f"signed_{party}", dates[0], ln.page)
                 elif cell.label == "name":
                     name = bare_name(value) or self._printed_again(value)
-                    if name is None and not value and len(parties) > 1:
+                    if name is None and not value and len(parties) > 1 \
+                            and sum(not clean_value(c.value) for c in cells) == 1:
+                        # the one blank among printed names: the lone name above is its own
+                        # (two blanks and one name: whose it is is unknowable)
                         name = self._bare_name_above(k, [c.value for c in cells])
                     found.add(f"{party}_signatory", name, ln.page)
 
