@@ -498,7 +498,29 @@ def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int
     latest = latest or date.today().isoformat()
     reader = _Reader(block, earliest, latest, seg.layout)
     facts = reader.read()
+    for name in [n for n in facts if n.endswith("_signatory")]:
+        if _spelled_otherwise(facts[name][0], seg.lines, {ln.page for ln in block}):
+            del facts[name]
     for name, found in _form_fields({ln.page for ln in block}, reader.cols, form_fields,
                                     earliest, latest).items():
         facts.setdefault(name, found)
     return [(name, *facts[name]) for name in ORDER if name in facts]
+
+
+def _spelled_otherwise(name: str, lines: Sequence[Line], block_pages: set[int]) -> bool:
+    """Whether a signature block on another page (a second copy of the signature page)
+    prints *name*'s surname on a "Name:"/"Print:" blank after letters that read nearly, not
+    exactly, the same
+    ("ichael L. Chapman" beside "Mihael L. Chapman"): one reading is an OCR misreading,
+    and which is unknowable, so the name is left out. Letters only are compared."""
+    letters = re.sub(r"[^a-z]", "", name.lower())
+    surname = re.compile(r"(?<![A-Za-z])%s(?![A-Za-z])" % re.escape(name.split()[-1]), re.I)
+    for ln in lines:
+        if ln.page in block_pages:
+            continue
+        for cell in cells_of(ln.text)[1]:
+            m = surname.search(cell.value) if cell.label == "name" else None
+            other = re.sub(r"[^a-z]", "", cell.value[:m.end()].lower()) if m else ""
+            if other and other != letters and _similar(letters, other):
+                return True
+    return False
