@@ -8,7 +8,6 @@ import io
 import re
 
 import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_raw
 import pytest
 from PIL import Image, ImageDraw
 
@@ -18,15 +17,11 @@ from archive.read.pdf import open_pdf
 from tests.signature_pages import GOLDEN
 
 
-def usable_pages(folder):
-    """(file, page number, page text, judgement) of every usable text-layer page."""
+def page_texts(folder):
+    """(file, page number, page text with its cover) of every page of the PDFs in *folder*."""
     for path in sorted(folder.glob("*.pdf")):
         with open_pdf(path) as pdf:
-            for i in range(pdf.page_count):
-                layer = pdf.page_text(i)
-                judged = textquality.judge(layer.text, shifted_traces=layer.shifted_traces)
-                if judged.usable:
-                    yield path.name, i + 1, layer, judged
+            yield from ((path.name, i + 1, pdf.page_text(i)) for i in range(pdf.page_count))
 
 
 def one_page_pdf(source, index: int, target) -> None:
@@ -47,7 +42,10 @@ def test_only_page_size_scans_with_little_text_change(shared_corpus):
     smaller image (a signature pasted in, a seal) keeps its layer; and the agreements whose
     signature page is a scan with ICE's typed values are among them."""
     changed, with_images, total = [], 0, 0
-    for name, number, layer, judged in usable_pages(shared_corpus / "pdfs"):
+    for name, number, layer in page_texts(shared_corpus / "pdfs"):
+        judged = textquality.judge(layer.text, shifted_traces=layer.shifted_traces)
+        if not judged.usable:
+            continue
         total += 1
         with_images += 0 < layer.image_share < textquality.IMAGE_PAGE_SHARE
         after = textquality.overlay_on_scan(judged, layer.image_share, layer.text_share)

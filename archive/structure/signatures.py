@@ -508,11 +508,11 @@ def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int
 
 
 def _spelled_otherwise(name: str, lines: Sequence[Line], block_pages: set[int]) -> bool:
-    """Whether a signature block on another page (a second copy of the signature page)
-    prints *name*'s surname on a "Name:"/"Print:" blank after letters that read nearly, not
-    exactly, the same
-    ("ichael L. Chapman" beside "Mihael L. Chapman"): one reading is an OCR misreading,
-    and which is unknowable, so the name is left out. Letters only are compared."""
+    """Whether a signature block on another page (an addendum's, a copy of the signature
+    page) prints *name*'s surname on a "Name:"/"Print:" blank after letters that read
+    nearly, not exactly, the same ("ichael L. Chapman" beside "Mihael L. Chapman"): one
+    reading is an OCR misreading, and which is unknowable, so the name is left out.
+    Letters only are compared."""
     letters = re.sub(r"[^a-z]", "", name.lower())
     surname = re.compile(r"(?<![A-Za-z])%s(?![A-Za-z])" % re.escape(name.split()[-1]), re.I)
     for ln in lines:
