@@ -59,13 +59,13 @@ def test_revision_takes_the_plausible_majority():
     assert revision(seg).value == "02/14/2025"
 
 
-@pytest.mark.corpus
 # The manifest notes addenda seen in text layers; this one is a scan whose text layer holds
 # only ICE's typed date and name (read by OCR since EXTRACTOR_VERSION 3). Its rendered
 # page 11 reads "ADDENDUM TO MODIFY MEMORANDUM OF AGREEMENT BETWEEN LOUDOUN COUNTY ...".
 ADDENDA_THE_MANIFEST_MISSES = {"pdfs/LoudounCountySO_WSO_MOA_032625.pdf": 11}
 
 
+@pytest.mark.corpus
 def test_corpus_revisions_and_models_match_manifest(corpus_archive, shared_corpus):
     """Footer revision, model and embedded addendum read from the text agree with the
     manifest (which was written independently, by hand and from ICE's file names)."""

@@ -146,13 +146,15 @@ def test_the_rule_needs_both_a_page_size_image_and_little_text():
 
 def test_typed_lines_take_the_place_of_their_misreadings():
     """OCR of a real scanned signature page (Loudoun County, 2025) and the values ICE typed
-    onto it: the typed line replaces OCR's near reading of it, where it stands; a line
-    OCR did not read follows; lines OCR read exactly change nothing."""
+    onto it: the typed line replaces OCR's near reading of it, where it stands, and the
+    typed lines follow as they stand in the layer; a layer OCR read exactly changes
+    nothing."""
     from archive.read.extract import _with_layer_lines
     ocr_text = "For ICE:\n\nDate: APF 2, 2025 _\nSignature:\n& ss\nTodd M. Lyon\nName\n" \
                "Title. Acting Director\nRevised 02/15/2025"
     layer = "April 2, 2025\nTodd M. Lyons\nActing Director\nU.S. Immigration & Customs"
     merged = _with_layer_lines(layer, ocr_text).split("\n")
     assert merged[2] == "Date: April 2, 2025 _" and merged[5] == "Todd M. Lyons"
-    assert merged[7] == "Title. Acting Director" and merged[-1] == "U.S. Immigration & Customs"
+    assert merged[7] == "Title. Acting Director"
+    assert merged[-5:] == ["", *layer.split("\n")]         # the typed lines together after it
     assert _with_layer_lines("Acting Director", ocr_text) == ocr_text

@@ -9,8 +9,8 @@ Per page we keep the text layer (shifted glyphs repaired), its quality judgement
 - method ``ocr``: the text layer was empty, junk or control characters — the OCR text;
 - method ``both``: the text layer was too short to be the page (a scan carrying a stamp
   or a few typed words), or covers a small part of a page that is mostly image
-  (textquality.overlay_on_scan) — the OCR text, a text-layer line OCR misread put in
-  place of that reading, and the layer lines OCR did not read after it.
+  (textquality.overlay_on_scan) — the OCR text (a text-layer line OCR misread put in
+  place of that reading), then the text layer's lines, when OCR did not read them all.
 
 A process pool (one worker per core, OMP_THREAD_LIMIT=1 each) first reads every
 document's text layers (pdfium, its spacing checked against poppler's, see
@@ -538,23 +538,23 @@ _WORD = re.compile(r"[A-Za-z0-9]{2,}")
 
 
 def _with_layer_lines(text_layer: str, ocr_text: str) -> str:
-    """The OCR text with the text-layer lines it did not read exactly (a stamp, words typed
-    onto a scan): a layer line OCR read nearly ("Todd M. Lyon", "Date: APF 2, 2025") takes
-    the place of that reading, as the layer has the typed words exactly; one OCR did not
-    read at all follows the OCR text. Unchanged when OCR read every word of the layer."""
+    """The OCR text and, when OCR did not read every word of the text layer (a stamp,
+    words typed onto a scan), the layer's lines after it, as they stand in the layer (ICE's
+    typed date, name and title together, as later stages read them on a born-digital
+    page). A layer line OCR read nearly ("Todd M. Lyon", "Date: APF 2, 2025") also takes
+    the place of that reading, as the layer has the typed words exactly."""
     seen = {w.lower() for w in _WORD.findall(ocr_text)}
-    lines, extra = ocr_text.split("\n"), []
-    for typed in (line.strip() for line in text_layer.splitlines()):
-        if all(w.lower() in seen for w in _WORD.findall(typed)):
-            continue
-        place = max((_near_copy(line, typed) + (k,) for k, line in enumerate(lines)), default=None)
+    typed = [line.strip() for line in text_layer.splitlines() if line.strip()]
+    unread = [t for t in typed if any(w.lower() not in seen for w in _WORD.findall(t))]
+    if not unread:
+        return ocr_text
+    lines = ocr_text.split("\n")
+    for line in unread:
+        place = max((_near_copy(ocr, line) + (k,) for k, ocr in enumerate(lines)), default=None)
         if place is not None and place[0] >= NEAR_COPY:
             _, start, end, k = place
-            lines[k] = lines[k][:start] + typed + lines[k][end:]
-        else:
-            extra.append(typed)
-    text = "\n".join(lines)
-    return text + "\n\n" + "\n".join(extra) if extra else text
+            lines[k] = lines[k][:start] + line + lines[k][end:]
+    return "\n".join(lines) + "\n\n" + "\n".join(typed)
 
 
 NEAR_COPY = 0.8     # similarity (difflib ratio) of an OCR span to a layer line it misread
