@@ -346,8 +346,9 @@ class _Reader:
                 continue
             if self.cols and len(cells) == len(self.cols) and len({c.label for c in cells}) == 1:
                 parties = list(self.cols)
-            elif len(cells) == 1:
-                parties = [self.party_at(k)]
+            elif len(cells) == 1 and not (self.cols and len(self.cols) > 1 and bare_name(lead)):
+                parties = [self.party_at(k)]   # (a name before it is the other column's, its label
+                                               # lost: "ohn Grossnickle Name: Caleb Vitello")
             else:
                 continue                     # two values, columns unknown: whose is unknowable
             for cell, party in zip(cells, parties):
