@@ -346,9 +346,10 @@ class _Reader:
                 continue
             if self.cols and len(cells) == len(self.cols) and len({c.label for c in cells}) == 1:
                 parties = list(self.cols)
-            elif len(cells) == 1 and not (self.cols and len(self.cols) > 1 and bare_name(lead)):
-                parties = [self.party_at(k)]   # (a name before it is the other column's, its label
-                                               # lost: "ohn Grossnickle Name: Caleb Vitello")
+            elif len(cells) == 1 and not (self.cols and len(self.cols) > 1 and cells[0].label == "name"
+                                          and re.search(r"[A-Za-z]{3,}", lead)):
+                parties = [self.party_at(k)]   # (words before a lone "Name:" are the other
+                                               # column's, its label lost: "ohn Grossnickle Name: X")
             else:
                 continue                     # two values, columns unknown: whose is unknowable
             for cell, party in zip(cells, parties):
