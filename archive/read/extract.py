@@ -8,7 +8,9 @@ Per page we keep the text layer (shifted glyphs repaired), its quality judgement
   its quality, is all there is);
 - method ``ocr``: the text layer was empty, junk or control characters — the OCR text;
 - method ``both``: the text layer was too short to be the page (a scan carrying a stamp
-  or a few typed words) — the OCR text, then the text-layer lines OCR did not read.
+  or a few typed words), or covers a small part of a page that is mostly image
+  (textquality.overlay_on_scan) — the OCR text (a text-layer line OCR misread put in
+  place of that reading), then the text layer's lines, when OCR did not read them all.
 
 A process pool (one worker per core, OMP_THREAD_LIMIT=1 each) first reads every
 document's text layers (pdfium, its spacing checked against poppler's, see
@@ -39,6 +41,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -51,8 +54,9 @@ from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-EXTRACTOR_VERSION = 3     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi; 3: invert pass on
+EXTRACTOR_VERSION = 4     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
                           # 3: OCR reads white-on-black lines too (tesseract's invert pass)
+                          # 4: a scan with a few typed words on it is OCR'd (method both)
 
 TEXT, OCR, BOTH = "text", "ocr", "both"
 PDFIUM, POPPLER_SPACING = "pdfium", "pdfium+poppler spacing"
@@ -470,7 +474,10 @@ def _read_text_layers(job: _Job, budget: Budget = Budget()) -> _Reading:
             doc.metadata, doc.form_fields = pdf.metadata, pdf.form_fields
             for i in range(pdf.page_count):
                 layer = pdf.page_text(i)
-                judgements.append(textquality.judge(layer.text, shifted_traces=layer.shifted_traces))
+                judged = textquality.judge(layer.text, shifted_traces=layer.shifted_traces)
+                if judged.usable:
+                    judged = textquality.overlay_on_scan(judged, layer.image_share, layer.text_share)
+                judgements.append(judged)
                 sizes.append(pdf.page_size(i))
         judgements, readers = _respace(job, judgements)
     except DocumentError as e:
@@ -545,10 +552,10 @@ def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResu
         record.reader = result.reader     # no text layer: OCR's reading (blank, or no words)
     if result.status != ocr.OK or not result.text.strip():
         return record                     # OCR gave nothing: the text layer is all there is
-    if judged.quality == textquality.TOO_SHORT:
-        extra = _lines_not_in(judged.text, result.text)
-        if extra:
-            record.method, record.text = BOTH, result.text + "\n\n" + "\n".join(extra)
+    if judged.quality in (textquality.TOO_SHORT, textquality.SCAN_WITH_OVERLAY):
+        merged = _with_layer_lines(judged.text, result.text)
+        if merged != result.text:
+            record.method, record.text = BOTH, merged
             record.reader = f"{result.reader} + {layer_reader}"
             return record
     record.method, record.text, record.reader = OCR, result.text, result.reader
@@ -558,11 +565,41 @@ def _page_record(number: int, judged: textquality.Judgement, result: ocr.OcrResu
 _WORD = re.compile(r"[A-Za-z0-9]{2,}")
 
 
-def _lines_not_in(text_layer: str, ocr_text: str) -> list[str]:
-    """Text-layer lines with a word OCR did not read (a stamp, typed words on a scan)."""
+def _with_layer_lines(text_layer: str, ocr_text: str) -> str:
+    """The OCR text and, when OCR did not read every word of the text layer (a stamp,
+    words typed onto a scan), the layer's lines after it, as they stand in the layer (ICE's
+    typed date, name and title together, as later stages read them on a born-digital
+    page). A layer line OCR read nearly ("Todd M. Lyon", "Date: APF 2, 2025") also takes
+    the place of that reading, as the layer has the typed words exactly."""
     seen = {w.lower() for w in _WORD.findall(ocr_text)}
-    return [line.strip() for line in text_layer.splitlines()
-            if any(w.lower() not in seen for w in _WORD.findall(line))]
+    typed = [line.strip() for line in text_layer.splitlines() if line.strip()]
+    unread = [t for t in typed if any(w.lower() not in seen for w in _WORD.findall(t))]
+    if not unread:
+        return ocr_text
+    lines = ocr_text.split("\n")
+    for line in unread:
+        place = max((_near_copy(ocr, line) + (k,) for k, ocr in enumerate(lines)), default=None)
+        if place is not None and place[0] >= NEAR_COPY:
+            _, start, end, k = place
+            lines[k] = lines[k][:start] + line + lines[k][end:]
+    return "\n".join(lines) + "\n\n" + "\n".join(typed)
+
+
+NEAR_COPY = 0.8     # similarity (difflib ratio) of an OCR span to a layer line it misread
+
+
+def _near_copy(line: str, typed: str) -> tuple[float, int, int]:
+    """How closely a span of *line* (widened to whole words) reads *typed*: (ratio, start,
+    end); the span is where difflib aligns *typed*'s characters."""
+    blocks = SequenceMatcher(None, line.lower(), typed.lower(), autojunk=False).get_matching_blocks()[:-1]
+    if not blocks:
+        return 0.0, 0, 0
+    start, end = blocks[0].a, blocks[-1].a + blocks[-1].size
+    while start > 0 and line[start - 1].isalnum():
+        start -= 1
+    while end < len(line) and line[end].isalnum():
+        end += 1
+    return 2 * sum(b.size for b in blocks) / (end - start + len(typed)), start, end
 
 
 # --- storing -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ not have) is raised as a DocumentError naming the file, so it fails that documen
 """
 from __future__ import annotations
 
+import ctypes
 import io
 import os
 import re
@@ -42,6 +43,8 @@ class FormField:
 class PageText:
     text: str               # as pdfium reads it, "\n" line ends
     shifted_traces: bool    # pdfium saw characters with no text (code 3: a shifted space)
+    image_share: float = 0.0   # of the page's area, covered by image objects (capped at 1)
+    text_share: float = 0.0    # of the page's area, covered by the text's character boxes
 
 
 class Pdf:
@@ -74,10 +77,12 @@ class Pdf:
         self.page_count = len(self._doc)
 
     def page_text(self, index: int) -> PageText:
-        """The text layer of page *index* (0-based)."""
+        """The text layer of page *index* (0-based), and how much of the page its text and
+        its images cover (from the page's objects: nothing is rendered or decoded)."""
         page = self._doc[index]
         textpage = page.get_textpage()
         try:
+            image_share, text_share = _cover(page, textpage)
             text = textpage.get_text_range()
             n = textpage.count_chars()
             traces = len(text) != n
@@ -88,7 +93,7 @@ class Pdf:
         finally:
             textpage.close()
             page.close()
-        return PageText(text.replace("\r\n", "\n").replace("\x00", ""), traces)
+        return PageText(text.replace("\r\n", "\n").replace("\x00", ""), traces, image_share, text_share)
 
     def page_size(self, index: int) -> tuple[float, float]:
         """Width and height of page *index* (0-based) in points."""
@@ -157,6 +162,40 @@ def count_pages(path: Path | str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cover(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> tuple[float, float]:
+    """Shares of *page*'s area covered by its images and by its text's character boxes
+    (pdfium's text rectangles), each capped at 1. Images inside Form XObjects count;
+    overlapping images count once each (a scan is one page-sized image)."""
+    width, height = page.get_size()
+    area = width * height or 1.0
+    images = sum(_clipped_area(bounds, width, height) for bounds in _image_bounds(page.raw))
+    text = sum(_clipped_area(textpage.get_rect(k), width, height) for k in range(textpage.count_rects()))
+    return min(1.0, images / area), min(1.0, text / area)
+
+
+def _image_bounds(parent, form: bool = False, depth: int = 0):
+    """(left, bottom, right, top) of every image object of a page (or, with *form*, of a
+    Form XObject), Form XObjects entered up to three deep. Raw pdfium calls: a page of
+    vector drawing has thousands of objects, and only images are looked at."""
+    count, get = ((pdfium_raw.FPDFFormObj_CountObjects, pdfium_raw.FPDFFormObj_GetObject) if form
+                  else (pdfium_raw.FPDFPage_CountObjects, pdfium_raw.FPDFPage_GetObject))
+    box = [ctypes.c_float() for _ in range(4)]
+    for k in range(max(0, count(parent))):
+        obj = get(parent, k)
+        kind = pdfium_raw.FPDFPageObj_GetType(obj)
+        if kind == pdfium_raw.FPDF_PAGEOBJ_IMAGE and pdfium_raw.FPDFPageObj_GetBounds(obj, *box):
+            yield tuple(b.value for b in box)
+        elif kind == pdfium_raw.FPDF_PAGEOBJ_FORM and depth < 3:
+            yield from _image_bounds(obj, True, depth + 1)
+
+
+def _clipped_area(bounds: tuple[float, float, float, float], width: float, height: float) -> float:
+    left, bottom, right, top = bounds
+    left, right = sorted((left, right))
+    bottom, top = sorted((bottom, top))
+    return max(0.0, min(right, width) - max(left, 0.0)) * max(0.0, min(top, height) - max(bottom, 0.0))
 
 
 def check_pixels(name: str, index: int, width: float, height: float, scale: float,

@@ -16,6 +16,9 @@ A page's text layer is one of (first match wins):
 - ``good``.
 
 Only the last two are used as they are; the others are OCR'd (see archive/extract.py).
+A usable layer is then judged against the page it lies on (overlay_on_scan): a page that
+is mostly image while its text covers a small part of it is a scan carrying a few typed
+words (``scan-with-overlay``), read like ``too-short``: OCR, then the layer's lines.
 
 Shifted spans are found word by word: a word made only of characters that can be shifted
 (codes 3..0x5d: upper case, digits, punctuation) is shifted back when that turns it from
@@ -44,6 +47,14 @@ SPACED_MIN_LETTERS = 15
 SPACED_WORD_SHARE = 0.7
 SPACED_BY_LETTERS_SHARE = 0.03
 
+# A scan carrying typed words: images cover at least IMAGE_PAGE_SHARE of the page and the
+# text layer's character boxes under OVERLAY_TEXT_SHARE of it. A full text page's boxes
+# cover 0.17-0.42 of it (corpus); this is about a tenth of that, some six lines of text.
+# A born-digital page's logo or seal covers a few percent of the page; a scan with a
+# reading of its words (an OCR layer) has text boxes where its lines are.
+IMAGE_PAGE_SHARE = 0.5
+OVERLAY_TEXT_SHARE = 0.025
+
 GOOD = "good"
 EMPTY = "empty"
 TOO_SHORT = "too-short"
@@ -51,6 +62,7 @@ CONTROL_CHARS = "control-chars"
 GARBLED = "garbled"
 SPACES_AS_LETTERS = "spaces-as-letters"
 SHIFTED_REPAIRED = "shifted-glyphs-repaired"
+SCAN_WITH_OVERLAY = "scan-with-overlay"
 USABLE = frozenset({GOOD, SHIFTED_REPAIRED})
 
 # Short words that appear on these agreements' pages. Words of five letters or more are
@@ -118,6 +130,17 @@ def judge(text: str, *, shifted_traces: bool = False) -> Judgement:
     if wordlike_share(text) < MIN_WORDLIKE:
         return Judgement(GARBLED, text, repaired_words)
     return Judgement(SHIFTED_REPAIRED if repaired_words else GOOD, text, repaired_words)
+
+
+def overlay_on_scan(judgement: Judgement, image_share: float, text_share: float) -> Judgement:
+    """*judgement* of a page whose images cover *image_share* of it and whose text layer's
+    character boxes *text_share* (archive.read.pdf.PageText): a usable layer on a
+    page that is mostly image and hardly text is a scan with a few typed words on it (a
+    date and a name typed onto a scanned signature page): ``scan-with-overlay``, which is
+    OCR'd and read with the layer's lines (method ``both``)."""
+    if judgement.usable and image_share >= IMAGE_PAGE_SHARE and text_share < OVERLAY_TEXT_SHARE:
+        return Judgement(SCAN_WITH_OVERLAY, judgement.text, judgement.repaired_words)
+    return judgement
 
 
 def wordlike_share(text: str) -> float:

@@ -346,8 +346,10 @@ class _Reader:
                 continue
             if self.cols and len(cells) == len(self.cols) and len({c.label for c in cells}) == 1:
                 parties = list(self.cols)
-            elif len(cells) == 1:
-                parties = [self.party_at(k)]
+            elif len(cells) == 1 and not (self.cols and len(self.cols) > 1 and cells[0].label == "name"
+                                          and re.search(r"[A-Za-z]{3,}", lead)):
+                parties = [self.party_at(k)]   # (words before a lone "Name:" are the other
+                                               # column's, its label lost: "ohn Grossnickle Name: X")
             else:
                 continue                     # two values, columns unknown: whose is unknowable
             for cell, party in zip(cells, parties):
@@ -358,7 +360,10 @@ class _Reader:
                     found.add(f"signed_{party}", dates[0], ln.page)
                 elif cell.label == "name":
                     name = bare_name(value) or self._printed_again(value)
-                    if name is None and not value and len(parties) > 1:
+                    if name is None and not value and len(parties) > 1 \
+                            and sum(not clean_value(c.value) for c in cells) == 1:
+                        # the one blank among printed names: the lone name above is its own
+                        # (two blanks and one name: whose it is is unknowable)
                         name = self._bare_name_above(k, [c.value for c in cells])
                     found.add(f"{party}_signatory", name, ln.page)
 
@@ -495,7 +500,29 @@ def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int
     latest = latest or date.today().isoformat()
     reader = _Reader(block, earliest, latest, seg.layout)
     facts = reader.read()
+    for name in [n for n in facts if n.endswith("_signatory")]:
+        if _spelled_otherwise(facts[name][0], seg.lines, {ln.page for ln in block}):
+            del facts[name]
     for name, found in _form_fields({ln.page for ln in block}, reader.cols, form_fields,
                                     earliest, latest).items():
         facts.setdefault(name, found)
     return [(name, *facts[name]) for name in ORDER if name in facts]
+
+
+def _spelled_otherwise(name: str, lines: Sequence[Line], block_pages: set[int]) -> bool:
+    """Whether a signature block on another page (an addendum's, a copy of the signature
+    page) prints *name*'s surname on a "Name:"/"Print:" blank after letters that read
+    nearly, not exactly, the same ("ichael L. Chapman" beside "Mihael L. Chapman"): one
+    reading is an OCR misreading, and which is unknowable, so the name is left out.
+    Letters only are compared."""
+    letters = re.sub(r"[^a-z]", "", name.lower())
+    surname = re.compile(r"(?<![A-Za-z])%s(?![A-Za-z])" % re.escape(name.split()[-1]), re.I)
+    for ln in lines:
+        if ln.page in block_pages:
+            continue
+        for cell in cells_of(ln.text)[1]:
+            m = surname.search(cell.value) if cell.label == "name" else None
+            other = re.sub(r"[^a-z]", "", cell.value[:m.end()].lower()) if m else ""
+            if other and other != letters and _similar(letters, other):
+                return True
+    return False
