@@ -8,6 +8,7 @@ with 304s. Every request is logged so tests can assert what was (not) fetched.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import threading
@@ -98,7 +99,7 @@ class IceServer:
     faults: dict = field(default_factory=dict)
     overrides: dict = field(default_factory=dict)
     big_size: int = 3_000_000
-    log: list[Hit] = field(default_factory=list)
+    log: list[Hit] = field(default_factory=list)     # in the order the requests arrived
 
     def __post_init__(self):
         sheets = sorted((self.corpus / "sheets").glob("*.xlsx"))
@@ -110,6 +111,8 @@ class IceServer:
         self._cache: dict[str, bytes] = {}
         self._flaky_seen: set[str] = set()
         self._in_flight = 0
+        self._arrivals = 0                    # requests so far; _arrived: each log entry's number
+        self._arrived: list[int] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -245,6 +248,7 @@ def _handler(server: IceServer):
         def do_GET(self):
             with server._lock:
                 server._in_flight += 1
+                arrived = server._arrivals = server._arrivals + 1
             path = unquote(urlsplit(self.path).path)
             fault = server.faults.get(path)
             try:
@@ -253,9 +257,12 @@ def _handler(server: IceServer):
                 status, sent = 0, 0
             with server._lock:
                 server._in_flight -= 1
-                server.log.append(Hit("GET", self.path, self.headers.get("Host", ""), status, sent,
-                                      bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")),
-                                      self.headers.get("User-Agent", "")))
+                # in arrival order, though a later request may finish first
+                at = bisect.bisect(server._arrived, arrived)
+                server._arrived.insert(at, arrived)
+                server.log.insert(at, Hit("GET", self.path, self.headers.get("Host", ""), status, sent,
+                                          bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")),
+                                          self.headers.get("User-Agent", "")))
 
         def _answer(self, path, fault) -> tuple[int, int]:
             if isinstance(fault, tuple) and fault[0] == "slow":

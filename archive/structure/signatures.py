@@ -43,8 +43,11 @@ MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 DATE_RES = [
     re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
     re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
-    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?[\s,]*"
-               r"(?P<d>\d{1,2}|\d\s\d)(?:st|nd|rd|th)?\s*,?\s*(?P<y>20\d{2}|20\d\s\d)\b", re.I),
+    # a month's last letter misread as a digit ("Apri1 2, 2025") is the month's, not the
+    # day's; a day split by OCR ("1 2") only after a separator
+    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)"
+               r"(?:[1|](?=[\s,.]))?\.?(?:[\s,]+(?P<d>\d{1,2}|\d\s\d)|(?P<d2>\d{1,2}))"
+               r"(?:st|nd|rd|th)?\s*,?\s*(?P<y>20\d{2}|20\d\s\d)\b", re.I),
 ]
 
 
@@ -52,7 +55,8 @@ def _date(m: re.Match) -> str | None:
     g = m.groupdict()
     try:
         month = int(g["m"]) if g.get("m") else MONTHS.index(g["mon"][:3].lower()) + 1
-        return make_date(int(g["y"].replace(" ", "")), month, int(g["d"].replace(" ", "")))
+        day = g["d"] or g.get("d2")
+        return make_date(int(g["y"].replace(" ", "")), month, int(day.replace(" ", "")))
     except (ValueError, TypeError):
         return None
 
