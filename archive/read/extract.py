@@ -475,9 +475,7 @@ def _read_text_layers(job: _Job, budget: Budget = Budget()) -> _Reading:
             for i in range(pdf.page_count):
                 layer = pdf.page_text(i)
                 judged = textquality.judge(layer.text, shifted_traces=layer.shifted_traces)
-                if judged.usable:
-                    judged = textquality.overlay_on_scan(judged, layer.image_share, layer.text_share)
-                judgements.append(judged)
+                judgements.append(textquality.overlay_on_scan(judged, layer.image_share, layer.text_share))
                 sizes.append(pdf.page_size(i))
         judgements, readers = _respace(job, judgements)
     except DocumentError as e:
