@@ -77,7 +77,7 @@ def ocr_hit_boxes(datadir: DataDir, sha: str, spans: dict[int, tuple[str, list[t
     return out
 
 
-def _place(text: str, words: list[list]) -> list[tuple]:
+def _place(text: str, words: list[tuple]) -> list[tuple]:
     """Each stored word with where it is in *text*: (start, end, left, top, width, height,
     line). Words are looked for in order; one the text does not have (a page whose text
     was read again differently) is left out."""

@@ -49,6 +49,7 @@ from archive.read import ocr, poppler, spacing
 from archive.read import textquality
 from archive.core.refs import resolve
 from archive.core.errors import DocumentError, NotFound
+from archive.read.stored import decode_words, encode_words
 from archive.read.pdf import FormField, Pdf, check_pixels, count_pages, open_pdf
 from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
@@ -221,7 +222,7 @@ class _SavedOcr:
             return {}
         return {r["page"]: ocr.OcrResult(r["page"], ocr.OK, r["text"], r["confidence"],
                                          seconds=r["seconds"] or 0.0, reader=r["reader"],
-                                         words=_words(r["words"]))
+                                         words=decode_words(r["words"]))
                 for r in self.conn.execute(
                     "SELECT * FROM ocr_results WHERE sha256 = ? AND extractor_version = ? AND dpi = ?",
                     (sha, EXTRACTOR_VERSION, self.dpi))}
@@ -234,7 +235,7 @@ class _SavedOcr:
                 "INSERT OR REPLACE INTO ocr_results(sha256, page, extractor_version, dpi, status, text,"
                 " confidence, reader, seconds, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sha, result.page, EXTRACTOR_VERSION, self.dpi, result.status, result.text,
-                 result.confidence, result.reader, round(result.seconds, 3), _words_json(result.words)))
+                 result.confidence, result.reader, round(result.seconds, 3), encode_words(result.words)))
 
 
 class _NoSaving:
@@ -625,15 +626,7 @@ def _store(conn, doc: DocumentText) -> None:
             "INSERT OR REPLACE INTO form_fields(sha256, name, value, page) VALUES (?, ?, ?, ?)",
             [(doc.sha256, f.name, f.value, f.page) for f in doc.form_fields])
         conn.executemany("INSERT INTO ocr_words(sha256, page, words) VALUES (?, ?, ?)",
-                         [(doc.sha256, n, _words_json(w)) for n, w in doc.ocr_words.items()])
-
-
-def _words_json(words) -> str | None:
-    return json.dumps(words, ensure_ascii=False, separators=(",", ":")) if words else None
-
-
-def _words(stored: str | None) -> tuple:
-    return tuple(tuple(w) for w in json.loads(stored)) if stored else ()
+                         [(doc.sha256, n, encode_words(w)) for n, w in doc.ocr_words.items()])
 
 
 # --- word boxes of pages read before they were kept -----------------------------------------
@@ -672,7 +665,7 @@ def box_ocr_pages(datadir: DataDir, *, workers: int | None = None, progress: Pro
             if result.status == ocr.OK:     # (no words read this time: kept empty, not retried)
                 with transaction(conn):
                     conn.execute("INSERT OR REPLACE INTO ocr_words(sha256, page, words) VALUES (?, ?, ?)",
-                                 (r["sha256"], r["page"], _words_json(result.words) or "[]"))
+                                 (r["sha256"], r["page"], encode_words(result.words) or "[]"))
                 boxed += bool(result.words)
     progress.finish()
     return boxed

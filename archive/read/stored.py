@@ -2,6 +2,8 @@
 a document is ``extract.read_document``)."""
 from __future__ import annotations
 
+import json
+
 
 def page_count(datadir, sha: str) -> int:
     """Pages of document *sha* as read (0 when it has not been read yet)."""
@@ -24,14 +26,24 @@ def page_totals(datadir) -> dict[str, int]:
     return {"pages": row[0], "ocr_pages": row[1]}
 
 
-def ocr_words(datadir, sha: str, pages) -> dict[int, list[list]]:
-    """page -> where tesseract read each word of it (archive.read.ocr.Word, as lists), for
+def ocr_words(datadir, sha: str, pages) -> dict[int, list[tuple]]:
+    """page -> where tesseract read each word of it (archive.read.ocr.Word tuples), for
     those of *pages* that were OCR'd and have their boxes stored."""
-    import json
     pages = list(pages)
     if not pages:
         return {}
     rows = datadir.db.execute(
         f"SELECT page, words FROM ocr_words WHERE sha256 = ? AND page IN ({','.join('?' * len(pages))})",
         (sha, *pages))
-    return {r["page"]: json.loads(r["words"]) for r in rows}
+    return {r["page"]: list(decode_words(r["words"])) for r in rows}
+
+
+def encode_words(words) -> str | None:
+    """Word boxes (archive.read.ocr.Word tuples) as they are stored: compact JSON, or None
+    for no words."""
+    return json.dumps(words, ensure_ascii=False, separators=(",", ":")) if words else None
+
+
+def decode_words(stored: str | None) -> tuple:
+    """The stored JSON of word boxes back as tuples (empty for None or "[]")."""
+    return tuple(tuple(w) for w in json.loads(stored)) if stored else ()
