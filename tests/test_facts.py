@@ -8,7 +8,7 @@ import pytest
 
 from archive.structure.facts import extract, revision
 from archive.structure.segmenter import Segmentation, segment
-from tests.test_sections import text_layer
+from test_sections import text_layer
 
 
 def facts_of(fixture_corpus, name, roster_model=None) -> dict:
@@ -207,8 +207,8 @@ def test_corpus_signatures_are_what_a_reader_reads(corpus_archive):
     the text has it.)"""
     from collections import Counter
 
-    from tests.signature_pages import FACTS, GOLDEN, judge
-    from tests.test_generalisation import TUNED_ON
+    from signature_pages import FACTS, GOLDEN, judge
+    from test_generalisation import TUNED_ON
     db = corpus_archive.db
     files = {r["file_name"]: r["sha256"] for r in db.execute("SELECT file_name, sha256 FROM documents WHERE kind = 'moa'")}
     assert set(files) == set(GOLDEN)

@@ -19,7 +19,7 @@ import pytest
 
 from archive.structure.segmenter import segment
 from archive.structure.stage import load_pages
-from tests.ocr_damage import damage_pages, noise_page
+from ocr_damage import damage_pages, noise_page
 
 # The documents the heading rules of SEGMENTER_VERSION 3 were tuned on (half the corpus,
 # chosen by the first hex digit of sha256(file name) being 0-7, before tuning began).
@@ -144,7 +144,7 @@ def _damaged_block_seg(seg, seed: int):
     import dataclasses
 
     from archive.structure.signatures import block_lines
-    from tests.ocr_damage import damage_block
+    from ocr_damage import damage_block
     block = block_lines(seg)
     if not block:
         return seg
@@ -158,7 +158,7 @@ def _damaged_block_seg(seg, seed: int):
 
 def _same_reading(a: tuple | None, b: tuple | None) -> bool:
     """The same value on the same page (a name's spaces and case aside)."""
-    from tests.signature_pages import same
+    from signature_pages import same
     return a is not None and b is not None and a[1] == b[1] and same(a[0], b[0])
 
 
@@ -166,7 +166,7 @@ def _as_damaged(a: tuple | None, b: tuple | None) -> bool:
     """A damaged block's name *a* is undamaged *b* with some letters confused as the damage
     confuses them ("Oavid Birchim" for "David Birchim"), on the same page: the name the
     damaged text prints, read as printed: the same person, not another one."""
-    from tests.ocr_damage import CONFUSIONS
+    from ocr_damage import CONFUSIONS
     if a is None or b is None or a[1] != b[1] or len(a[0]) != len(b[0]) or any(c.isdigit() for c in b[0]):
         return False
     return any(x != y for x, y in zip(a[0], b[0])) and all(

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from archive.read import textquality
 from archive.read.extract import BOTH, OCR, TEXT, read_pdf
 from archive.read.pdf import open_pdf
-from tests.signature_pages import GOLDEN
+from signature_pages import GOLDEN
 
 
 def page_texts(folder):

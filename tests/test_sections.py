@@ -138,7 +138,7 @@ def test_segmenter_holds_under_ocr_damage(fixture_corpus, name):
 @pytest.mark.parametrize("name", BORN_DIGITAL_FIXTURES)
 def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     """Every heading damaged as a scan does (tests/ocr_damage.py), eight seeds: the same cut."""
-    from tests.ocr_damage import damage_pages
+    from ocr_damage import damage_pages
     pages = text_layer(fixture_corpus / "pdfs" / name)
     base = segment(pages)
     want = [(s.key, s.first_page, s.last_page) for s in base.sections]
