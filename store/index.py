@@ -271,6 +271,51 @@ def make_schema() -> fields.Schema:
     )
 
 
+# --- fuzzy spellings (analysis) ---------------------------------------------------------
+# A fuzzy word (detainr~) stands for the index words within its edit distance that share
+# its first letter; and, once a misreading rule is set (archive.search sets the OCR-
+# confusion model's, archive.read.ocr_confusions), also for the words that rule reads as
+# it, or as within the distance of it, first letter included: ice~ finds "lce", death~
+# "cleath", longer~ "1onger". The closest come first, up to MAX_FUZZY_EXPANSIONS.
+MISREAD_POOL = 2       # edit distance of the words the misreading rule is asked about
+
+
+@dataclass(frozen=True)
+class MisreadingRule:
+    skeleton: Callable[[str], str]            # a word -> the form its misreadings share
+    variants: Callable[[str], Iterable[str]]  # a word -> it with its beginning as scans read it
+
+
+_misreading: MisreadingRule | None = None
+
+
+def set_misreading_rule(rule: MisreadingRule | None) -> None:
+    global _misreading
+    _misreading = rule
+
+
+def fuzzy_words(reader, fieldname: str, word: str, maxdist: int) -> list[str]:
+    """The index words a fuzzy *word* stands for, closest first (see above)."""
+    found = {w: (0, d) for w in reader.terms_within(fieldname, word, maxdist, prefix=1)
+             if (d := _distance(w, word, maxdist)) <= maxdist}
+    rule = _misreading
+    if rule is not None:
+        want = rule.skeleton(word)
+        for variant in rule.variants(word):
+            for w in reader.terms_within(fieldname, variant, max(maxdist, MISREAD_POOL), prefix=1):
+                if w in found:
+                    continue
+                s = rule.skeleton(w)
+                if s[:1] == want[:1] and (k := _distance(s, want, maxdist)) <= maxdist:
+                    found[w] = (k, _distance(w, word, 9))
+    return sorted(found, key=lambda w: (found[w], w))[:MAX_FUZZY_EXPANSIONS]
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    from whoosh.support.levenshtein import distance
+    return distance(a, b, limit)
+
+
 # --- query tree (built by archive.search) ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -372,7 +417,7 @@ def targets_sections(node, negated: bool = False) -> bool:
 
 class _CappedFuzzy(wq.FuzzyTerm):
     def _btexts(self, ixreader):
-        return _cap(super()._btexts(ixreader))
+        return fuzzy_words(ixreader, self.fieldname, self.text, self.maxdist)
 
 
 class _CappedWildcard(wq.Wildcard):

@@ -2,11 +2,15 @@
 run-together tokens ("ofthe", "tortclaims", "ofprofessional") into the words they hold.
 
 A token is split into two or three words only when all of these hold:
-- it is letters only, 5+ long, and not a frequent word of the archive itself;
+- it is letters only, 5+ long;
 - every part is a word of the archive (seen MIN_PART_COUNT+ times, 2+ letters or "a");
-- the archive's frequencies favour the split: P(a)·P(b)[·P(c)] > SPLIT_ODDS · P(token);
-- English usage agrees (wordsegment, on Google's web counts, splits it the same way),
-  so real words such as "into", "within", "cannot" or "nowhere" are never split;
+- English usage splits it so (wordsegment's segmentation, on Google's web counts), so
+  real words such as "into", "within" or "nowhere" are never split;
+- English does not write it as one word: a token the web counts see joined at least
+  1/USAGE_ODDS as often as apart ("maybe", "onto", "seton") is a word;
+- the archive does not use it as a word: it is rarer than 1/FREQUENT of its rarest part
+  ("cannot", which the web counts see apart, is far more frequent in an archive; a run
+  that one template repeats in every document, "eachlea", is rarer);
 - it is not a misreading of a frequent word (one letter off "office": "ofice").
 """
 from __future__ import annotations
@@ -20,8 +24,8 @@ from typing import Iterable
 from store import index as ix
 
 MIN_PART_COUNT = 3
-SPLIT_ODDS = 10.0
-FREQUENT = 50          # a token seen this often, relative to its parts, is a word
+USAGE_ODDS = 100.0     # English writes a run's words apart this many times as often as joined
+FREQUENT = 10          # a token seen this often, relative to its rarest part, is a word
 EXTRA_NAME = "vocabulary.json"
 
 
@@ -34,11 +38,28 @@ def count_words(texts: Iterable[str]) -> Counter:
 
 
 @lru_cache(maxsize=1)
-def _english_segment():
-    """wordsegment's segment(), its word counts loaded once per process (seconds)."""
+def _english():
+    """wordsegment, its word counts loaded once per process (seconds)."""
     import wordsegment
     wordsegment.load()
-    return wordsegment.segment
+    return wordsegment
+
+
+def _english_segment():
+    return _english().segment
+
+
+def english_usage(token: str, parts: tuple[str, ...]) -> str | None:
+    """How English (wordsegment's web counts) writes *token*, a run of *parts*: "joined"
+    when it sees the token at least 1/USAGE_ODDS as often as the words apart (for three
+    parts: at all), "apart" when it sees them apart USAGE_ODDS times as often, None when
+    it knows neither."""
+    ws = _english()
+    joined = ws.UNIGRAMS.get(token, 0.0)
+    apart = ws.BIGRAMS.get(" ".join(parts), 0.0) if len(parts) == 2 else 0.0
+    if joined and (len(parts) > 2 or joined * USAGE_ODDS >= apart):
+        return "joined"
+    return "apart" if apart else None
 
 
 class Splitter:
@@ -86,15 +107,19 @@ class Splitter:
                     p = self._p(a) * self._p(b) * self._p(c)
                     if p > best_p:
                         best, best_p = (a, b, c), p
-        if best is None or best_p <= SPLIT_ODDS * own / self.total:
-            return None
-        if own >= MIN_PART_COUNT and own * FREQUENT >= min(self.counts.get(w, 0) for w in best):
+        if best is None or english_usage(token, best) == "joined" or self._frequent(token, own, best):
             return None
         if self._near_frequent_word(token, own):
             return None
-        if tuple(self._english(token)) != best:
+        parts = tuple(self._english(token))
+        if parts != best and (not 2 <= len(parts) <= 3 or not all(map(self._is_part, parts))
+                              or english_usage(token, parts) == "joined" or self._frequent(token, own, parts)):
             return None
-        return best
+        return parts
+
+    def _frequent(self, token: str, own: int, parts: tuple[str, ...]) -> bool:
+        """The archive uses *token* as a word: 1/FREQUENT as often as its rarest part or more."""
+        return own >= MIN_PART_COUNT and own * FREQUENT >= min(self.counts.get(w, 0) for w in parts)
 
     def _near_frequent_word(self, token: str, own: int) -> bool:
         """One letter off a word seen far more often: a misreading, not a run."""
