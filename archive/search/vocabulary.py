@@ -3,7 +3,8 @@ run-together tokens ("ofthe", "tortclaims", "ofprofessional") into the words the
 
 A token is split into two or three words only when all of these hold:
 - it is letters only, 5+ long;
-- every part is a word of the archive (seen MIN_PART_COUNT+ times, 2+ letters or "a");
+- every part is a word of the archive (seen MIN_PART_COUNT+ times, 2+ letters or "a"),
+  or a common English word of 4+ letters (a new or small archive has seen few words);
 - English usage splits it so (wordsegment's segmentation, on Google's web counts), so
   real words such as "into", "within" or "nowhere" are never split;
 - English does not write it as one word: a token the web counts see joined at least
@@ -12,6 +13,7 @@ A token is split into two or three words only when all of these hold:
   ("cannot", which the web counts see apart, is far more frequent in an archive; a run
   that one template repeats in every document, "eachlea", is rarer);
 - it is not a misreading of a frequent word (one letter off "office": "ofice").
+A possessive's s run into the next word ("Sheriff'sOffice") is split as "s" and the word.
 """
 from __future__ import annotations
 
@@ -24,15 +26,21 @@ from typing import Iterable
 from store import index as ix
 
 MIN_PART_COUNT = 3
+ENGLISH_PART = 1e6     # ... or a word of 4+ letters this common in English (web counts)
 USAGE_ODDS = 100.0     # English writes a run's words apart this many times as often as joined
 FREQUENT = 10          # a token seen this often, relative to its rarest part, is a word
 EXTRA_NAME = "vocabulary.json"
 
 
 def count_words(texts: Iterable[str]) -> Counter:
+    """How often each word occurs in *texts*, each distinct text counted once: a page's
+    readings are often the same text (its text and its text layer), and a word printed
+    once is seen once, not once per reading."""
     counts: Counter = Counter()
+    seen: set[int] = set()
     for text in texts:
-        if text:
+        if text and (key := hash(text)) not in seen:
+            seen.add(key)
             counts.update(ix.analyze(text))
     return counts
 
@@ -86,10 +94,13 @@ class Splitter:
         return out
 
     def _p(self, word: str) -> float:
-        return self.counts.get(word, 0) / self.total
+        return max(self.counts.get(word, 0), 0.5) / self.total
 
     def _is_part(self, word: str) -> bool:
-        return (len(word) >= 2 or word == "a") and self.counts.get(word, 0) >= MIN_PART_COUNT
+        if len(word) < 2 and word != "a":
+            return False
+        return self.counts.get(word, 0) >= MIN_PART_COUNT or (
+            len(word) >= 4 and _english().UNIGRAMS.get(word, 0) >= ENGLISH_PART)
 
     def _decide(self, token: str) -> tuple[str, ...] | None:
         own = self.counts.get(token, 0)
@@ -137,6 +148,15 @@ class Splitter:
                 return True
         return False
 
+    def possessive(self, token: str) -> tuple[str, str] | None:
+        """A possessive's s run into the next word ("Sheriff'sOffice"): *token*, printed
+        right after an apostrophe, as "s" and that word, when the word is an archive word
+        and the token is not one of its own."""
+        rest = token[1:]
+        if len(rest) < 2 or not self._is_part(rest) or self._frequent(token, self.counts.get(token, 0), (rest,)):
+            return None
+        return "s", rest
+
     def _english(self, token: str) -> list[str]:
         return _english_segment()(token)
 
@@ -145,7 +165,10 @@ class Splitter:
         SPLIT_OPEN ... SPLIT_CLOSE), for the content field."""
         out, last = [], 0
         for m in ix.WORD_RE.finditer(text):
-            parts = self.split(m.group(0).lower()) if len(m.group(0)) >= 5 else None
+            word = m.group(0)
+            parts = self.split(word.lower()) if len(word) >= 5 else None
+            if parts is None and word[:1] in "sS" and m.start() and text[m.start() - 1] in "'\u2019":
+                parts = self.possessive(word.lower())
             if parts:
                 out.append(text[last:m.end()])
                 out.append(ix.SPLIT_OPEN + " ".join(parts) + ix.SPLIT_CLOSE)
