@@ -41,8 +41,9 @@ from whoosh.columns import VarBytesColumn
 from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher, WrappingMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
+from whoosh.support.levenshtein import distance
 
-INDEX_VERSION = 7            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 8            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 
@@ -297,23 +298,21 @@ def set_misreading_rule(rule: MisreadingRule | None) -> None:
 def fuzzy_words(reader, fieldname: str, word: str, maxdist: int) -> list[str]:
     """The index words a fuzzy *word* stands for, closest first (see above)."""
     found = {w: (0, d) for w in reader.terms_within(fieldname, word, maxdist, prefix=1)
-             if (d := _distance(w, word, maxdist)) <= maxdist}
+             if (d := distance(w, word, maxdist)) <= maxdist}
     rule = _misreading
     if rule is not None:
         want = rule.skeleton(word)
+        pool = max(maxdist, MISREAD_POOL)
         for variant in rule.variants(word):
-            for w in reader.terms_within(fieldname, variant, max(maxdist, MISREAD_POOL), prefix=1):
+            if variant == word and pool == maxdist:
+                continue            # the same words as above
+            for w in reader.terms_within(fieldname, variant, pool, prefix=1):
                 if w in found:
                     continue
                 s = rule.skeleton(w)
-                if s[:1] == want[:1] and (k := _distance(s, want, maxdist)) <= maxdist:
-                    found[w] = (k, _distance(w, word, 9))
+                if s[:1] == want[:1] and (k := distance(s, want, maxdist)) <= maxdist:
+                    found[w] = (k, distance(w, word, 9))
     return sorted(found, key=lambda w: (found[w], w))[:MAX_FUZZY_EXPANSIONS]
-
-
-def _distance(a: str, b: str, limit: int) -> int:
-    from whoosh.support.levenshtein import distance
-    return distance(a, b, limit)
 
 
 # --- query tree (built by archive.search) ---------------------------------------------

@@ -78,6 +78,18 @@ def found(d, query: str, within: str | None = None):
     return search.search(d, query, all_results=True, within=within, suggest=False).hits
 
 
+def page_finder(d, misses: list[str]):
+    """on_page(query, sha, page): whether *query* finds that page of that document (a
+    miss is noted in *misses*)."""
+    def on_page(query: str, sha: str, page: int) -> bool:
+        hits = found(d, query, within=sha)
+        ok = bool(hits) and page in hits[0].pages
+        if not ok:
+            misses.append(f"{query} on {sha[:8]} p{page}")
+        return ok
+    return on_page
+
+
 def recall(cases) -> tuple[int, int]:
     return sum(g for g, _ in cases), sum(w for _, w in cases)
 
@@ -278,14 +290,8 @@ def test_fuzzy_finds_ocr_misreadings_on_held_out_pages(misread_archive):
     assert len(alone) >= 100 and len(in_context) >= 100, "too few misread words to measure"
     word_cases = rng.sample(alone, MISREADINGS)
     phrase_cases = rng.sample(in_context, MISREADINGS)
-    misses = []
-
-    def on_page(query, sha, page) -> bool:
-        hits = found(d, query, within=sha)
-        ok = bool(hits) and page in hits[0].pages
-        if not ok:
-            misses.append(f"{query} on {sha[:8]} p{page}")
-        return ok
+    misses: list[str] = []
+    on_page = page_finder(d, misses)
     words = sum(on_page(f"{w}~", sha, page) for sha, page, _, w, _, _, _ in word_cases)
     phrases = sum(on_page(f'"{a} {w}~ {b}"', sha, page) for sha, page, _, w, _, (a, b), _ in phrase_cases)
     got, want = words + phrases, len(word_cases) + len(phrase_cases)
@@ -365,6 +371,7 @@ def run_archive(request, corpus_archive, tmp_path_factory):
 
 
 @pytest.mark.corpus
+@pytest.mark.corpus
 def test_phrases_across_run_together_words_and_compounds(run_archive):
     """A join that makes a word the archive already has, or a real word ("may be" ->
     "maybe"), is left out: no reader of the text could tell it from the word."""
@@ -372,14 +379,8 @@ def test_phrases_across_run_together_words_and_compounds(run_archive):
     runs = [c for c in cases if not c[4]]
     compounds = [c for c in cases if c[4]]
     assert len(runs) >= 100 and len(compounds) >= 100, (len(runs), len(compounds))
-    misses = []
-
-    def on_page(query, sha, page) -> bool:
-        hits = found(d, query, within=sha)
-        ok = bool(hits) and page in hits[0].pages
-        if not ok:
-            misses.append(f"{query} on {sha[:8]} p{page}")
-        return ok
+    misses: list[str] = []
+    on_page = page_finder(d, misses)
     run_got = sum(on_page(f'"{phrase}"', sha, page) for sha, page, phrase, _, _ in runs)
     comp_got = sum(on_page(f'"{phrase}"', sha, page) for sha, page, phrase, _, _ in compounds)
     joined_got = sum(on_page(joined, sha, page) for sha, page, _, joined, _ in compounds)

@@ -94,6 +94,7 @@ class Splitter:
         return out
 
     def _p(self, word: str) -> float:
+        """A part's share of the archive's words (an English-only part as half a word)."""
         return max(self.counts.get(word, 0), 0.5) / self.total
 
     def _is_part(self, word: str) -> bool:
