@@ -12,7 +12,9 @@ A token is split into two or three words only when all of these hold:
 - the archive does not use it as a word: it is rarer than 1/FREQUENT of its rarest part
   ("cannot", which the web counts see apart, is far more frequent in an archive; a run
   that one template repeats in every document, "eachlea", is rarer);
-- it is not a misreading of a frequent word (one letter off "office": "ofice").
+- it is not a misreading of a frequent word (one letter off "office": "ofice"), unless
+  English has never seen it as a word and sees its parts apart ("asigned": "a signed";
+  the token itself stays indexed, so a fuzzy "assigned~" finds it still).
 A possessive's s run into the next word ("Sheriff'sOffice") is split as "s" and the word.
 """
 from __future__ import annotations
@@ -119,9 +121,12 @@ class Splitter:
                     p = self._p(a) * self._p(b) * self._p(c)
                     if p > best_p:
                         best, best_p = (a, b, c), p
-        if best is None or english_usage(token, best) == "joined" or self._frequent(token, own, best):
+        if best is None:
             return None
-        if self._near_frequent_word(token, own):
+        usage = english_usage(token, best)
+        if usage == "joined" or self._frequent(token, own, best):
+            return None
+        if self._near_frequent_word(token, own) and (usage != "apart" or token in _english().UNIGRAMS):
             return None
         parts = tuple(self._english(token))
         if parts != best and (not 2 <= len(parts) <= 3 or not all(map(self._is_part, parts))
