@@ -41,8 +41,9 @@ from whoosh.columns import VarBytesColumn
 from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher, WrappingMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
+from whoosh.support.levenshtein import distance
 
-INDEX_VERSION = 7            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 8            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 
@@ -271,6 +272,49 @@ def make_schema() -> fields.Schema:
     )
 
 
+# --- fuzzy spellings (analysis) ---------------------------------------------------------
+# A fuzzy word (detainr~) stands for the index words within its edit distance that share
+# its first letter; and, once a misreading rule is set (archive.search sets the OCR-
+# confusion model's, archive.read.ocr_confusions), also for the words that rule reads as
+# it, or as within the distance of it, first letter included: ice~ finds "lce", death~
+# "cleath", longer~ "1onger". The closest come first, up to MAX_FUZZY_EXPANSIONS.
+MISREAD_POOL = 2       # edit distance of the words the misreading rule is asked about
+
+
+@dataclass(frozen=True)
+class MisreadingRule:
+    skeleton: Callable[[str], str]            # a word -> the form its misreadings share
+    variants: Callable[[str], Iterable[str]]  # a word -> it with its beginning as scans read it
+
+
+_misreading: MisreadingRule | None = None
+
+
+def set_misreading_rule(rule: MisreadingRule | None) -> None:
+    global _misreading
+    _misreading = rule
+
+
+def fuzzy_words(reader, fieldname: str, word: str, maxdist: int) -> list[str]:
+    """The index words a fuzzy *word* stands for, closest first (see above)."""
+    found = {w: (0, d) for w in reader.terms_within(fieldname, word, maxdist, prefix=1)
+             if (d := distance(w, word, maxdist)) <= maxdist}
+    rule = _misreading
+    if rule is not None:
+        want = rule.skeleton(word)
+        pool = max(maxdist, MISREAD_POOL)
+        for variant in rule.variants(word):
+            if variant == word and pool == maxdist:
+                continue            # the same words as above
+            for w in reader.terms_within(fieldname, variant, pool, prefix=1):
+                if w in found:
+                    continue
+                s = rule.skeleton(w)
+                if s[:1] == want[:1] and (k := distance(s, want, maxdist)) <= maxdist:
+                    found[w] = (k, distance(w, word, 9))
+    return sorted(found, key=lambda w: (found[w], w))[:MAX_FUZZY_EXPANSIONS]
+
+
 # --- query tree (built by archive.search) ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -372,7 +416,7 @@ def targets_sections(node, negated: bool = False) -> bool:
 
 class _CappedFuzzy(wq.FuzzyTerm):
     def _btexts(self, ixreader):
-        return _cap(super()._btexts(ixreader))
+        return fuzzy_words(ixreader, self.fieldname, self.text, self.maxdist)
 
 
 class _CappedWildcard(wq.Wildcard):

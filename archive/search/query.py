@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from string import ascii_lowercase, digits
 
 from archive.core.errors import QueryError
 from archive.core.dates import parse_date, require_date
 from archive.core.vocabulary import require_code, state_for
+from archive.read.ocr_confusions import skeleton
 from store import index as ix
 
 MAX_QUERY_CHARS = 500
@@ -26,6 +29,30 @@ MAX_EXPANSIONS = 128    # index words all wildcard and fuzzy terms together stan
 MAX_SCANS = 8           # postings read, in whole-index lengths: words found nearly everywhere
 FIELDS = ("state", "model", "agency", "section", "revision", "signed", "year")
 FACETS = ("state", "model", "year", "revision", "section")
+
+
+# --- fuzzy words and OCR misreadings -------------------------------------------------------
+
+# One character, or two that the model reads as one ("rn" as "m", "cl" as "d")
+_BEGINNINGS = [*ascii_lowercase, *digits, *(a + b for a in ascii_lowercase for b in ascii_lowercase
+                                             if len(skeleton(a + b + "ee")) < 4)]
+
+
+@lru_cache(maxsize=4096)
+def misread_variants(word: str) -> tuple[str, ...]:
+    """*word* and its spellings with its first letter, or first two, as a scan may read
+    them by the OCR-confusion model (ice: lce, 1ce; must: rnust; rnust: must; death: cleath):
+    where a fuzzy word's misreadings are looked for, since fuzzy matching keeps the first letter."""
+    want = skeleton(word)
+    out = {word}
+    for k in (1, 2):
+        if len(word) > k:
+            out.update(b + word[k:] for b in _BEGINNINGS if skeleton(b + word[k:]) == want)
+    return tuple(sorted(out))
+
+
+# A fuzzy word also finds its OCR misreadings (store.index.fuzzy_words)
+ix.set_misreading_rule(ix.MisreadingRule(skeleton, misread_variants))
 
 
 # --- field values ----------------------------------------------------------------------

@@ -2,12 +2,20 @@
 run-together tokens ("ofthe", "tortclaims", "ofprofessional") into the words they hold.
 
 A token is split into two or three words only when all of these hold:
-- it is letters only, 5+ long, and not a frequent word of the archive itself;
-- every part is a word of the archive (seen MIN_PART_COUNT+ times, 2+ letters or "a");
-- the archive's frequencies favour the split: P(a)·P(b)[·P(c)] > SPLIT_ODDS · P(token);
-- English usage agrees (wordsegment, on Google's web counts, splits it the same way),
-  so real words such as "into", "within", "cannot" or "nowhere" are never split;
-- it is not a misreading of a frequent word (one letter off "office": "ofice").
+- it is letters only, 5+ long;
+- every part is a word of the archive (seen MIN_PART_COUNT+ times, 2+ letters or "a"),
+  or a common English word of 4+ letters (a new or small archive has seen few words);
+- English usage splits it so (wordsegment's segmentation, on Google's web counts), so
+  real words such as "into", "within" or "nowhere" are never split;
+- English does not write it as one word: a token the web counts see joined at least
+  1/USAGE_ODDS as often as apart ("maybe", "onto", "seton") is a word;
+- the archive does not use it as a word: it is rarer than 1/FREQUENT of its rarest part
+  ("cannot", which the web counts see apart, is far more frequent in an archive; a run
+  that one template repeats in every document, "eachlea", is rarer);
+- it is not a misreading of a frequent word (one letter off "office": "ofice"), unless
+  English has never seen it as a word and sees its parts apart ("asigned": "a signed";
+  the token itself stays indexed, so a fuzzy "assigned~" finds it still).
+A possessive's s run into the next word ("Sheriff'sOffice") is split as "s" and the word.
 """
 from __future__ import annotations
 
@@ -20,25 +28,48 @@ from typing import Iterable
 from store import index as ix
 
 MIN_PART_COUNT = 3
-SPLIT_ODDS = 10.0
-FREQUENT = 50          # a token seen this often, relative to its parts, is a word
+ENGLISH_PART = 1e6     # ... or a word of 4+ letters this common in English (web counts)
+USAGE_ODDS = 100.0     # English writes a run's words apart this many times as often as joined
+FREQUENT = 10          # a token seen this often, relative to its rarest part, is a word
 EXTRA_NAME = "vocabulary.json"
 
 
 def count_words(texts: Iterable[str]) -> Counter:
+    """How often each word occurs in *texts*, each distinct text counted once: a page's
+    readings are often the same text (its text and its text layer), and a word printed
+    once is seen once, not once per reading."""
     counts: Counter = Counter()
+    seen: set[int] = set()
     for text in texts:
-        if text:
+        if text and (key := hash(text)) not in seen:
+            seen.add(key)
             counts.update(ix.analyze(text))
     return counts
 
 
 @lru_cache(maxsize=1)
-def _english_segment():
-    """wordsegment's segment(), its word counts loaded once per process (seconds)."""
+def _english():
+    """wordsegment, its word counts loaded once per process (seconds)."""
     import wordsegment
     wordsegment.load()
-    return wordsegment.segment
+    return wordsegment
+
+
+def _english_segment():
+    return _english().segment
+
+
+def english_usage(token: str, parts: tuple[str, ...]) -> str | None:
+    """How English (wordsegment's web counts) writes *token*, a run of *parts*: "joined"
+    when it sees the token at least 1/USAGE_ODDS as often as the words apart (for three
+    parts: at all), "apart" when it sees them apart USAGE_ODDS times as often, None when
+    it knows neither."""
+    ws = _english()
+    joined = ws.UNIGRAMS.get(token, 0.0)
+    apart = ws.BIGRAMS.get(" ".join(parts), 0.0) if len(parts) == 2 else 0.0
+    if joined and (len(parts) > 2 or joined * USAGE_ODDS >= apart):
+        return "joined"
+    return "apart" if apart else None
 
 
 class Splitter:
@@ -65,10 +96,14 @@ class Splitter:
         return out
 
     def _p(self, word: str) -> float:
-        return self.counts.get(word, 0) / self.total
+        """A part's share of the archive's words (an English-only part as half a word)."""
+        return max(self.counts.get(word, 0), 0.5) / self.total
 
     def _is_part(self, word: str) -> bool:
-        return (len(word) >= 2 or word == "a") and self.counts.get(word, 0) >= MIN_PART_COUNT
+        if len(word) < 2 and word != "a":
+            return False
+        return self.counts.get(word, 0) >= MIN_PART_COUNT or (
+            len(word) >= 4 and _english().UNIGRAMS.get(word, 0) >= ENGLISH_PART)
 
     def _decide(self, token: str) -> tuple[str, ...] | None:
         own = self.counts.get(token, 0)
@@ -86,15 +121,22 @@ class Splitter:
                     p = self._p(a) * self._p(b) * self._p(c)
                     if p > best_p:
                         best, best_p = (a, b, c), p
-        if best is None or best_p <= SPLIT_ODDS * own / self.total:
+        if best is None:
             return None
-        if own >= MIN_PART_COUNT and own * FREQUENT >= min(self.counts.get(w, 0) for w in best):
+        usage = english_usage(token, best)
+        if usage == "joined" or self._frequent(token, own, best):
             return None
-        if self._near_frequent_word(token, own):
+        if self._near_frequent_word(token, own) and (usage != "apart" or token in _english().UNIGRAMS):
             return None
-        if tuple(self._english(token)) != best:
+        parts = tuple(self._english(token))
+        if parts != best and (not 2 <= len(parts) <= 3 or not all(map(self._is_part, parts))
+                              or english_usage(token, parts) == "joined" or self._frequent(token, own, parts)):
             return None
-        return best
+        return parts
+
+    def _frequent(self, token: str, own: int, parts: tuple[str, ...]) -> bool:
+        """The archive uses *token* as a word: 1/FREQUENT as often as its rarest part or more."""
+        return own >= MIN_PART_COUNT and own * FREQUENT >= min(self.counts.get(w, 0) for w in parts)
 
     def _near_frequent_word(self, token: str, own: int) -> bool:
         """One letter off a word seen far more often: a misreading, not a run."""
@@ -112,6 +154,15 @@ class Splitter:
                 return True
         return False
 
+    def possessive(self, token: str) -> tuple[str, str] | None:
+        """A possessive's s run into the next word ("Sheriff'sOffice"): *token*, printed
+        right after an apostrophe, as "s" and that word, when the word is an archive word
+        and the token is not one of its own."""
+        rest = token[1:]
+        if len(rest) < 2 or not self._is_part(rest) or self._frequent(token, self.counts.get(token, 0), (rest,)):
+            return None
+        return "s", rest
+
     def _english(self, token: str) -> list[str]:
         return _english_segment()(token)
 
@@ -120,7 +171,10 @@ class Splitter:
         SPLIT_OPEN ... SPLIT_CLOSE), for the content field."""
         out, last = [], 0
         for m in ix.WORD_RE.finditer(text):
-            parts = self.split(m.group(0).lower()) if len(m.group(0)) >= 5 else None
+            word = m.group(0)
+            parts = self.split(word.lower()) if len(word) >= 5 else None
+            if parts is None and word[:1] in "sS" and m.start() and text[m.start() - 1] in "'\u2019":
+                parts = self.possessive(word.lower())
             if parts:
                 out.append(text[last:m.end()])
                 out.append(ix.SPLIT_OPEN + " ".join(parts) + ix.SPLIT_CLOSE)
