@@ -44,9 +44,9 @@ from archive.search import rebuild_index
 from archive.search.vocabulary import Splitter, count_words
 from archive.structure.stage import segment_all
 from store.datadir import DataDir
-from tests.ocr_damage import misread_words
-from tests.test_generalisation import TUNED_ON
-from tests.test_search_recall import _stemmer, containing, norm, stems_of, stored_texts, with_word
+from ocr_damage import misread_words
+from test_generalisation import TUNED_ON
+from test_search_recall import _stemmer, containing, norm, stems_of, stored_texts, with_word
 
 SEED = 13
 STRICT_BAR, FUZZY_BAR, RUN_BAR = 0.995, 0.98, 0.98
