@@ -14,8 +14,9 @@ is compared. Two kinds of difference are made to disappear from the keys:
   ``Lawrence C0unty Sheriff's 0ffice``, ``Rernoval``) and a number with letters in it
   (``2O25``) are matched as that word, so a scan's misreadings do not make a fill-in a change.
 - **OCR noise** — case, punctuation, quotes, hyphenation at line ends, spacing, the
-  confusions of OCR as :mod:`archive.read.ocr_confusions` models them (``l``/``1``/``I``,
-  ``0``/``O``, ``S``/``5``, ``rn``/``rm``/``nn``/``m``, ``vv``/``w``, ...), and words
+  confusions of OCR as :mod:`archive.read.ocr_confusions` models them (its table derived
+  from the corpus by ``bench/derive_confusions.py``: ``l``/``1``/``I``, ``0``/``O``,
+  ``rn``/``m``, ...; never a digit for a digit), and words
   printed letter by letter (``o f f i c e r s``); a word with symbols no word has (``~1⁄4ci-Q``,
   OCR of a stamp or of handwriting) gets a key marked ``~``: inserted alone it is noise.
 
@@ -37,7 +38,7 @@ from typing import NamedTuple
 from archive.harvest.filenames import STATES
 from archive.read.ocr_confusions import skeleton
 
-NORMALIZER_VERSION = 5     # 5: fill-ins found after folding OCR confusions
+NORMALIZER_VERSION = 6     # 5: fill-ins found after folding OCR confusions; 6: the derived table
 
 Token = tuple[str, str]  # (key, text)
 GARBLED = "~"            # key prefix of a word with symbols no word has (compare ignores it alone)
