@@ -54,7 +54,8 @@ def test_every_pair_of_the_table_is_explained_by_evidence():
     for pair in (*GLYPH_PAIRS, *SEQUENCE_PAIRS):
         r = rows[pair]
         assert r["kept"]
-        assert pair in shapes or (r["count"] >= bench.RULES["min_count"] and r["docs"] >= bench.RULES["min_docs"]), r
+        assert (pair in shapes or r["count"] >= bench.RULES["min_count"] and r["docs"] >= bench.RULES["min_docs"]
+                or bench.is_letter_digit(pair) and r["count"] >= bench.RULES["min_count_letter_digit"]), r
         if pair not in shapes:      # seen in real readings, as words of the tune half
             seen = [e for e in ev["events"] if e[1] == "tune" and bench.pair_key(e[3], e[4]) == pair]
             assert len(seen) == r["count"] and all(e[5] and e[7] for e in seen)
@@ -85,7 +86,7 @@ def test_the_model_folds_what_real_tesseract_misreads_on_a_scanned_fixture_page(
 
 
 @pytest.mark.parametrize("a, b", [("13S7(g)", "1357(g)"), ("Fonn", "Form"), ("perfonn", "perform"),
-                                  ("8 U.S.C. § 13S7(g)", "8 U.S.C. § 1357(g)")])
+                                  ("8 U.S.C. § 13S7(g)", "8 U.S.C. § 1357(g)"), ("Forrn", "Form")])
 def test_the_issues_misreadings_are_noise_in_a_redline(a, b):
     assert confusable(a, b)
     rl = compare.redline(tokenize_spans(f"the LEA shall {a} within the terms"),
@@ -107,7 +108,8 @@ def test_no_digit_is_folded_into_another_digit():
         assert rl["material"] >= 1, (a, b)
 
 
-@pytest.mark.parametrize("name, key", [(SMITH, "costs"), (FRANKLIN, "civil-rights"), (LAWRENCE, "liability")])
+@pytest.mark.parametrize("name, key", [(SMITH, "termination"), (FRANKLIN, "certification"), (LAWRENCE, "liability"),
+                                       (TX_JAN, "local-charges"), (FINNEY, "appendix-complaint")])
 def test_real_sections_misread_with_every_pair_of_the_table_are_noise_and_real_changes_are_not(name, key):
     """A real section misread with the table's own confusions (each pair, both ways): the
     redline marks every misread word noise; 'shall' made 'shall not', or a digit changed,
@@ -115,7 +117,7 @@ def test_real_sections_misread_with_every_pair_of_the_table_are_noise_and_real_c
     text, fill = cut(name)[key], cut(name)["fillins"]
     toks = tokenize_spans(text, fill)
     keep = {i for t in toks if t.key.startswith("‹") for i in range(t.start, t.end)}
-    used = set()
+    used, checked = set(), {"shall": 0, "digit": 0}
     for seed in range(4):
         rng = random.Random(f"{name}{key}{seed}")
         bad = misread_words(text, rng, 0.4, where=lambda start: start not in keep)
@@ -127,12 +129,15 @@ def test_real_sections_misread_with_every_pair_of_the_table_are_noise_and_real_c
         assert "".join(o["b"] + o["b_sep"] for o in rl["ops"]) == bad
         m = re.search(r"\bshall\b", bad)
         if m:
+            checked["shall"] += 1
             changed = bad[:m.end()] + " not" + bad[m.end():]
             assert compare.redline(tokenize_spans(text, fill), tokenize_spans(changed, fill), text,
                                    changed)["material"] == 1
-        d = next((m for m in re.finditer(r"\d", bad) if m.start() not in keep), None)
+        # a digit of a number printed as such (not a letter the damage read as a digit)
+        d = next((m for m in re.finditer(r"(?<!\w)\d+(?!\w)", bad) if m.start() not in keep), None)
         if d:
-            changed = bad[:d.start()] + str((int(d.group(0)) + 3) % 10) + bad[d.end():]
+            checked["digit"] += 1
+            changed = bad[:d.start()] + str((int(d.group(0)[0]) + 3) % 10) + bad[d.start() + 1:]
             assert compare.redline(tokenize_spans(text, fill), tokenize_spans(changed, fill), text,
                                    changed)["material"] >= 1
-    assert len(used) >= 4
+    assert len(used) >= 4 and all(checked.values()), (used, checked)

@@ -73,6 +73,8 @@ class Model:
                 break
         self._as_letter = as_letter
         self._as_digit = _translation(chars, letter=False)
+        # each sequence → its class's shortest (then first) member; a rewrite makes the word
+        # shorter or earlier in order, so rewriting again until nothing changes ends
         self._rewrite: dict[str, str] = {}
         for members in seqs.groups():
             canonical = min(members, key=lambda m: (len(m), m))
@@ -94,7 +96,11 @@ class Model:
         if digits and digits >= len(w) - digits:
             return w.translate(self._as_digit)
         w = w.translate(self._as_letter)
-        return self._sequences.sub(lambda m: self._rewrite[m.group(0)], w) if self._sequences else w
+        while self._sequences:   # to a fixed point: "forrn" → "form" → "fonn"
+            w, was = self._sequences.sub(lambda m: self._rewrite[m.group(0)], w), w
+            if w == was:
+                break
+        return w
 
 
 class _Classes:
