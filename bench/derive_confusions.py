@@ -30,10 +30,11 @@ What it does:
    them) and are tallied apart. ``--write-evidence`` saves the events and the vocabulary
    (tests/fixtures/confusions-evidence.json is the committed one; ``--evidence`` derives
    from such a file without reading any PDF).
-4. **Choose**, from the *tune* half of the documents only (halves by sha256: a fixed rule).
-   Candidates are the pairs Unicode's confusables (UTS #39) lists as alike among letters
-   and digits (``1``/``l``, ``I``/``l``, ``0``/``O``, ``rn``/``m``: the principled prior),
-   and the pairs seen at least ``--min-count`` times in at least ``--min-docs`` documents.
+4. **Choose.** Candidates are the pairs Unicode's confusables (UTS #39) lists as alike
+   among letters and digits (``1``/``l``, ``I``/``l``, ``0``/``O``, ``rn``/``m``: the
+   principled prior), the pairs seen at least ``--min-count`` times and in ``--min-share``
+   of all events, in at least ``--min-docs`` documents, and a letter for a digit seen
+   ``--min-count-letter-digit`` times.
    Taken in turn (the prior first, then by count), a candidate is kept unless
    - it is a digit for a digit (``3``/``8``): a number's digits are the agreement's terms
      and a misread digit cannot be told from a changed one, so amounts stay material;
@@ -41,11 +42,13 @@ What it does:
    - added to those kept so far (folds are transitive), it makes more than
      ``--max-collisions`` pairs of right-spelled words of the born-digital text layers one
      word (``e``/``c`` would make "see" and "sec" one): such a fold hides real changes.
-5. **Hold out.** On the other half it reports how many confusion events each model
-   explains — the derived table, the committed one, and none — by pair (the word printed
-   and with that one substitution made fold to one) and by word (printed and read fold
-   to one: all its substitutions explained), and how many pairs of right-spelled words
-   each makes one.
+5. **Hold out.** The documents are split in halves by sha256 (a fixed rule). The rules
+   are tried on the *tune* half, and on the other half the script reports how many
+   confusion events that table explains (beside the hand-made table it replaced, and no
+   table) by pair (the word printed and with that one substitution made fold to one) and
+   by word (printed and read fold to one: all its substitutions explained), and how many
+   pairs of right-spelled words each makes one. The table committed is what the same
+   rules give on all the evidence.
 
 It prints the evidence counts, the table (as Python, for archive/read/ocr_confusions.py)
 and the figures. ``--check`` exits 1 unless the committed table is the derived one.
@@ -57,6 +60,7 @@ import collections
 import difflib
 import hashlib
 import json
+import math
 import os
 import random
 import re
@@ -358,23 +362,24 @@ def joins_letters(kept, key: tuple[str, str]) -> bool:
     return bool(letters[0]) and bool(letters[1]) and letters[0] != letters[1]
 
 
-def choose(ev: dict, *, min_count: int, min_docs: int, min_count_letter_digit: int,
-           max_collisions: int) -> list[dict]:
-    """Every candidate pair of the tune half, with its evidence and whether it is kept.
+def choose(ev: dict, *, min_count: int, min_share: float, min_docs: int, min_count_letter_digit: int,
+           max_collisions: int, halves=("tune",)) -> list[dict]:
+    """Every candidate pair of the evidence of *halves*, with its evidence and whether it is kept.
     Candidates are taken in turn, the shape-alike first, then by count: each is kept unless
     it is a symbol, a digit for a digit, or, added to the pairs kept so far (their classes
     join: a fold is transitive), makes more than *max_collisions* pairs of right-spelled
-    words of the tune half's text layers one."""
+    words of those halves' text layers one."""
     counts, docs, examples = collections.Counter(), collections.defaultdict(set), {}
     for doc, half, _variant, s, t, wa, _k, wb in ev["events"]:
         key = pair_key(s, t)
-        if half != "tune" or key[0] == key[1]:
+        if half not in halves or key[0] == key[1]:
             continue
         counts[key] += 1
         docs[key].add(doc)
         examples.setdefault(key, f"{wa}→{wb}")
-    vocabulary = set(ev["vocabulary"]["tune"])
-    frequent = {k for k in counts if counts[k] >= min_count and len(docs[k]) >= min_docs}
+    vocabulary = {w for h in halves for w in ev["vocabulary"][h]}
+    bar = max(min_count, math.ceil(min_share * sum(counts.values())))      # more evidence, a higher bar
+    frequent = {k for k in counts if counts[k] >= bar and len(docs[k]) >= min_docs}
     letter_digit = {k for k in counts if is_letter_digit(k) and counts[k] >= min_count_letter_digit}
     shaped = {tuple(k) for k in ev["shape_pairs"]}
     rows, kept = [], []
@@ -382,7 +387,7 @@ def choose(ev: dict, *, min_count: int, min_docs: int, min_count_letter_digit: i
     for k in sorted(frequent | shaped | letter_digit, key=lambda k: (k not in shaped, -counts[k], k)):
         why, new = [], set()
         if k not in frequent | shaped and joins_letters(kept, k):
-            why.append(f"a letter for a digit that makes two letters one, seen < {min_count} times")
+            why.append(f"a letter for a digit that makes two letters one, seen < {bar} times")
         if not (k[0].isalnum() and k[1].isalnum()):
             why.append("a symbol (the normaliser drops symbols)")
         if is_digit_pair(k):
@@ -410,8 +415,10 @@ def table_of(rows) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], 
 
 
 def derive_table(ev: dict, **options) -> tuple[tuple, tuple]:
-    """The table the evidence gives with the script's rules (defaults: :data:`RULES`)."""
-    return table_of(choose(ev, **{**RULES, **options}))
+    """The table the evidence of both halves gives with the script's rules (defaults:
+    :data:`RULES`): the rules are tried on the tune half and checked on the held-out one,
+    the table committed is what they give on all the evidence."""
+    return table_of(choose(ev, **{**RULES, "halves": ("tune", "held"), **options}))
 
 
 # The hand-made table this script replaced (archive/read/ocr_confusions.py at d3f6428:
@@ -419,7 +426,7 @@ def derive_table(ev: dict, **options) -> tuple[tuple, tuple]:
 # a baseline for the held-out figures.
 HAND_MADE = ((("1", "l"), ("i", "l"), ("j", "l"), ("0", "o"), ("5", "s"), ("8", "b")),
              (("m", "rn"), ("m", "rm"), ("m", "nn"), ("m", "ln"), ("w", "vv"), ("d", "cl")))
-RULES = {"min_count": 3, "min_docs": 2, "min_count_letter_digit": 1, "max_collisions": 2}
+RULES = {"min_count": 3, "min_share": 0.01, "min_docs": 2, "min_count_letter_digit": 1, "max_collisions": 0}
 
 
 def explained(ev: dict, half: str, skeleton) -> dict:
@@ -452,6 +459,8 @@ def main(argv=None) -> int:
     p.add_argument("--per-doc", type=int, default=3)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--min-count", type=int, default=RULES["min_count"])
+    p.add_argument("--min-share", type=float, default=RULES["min_share"],
+                   help="... and at least this share of all the events counted")
     p.add_argument("--min-docs", type=int, default=RULES["min_docs"])
     p.add_argument("--min-count-letter-digit", type=int, default=RULES["min_count_letter_digit"],
                    help="events enough for a letter for a digit (it can merge no two words)")
@@ -489,10 +498,13 @@ def main(argv=None) -> int:
     print("other differences (all readings): " + ", ".join(f"{k} {v}" for k, v in other.most_common()))
     print(f"load average {os.getloadavg()[0]:.1f}")
 
-    rules = {"min_count": args.min_count, "min_docs": args.min_docs, "max_collisions": args.max_collisions,
+    rules = {"min_count": args.min_count, "min_share": args.min_share, "min_docs": args.min_docs,
+             "max_collisions": args.max_collisions,
              "min_count_letter_digit": args.min_count_letter_digit}
-    rows = choose(ev, **rules)
-    print(f"\ncandidates (tune half; kept: >= {args.min_count} events in >= {args.min_docs} documents "
+    tune_table = table_of(choose(ev, **rules))
+    rows = choose(ev, **rules, halves=("tune", "held"))
+    print(f"\ncandidates (both halves; kept: >= {args.min_count} events and >= {args.min_share:.0%} of all, "
+          f"in >= {args.min_docs} documents "
           f"(a letter for a digit: >= {args.min_count_letter_digit}), "
           f"or alike by {ev['shape_source']}; never a symbol or digit for digit; "
           f"merging <= {args.max_collisions} pairs of right-spelled words):")
@@ -502,15 +514,20 @@ def main(argv=None) -> int:
               f"{'yes' if r['kept'] else 'no':<4} {r['example']}"
               f"{'; ' + r['why'] if r['why'] else ''}{' ' + str(r['merges']) if r['merges'] else ''}")
     glyphs, seqs = table_of(rows)
-    print("\n# the table, as derived:")
+    print(f"\n# the rules on the tune half alone give:\n#   GLYPH_PAIRS = {tune_table[0]!r}\n"
+          f"#   SEQUENCE_PAIRS = {tune_table[1]!r}")
+    print("# the table, as derived from all the evidence (for archive/read/ocr_confusions.py):")
     print(f"GLYPH_PAIRS = {glyphs!r}")
     print(f"SEQUENCE_PAIRS = {seqs!r}")
 
-    models = {"derived": ocr_confusions.Model(glyphs, seqs).skeleton, "committed": ocr_confusions.skeleton,
+    models = {"tune-half": ocr_confusions.Model(*tune_table).skeleton,
               "hand-made": ocr_confusions.Model(*HAND_MADE).skeleton,
-              "none": lambda w: "".join(re.findall(r"[^\W_]+", w.lower()))}
+              "none": lambda w: "".join(re.findall(r"[^\W_]+", w.lower())),
+              "derived": ocr_confusions.Model(glyphs, seqs).skeleton, "committed": ocr_confusions.skeleton}
     print("\nhow much each model explains (by pair: the event's one substitution folded; by word: "
-          "the word as printed and as read fold to one), and how many pairs of right-spelled words it makes one:")
+          "the word as printed and as read fold to one), and how many pairs of right-spelled words it "
+          "makes one; the held-out figures are those of the tune-half table (derived and committed "
+          "tables were chosen on both halves):")
     for half in ("held", "tune"):
         for name, sk in models.items():
             e = explained(ev, half, sk)
