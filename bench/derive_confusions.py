@@ -343,6 +343,26 @@ def is_letter_digit(key: tuple[str, str]) -> bool:
     return len(a) == 1 == len(b) and (a.isalpha() and b.isdigit() or a.isdigit() and b.isalpha())
 
 
+def unfolded(pairs, vocabulary, skeleton) -> tuple[str, str, str] | None:
+    """A pair of *pairs* that *skeleton* does not fold in some right-spelled word (its
+    rewrites overlap another's: with ``ar``/``m`` and ``ri``/``n``, "arid" is "mid", not
+    "and"), as (printed, read, word); None when every pair folds in every word."""
+    for s, t in pairs:
+        for a, b in ((s, t), (t, s)):
+            if not a.isalpha():
+                continue
+            for w in vocabulary:
+                k = w.find(a)
+                while k >= 0:
+                    read = w[:k] + b + w[k + len(a):]
+                    digits = sum(c.isdigit() for c in read)
+                    # (a word read mostly as digits is a number: "al" as "a1" is not folded)
+                    if digits < len(read) - digits and skeleton(w) != skeleton(read):
+                        return a, b, w
+                    k = w.find(a, k + 1)
+    return None
+
+
 def joins_letters(kept, key: tuple[str, str]) -> bool:
     """Whether folding *key* with the single-character pairs *kept* makes two letters one
     (``1``/``r`` where ``1``/``l`` is kept: "rate" and "late" one word)."""
@@ -368,7 +388,8 @@ def choose(ev: dict, *, min_count: int, min_share: float, min_docs: int, min_cou
     Candidates are taken in turn, the shape-alike first, then by count: each is kept unless
     it is a symbol, a digit for a digit, or, added to the pairs kept so far (their classes
     join: a fold is transitive), makes more than *max_collisions* pairs of right-spelled
-    words of those halves' text layers one."""
+    words of those halves' text layers one, or leaves one of the pairs unfolded in one of
+    those words (:func:`unfolded`)."""
     counts, docs, examples = collections.Counter(), collections.defaultdict(set), {}
     for doc, half, _variant, s, t, wa, _k, wb in ev["events"]:
         key = pair_key(s, t)
@@ -394,10 +415,14 @@ def choose(ev: dict, *, min_count: int, min_share: float, min_docs: int, min_cou
             why.append("digit for digit")
         if not why:     # folds are transitive: measured with the pairs kept so far
             glyphs, seqs = table_of([{"pair": x, "kept": True} for x in kept + [k]])
-            now = merged_pairs(vocabulary, ocr_confusions.Model(glyphs, seqs).skeleton)
+            skeleton = ocr_confusions.Model(glyphs, seqs).skeleton
+            now = merged_pairs(vocabulary, skeleton)
             new = now - merged
+            broken = unfolded(kept + [k], vocabulary, skeleton)
             if len(new) > max_collisions:
                 why.append(f"merges {len(new)} pairs of words")
+            elif broken:
+                why.append("with it, {}/{} no longer folds in {!r}".format(*broken))
             else:
                 kept.append(k)
                 merged = now
