@@ -127,8 +127,12 @@ class FillIns:
         key = repr(self.to_dict())
         if getattr(self, "_spellings", (None, None))[0] != key:
             values = [*self.agency_names, *self.abbreviations, *self.names, *self.cities, self.state or ""]
-            words = {w: None for v in values for w in _RUN.findall(v)}
-            self._spellings = (key, {**_PATTERN_SPELLINGS, **{skeleton(w): w for w in words if len(w) >= 2}})
+            own: dict[str, str] = {}
+            for w in (w for v in values for w in _RUN.findall(v) if len(w) >= 2):
+                # the first spelling of a word: the roster's clean name comes before names
+                # printed in the text, which may be misread ("Lawrerice" is "Lawrence")
+                own.setdefault(skeleton(w), w)
+            self._spellings = (key, {**_PATTERN_SPELLINGS, **own})
         return self._spellings[1]
 
 
