@@ -81,7 +81,7 @@ from archive.read import ocr_confusions  # noqa: E402
 from archive.read.pdf import open_pdf  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "pdfs"
-CACHE = Path(os.environ.get("MOA_CONFUSIONS_CACHE", "/work/cache/confusions-ocr"))
+CACHE = Path(os.environ.get("MOA_CONFUSIONS_CACHE", ROOT.parent / "cache" / "confusions-ocr"))
 VARIANTS = ("clean", "scan", "scanned")
 MAX_SEQ = 2                   # longest side of a counted substitution (rn/m, cl/d, rm/nn)
 
