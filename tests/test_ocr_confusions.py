@@ -84,6 +84,7 @@ def test_the_model_folds_what_real_tesseract_misreads_on_a_scanned_fixture_page(
     assert events, "the simulated scan made tesseract misread nothing"
     table = {*GLYPH_PAIRS, *SEQUENCE_PAIRS}
     ours = [(s, t, wa, k) for s, t, wa, k, _ in events if bench.pair_key(s, t) in table]
+    assert ours, events
     for s, t, wa, k in ours:
         assert skeleton(wa) == skeleton(wa[:k] + t + wa[k + len(s):]), (s, t, wa)
 
