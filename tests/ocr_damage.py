@@ -12,14 +12,16 @@ Only the headings the cutter found on the undamaged text are damaged (the body i
 it is), so the damaged document must be cut exactly like the undamaged one.
 
 :func:`misread_words` damages words the way the OCR-confusion model
-(archive/read/ocr_confusions.py) says print is misread, for the compare tests: there the
-damage must be folded away, so only the model's confusions are used.
+(archive/read/ocr_confusions.py, its table derived from the corpus by
+bench/derive_confusions.py) says print is misread, for the compare tests: there the damage
+must be folded away, so only the model's confusions are used.
 """
 from __future__ import annotations
 
 import random
 import re
 
+from archive.read.ocr_confusions import GLYPH_PAIRS, SEQUENCE_PAIRS
 from archive.structure.segmenter import Segmentation
 
 # What OCR reads for a character (and what it reads it as, back).
@@ -28,9 +30,18 @@ CONFUSIONS = {"B": "8&E", "8": "B", "E": "&B", "I": "l1|", "l": "I1", "1": "Il",
 ROMAN_CONFUSIONS = {"I": "l1|", "V": "V", "X": "X"}
 
 
-# How OCR misreads print, as the confusion model has it (glyphs alike, letter pairs).
-PRINT_MISREADINGS = [("m", "rn"), ("rn", "m"), ("rm", "nn"), ("l", "1"), ("I", "l"), ("i", "l"), ("O", "0"),
-                     ("o", "0"), ("w", "vv"), ("d", "cl"), ("S", "5")]
+def _print_misreadings() -> list[tuple[str, str]]:
+    """How OCR misreads print, as the confusion model's table has it (its pairs are case
+    folded): each pair both ways, in lower case and in capitals (``S``/``5``, ``D``/``O``)."""
+    out = []
+    for a, b in (*GLYPH_PAIRS, *SEQUENCE_PAIRS):
+        out += [(a, b), (b, a)]
+        if (a + b).upper() != a + b:
+            out += [(a.upper(), b.upper()), (b.upper(), a.upper())]
+    return out
+
+
+PRINT_MISREADINGS = _print_misreadings()
 
 
 def misread_words(text: str, rng: random.Random, share: float = 0.3, where=lambda start: True) -> str:

@@ -14,8 +14,9 @@ is compared. Two kinds of difference are made to disappear from the keys:
   ``Lawrence C0unty Sheriff's 0ffice``, ``Rernoval``) and a number with letters in it
   (``2O25``) are matched as that word, so a scan's misreadings do not make a fill-in a change.
 - **OCR noise** — case, punctuation, quotes, hyphenation at line ends, spacing, the
-  confusions of OCR as :mod:`archive.read.ocr_confusions` models them (``l``/``1``/``I``,
-  ``0``/``O``, ``S``/``5``, ``rn``/``rm``/``nn``/``m``, ``vv``/``w``, ...), and words
+  confusions of OCR as :mod:`archive.read.ocr_confusions` models them (its table derived
+  from the corpus by ``bench/derive_confusions.py``: ``l``/``1``/``I``, ``0``/``O``,
+  ``rn``/``m``, ...; never a digit for a digit), and words
   printed letter by letter (``o f f i c e r s``); a word with symbols no word has (``~1⁄4ci-Q``,
   OCR of a stamp or of handwriting) gets a key marked ``~``: inserted alone it is noise.
 
@@ -37,7 +38,7 @@ from typing import NamedTuple
 from archive.harvest.filenames import STATES
 from archive.read.ocr_confusions import skeleton
 
-NORMALIZER_VERSION = 5     # 5: fill-ins found after folding OCR confusions
+NORMALIZER_VERSION = 6     # 5: fill-ins found after folding OCR confusions; 6: the derived table
 
 Token = tuple[str, str]  # (key, text)
 GARBLED = "~"            # key prefix of a word with symbols no word has (compare ignores it alone)
@@ -126,8 +127,12 @@ class FillIns:
         key = repr(self.to_dict())
         if getattr(self, "_spellings", (None, None))[0] != key:
             values = [*self.agency_names, *self.abbreviations, *self.names, *self.cities, self.state or ""]
-            words = {w: None for v in values for w in _RUN.findall(v)}
-            self._spellings = (key, {**_PATTERN_SPELLINGS, **{skeleton(w): w for w in words if len(w) >= 2}})
+            own: dict[str, str] = {}
+            for w in (w for v in values for w in _RUN.findall(v) if len(w) >= 2):
+                # the first spelling of a word: the roster's clean name comes before names
+                # printed in the text, which may be misread ("Lawrerice" is "Lawrence")
+                own.setdefault(skeleton(w), w)
+            self._spellings = (key, {**_PATTERN_SPELLINGS, **own})
         return self._spellings[1]
 
 
@@ -238,7 +243,7 @@ _PATTERN_SPELLINGS = {skeleton(w): w for src in _PATTERN_SOURCES
 def fold_for_fillins(work: str, spellings: dict[str, str]) -> tuple[str, list[int] | None]:
     """*work* as the fill-in patterns should read it: each word that the OCR-confusion model
     reads as one of *spellings* (skeleton → spelling, :meth:`FillIns.spellings`) but is
-    spelled otherwise is written that way (in capitals if it was), and each number with
+    spelled otherwise is written that way (in the case it is printed in), and each number with
     letters read for digits (``2O25``, ``13S7``) as digits. Returns the folded text and,
     when anything changed, where each of its characters comes from in *work*."""
     out: list[str] = []
@@ -257,8 +262,8 @@ def fold_for_fillins(work: str, spellings: dict[str, str]) -> tuple[str, list[in
                 new = spellings[sk[:-1]] + "s"
             if new is not None and new.lower() == run.lower():
                 new = None
-            elif new is not None and run.isupper():
-                new = new.upper()
+            elif new is not None:
+                new = _in_case_of(run, new)
         if new is None:
             continue
         a, n = m.start(), len(run)
@@ -272,6 +277,19 @@ def fold_for_fillins(work: str, spellings: dict[str, str]) -> tuple[str, list[in
     out.append(work[pos:])
     origin.extend(range(pos, len(work)))
     return "".join(out), origin
+
+
+def _in_case_of(run: str, word: str) -> str:
+    """*word* in the case *run* is printed in: capitals, lower case or capitalised (the
+    patterns match "For the LEA", so a misread "thc" is "the", not "The"). A first letter
+    read as a digit (``0ffice``, ``5heriff``) keeps *word*'s own case for it."""
+    letters = [c for c in run if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return word.upper()
+    if not letters or not all(c.islower() for c in letters[1:]):
+        return word
+    first = word[:1].upper() if run[0].isupper() else word[:1].lower() if run[0].islower() else word[:1]
+    return first + word[1:].lower()
 
 
 @lru_cache(maxsize=200_000)
