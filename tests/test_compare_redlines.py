@@ -36,6 +36,28 @@ def test_the_issues_misreadings_are_noise_and_numbers_are_not():
     assert rl["material"] == 1
 
 
+def test_a_right_spelled_word_for_another_is_a_change_however_alike():
+    # Letters this alike pass as OCR noise only where a misreading is involved.
+    for a, b in [("must", "most"), ("and", "any"), ("shall", "shell"), ("not", "now"), ("may", "man")]:
+        rl = compare.redline(tokenize_spans(f"the officer {a} notify ICE"), tokenize_spans(f"the officer {b} notify ICE"))
+        assert rl["material"] == 1, (a, b)
+    for a, b in [("personnel", "personne"), ("perform", "perfonn"), ("the", "tho"), ("officer", "offlcer")]:
+        rl = compare.redline(tokenize_spans(f"{a} of the LEA shall notify ICE"), tokenize_spans(f"{b} of the LEA shall notify ICE"))
+        assert rl["material"] == 0, (a, b)
+
+
+@pytest.mark.parametrize("name, key", [(SMITH, "costs"), (LAWRENCE, "liability")])
+def test_real_sections_with_one_word_swapped_for_a_look_alike_word_are_changed(name, key):
+    text = cut(name)[key]
+    swaps = {"shall": "shell", "must": "most", "and": "any", "not": "now", "may": "man"}
+    found = [m for m in re.finditer(r"\b(" + "|".join(swaps) + r")\b", text)]
+    assert found, f"{name} {key}: none of {sorted(swaps)}"
+    for m in found[:5]:
+        changed = text[:m.start()] + swaps[m.group(1)] + text[m.end():]
+        rl = compare.redline(tokenize_spans(text), tokenize_spans(changed), text, changed)
+        assert rl["material"] == 1, (name, key, m.group(0))
+
+
 @pytest.mark.parametrize("name, key", [(SMITH, "costs"), (FRANKLIN, "civil-rights"), (FINNEY, "appendix-complaint"),
                                        (LAWRENCE, "liability"), (TX_JAN, "termination")])
 def test_ocr_damage_of_real_sections_is_noise_shown_faint(name, key):

@@ -1,9 +1,11 @@
 """The diff engine: pure functions over normalised word keys and tokens (no database).
 
 A difference is *material* when it changes words, not just their spelling by the OCR:
-an inserted or deleted word of 3+ letters (or with a digit), a changed number, or a
-replaced run whose letters differ substantially — but not a fill-in against a few words
-(its value, unrecognised), nor text that only moved (a line the OCR read out of order).
+an inserted or deleted word of 3+ letters (or with a digit), a changed number, a
+replaced run whose letters differ substantially, or right-spelled words replaced by other
+right-spelled words however alike ("must"/"most", "and"/"any") — but not a fill-in
+against a few words (its value, unrecognised), nor text that only moved (a line the OCR
+read out of order). Spellings the OCR-confusion model folds have one key already.
 Two texts are the same variant when no change between them is material.
 """
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from archive.compare.normalize import GARBLED, Tok, Token
+from archive.read.ocr_confusions import skeleton
+from archive.search.vocabulary import common_words
 
 NOISE_CHAR_RATIO = 0.6      # a replaced run whose letters are at least this similar is OCR noise,
 NOISE_MIN_CHARS = 3         # ... and so is one that differs by fewer letters than this
@@ -24,6 +29,8 @@ MOVE_MIN_WORDS = 6          # runs sharing this many words are noted as moved
 
 def is_material(a: list[str], b: list[str]) -> bool:
     """Whether replacing keys *a* by *b* is a real change (see module docstring)."""
+    if a == b:
+        return False
     if not a or not b:                      # an insertion or deletion: what is not a fill-in counts
         run = a or b
         # A running header or footer: the agency's name with the page number ("BLAINE COUNTY
@@ -32,6 +39,7 @@ def is_material(a: list[str], b: list[str]) -> bool:
         return any((len(k) >= 3 or any(c.isdigit() for c in k)) and not k.startswith(("‹", GARBLED))
                    and not (header and k.isdigit() and len(k) <= 3)
                    for k in run)
+    misread = any(k.startswith(GARBLED) for k in a + b)     # symbols no word has: the OCR's
     a, b = [k.lstrip(GARBLED) for k in a], [k.lstrip(GARBLED) for k in b]
     if all(k.startswith("‹") for k in a) or all(k.startswith("‹") for k in b):
         # Fill-ins only, or a fill-in against a few words: its value, not recognised there.
@@ -41,7 +49,17 @@ def is_material(a: list[str], b: list[str]) -> bool:
         return True
     sm = SequenceMatcher(None, ja, jb, autojunk=False)
     differing = len(ja) + len(jb) - 2 * sum(m.size for m in sm.get_matching_blocks())
-    return differing >= NOISE_MIN_CHARS and sm.ratio() < NOISE_CHAR_RATIO
+    if differing >= NOISE_MIN_CHARS and sm.ratio() < NOISE_CHAR_RATIO:
+        return True
+    # Letters this alike are OCR noise only where a misreading is involved: a misreading
+    # mostly makes no word, a change of wording makes right-spelled ones.
+    return not misread and all(k in _word_keys() for k in a + b)
+
+
+@lru_cache(maxsize=1)
+def _word_keys() -> frozenset[str]:
+    """The keys of English's common words (archive.search.vocabulary.common_words)."""
+    return frozenset(skeleton(w) for w in common_words())
 
 
 def diff_keys(a: list[str], b: list[str]) -> tuple[float, list[list]]:

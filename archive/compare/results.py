@@ -34,7 +34,7 @@ from archive.core.progress import NullProgress, Progress
 from archive.core.refs import resolve
 from store.db import transaction, utc_now
 
-RESULTS_VERSION = 3     # bump when what the analyses return changes: every group is recomputed
+RESULTS_VERSION = 4     # bump when what the analyses return changes: every group is recomputed
 ALL = "*"               # the group of results that depend on every model (the models tables)
 
 

@@ -55,6 +55,19 @@ def _english():
     return wordsegment
 
 
+COMMON_WORDS = 10_000      # English's most frequent words (wordsegment's web counts) taken as right-spelled
+# (deeper in the counts, the web's own misspellings and OCR: "tho" 15,472th, "thc", "ofthe")
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The COMMON_WORDS most frequent words of English of three letters or more, lower
+    case: words that a change of wording makes, where a misreading mostly makes none
+    ("most", "any", "shell"; not "personne", "perfonn", "tho")."""
+    counts = _english().UNIGRAMS
+    return frozenset(w for w in sorted(counts, key=counts.get, reverse=True)[:COMMON_WORDS] if len(w) >= 3)
+
+
 def _english_segment():
     return _english().segment
 
