@@ -20,6 +20,7 @@ into the project's errors and messages.
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import re
 import shutil
@@ -37,12 +38,11 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import fields, formats, index as windex, query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
-from whoosh.columns import VarBytesColumn
 from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher, WrappingMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
-INDEX_VERSION = 7            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 8            # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 
@@ -80,7 +80,6 @@ def fold_quotes(text: str) -> str:
 
 
 WORD_RE = re.compile(r"\w+")
-PART_BREAK = "\n ____ \n"   # one token between the texts of a doc unit: no phrase spans two
 STEM = "~"                  # index terms "~" + stem: the word's inflections (never typed)
 # A run-together token may be followed by the words it splits into, between these two
 # characters (private use: never in a text): "ofthe\ue000of the\ue001" (see MoaTokenizer).
@@ -242,8 +241,9 @@ def make_schema() -> fields.Schema:
         sha256=fields.ID(stored=True, sortable=True),
         kind=fields.ID(stored=True, sortable=True),  # doc | page | section | form
         source=fields.STORED,                         # text | ocr | both | form
-        page=fields.NUMERIC(stored=True, sortable=True),   # 1-based; 0 in the column = none
-        last_page=fields.NUMERIC(stored=True, sortable=True),   # a column too: a section's pages
+        # 1-based; 0 in the column = none; one term per value (pages are never ranged)
+        page=fields.NUMERIC(stored=True, sortable=True, shift_step=0),
+        last_page=fields.NUMERIC(stored=True, sortable=True, shift_step=0),   # a section's pages
         units=fields.STORED,                          # doc units: how many units precede it
         content=_text_field(),                        # searched; not stored
         bridge=_text_field(stored=True),              # page units:
@@ -265,8 +265,6 @@ def make_schema() -> fields.Schema:
         revision_shown=fields.STORED,                 # as printed, MM/DD/YYYY
         doctype=fields.ID(stored=True),               # moa | addendum | template | archive-moa
         file_name=fields.STORED,
-        sections=fields.KEYWORD(commas=True),         # doc units: the section keys present
-        sections_col=fields.COLUMN(VarBytesColumn()),
         fingerprint=fields.STORED,
     )
 
@@ -682,13 +680,10 @@ def read_extra(link: Path, name: str) -> bytes | None:
 
 
 def _fields(unit: dict) -> dict:
-    """A unit as Whoosh fields: the body compressed, the doc unit's section keys also as
-    a column."""
+    """A unit as Whoosh fields: the body compressed."""
     out = dict(unit)
     if isinstance(out.get("body"), str):      # kept compressed: a third of the size
         out["body"] = zlib.compress(out["body"].encode(), 1)
-    if unit.get("kind") == "doc":
-        out["sections_col"] = " ".join(k for k in unit.get("sections", "").split(",") if k).encode()
     return out
 
 
@@ -960,6 +955,78 @@ class Reader:
         is_kind = wq.Term("kind", kind)
         q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
         return list(self.searcher.docs_for_query(_timed(q)))
+
+    @cached_property
+    def _doc_units(self) -> list[int]:
+        """The docnums of the doc units, in order: a document's other units lie just
+        before its own (units.document_units writes it last, in the same segment)."""
+        return sorted(self.searcher.docs_for_query(wq.Term("kind", "doc")))
+
+    def match_documents(self, node) -> dict[int, float]:
+        """doc unit -> score of every document matching *node*, decided per document by
+        set algebra: each free-text leaf on content is matched on the document's page,
+        section and form units and stands for the documents having such a unit; any
+        other leaf (state:, signed:, agency: ...) is matched on the doc units; AND, OR
+        and NOT then intersect, join and subtract those sets. So ``detainer AND warrant``
+        finds a document with the words on different pages, and a phrase is found where
+        one page reading, one section (its text runs over page breaks, running headers
+        and footers left out) or one form value holds it. The score adds, per positive
+        free-text leaf a document has, the leaf's rarity (log of documents over the
+        documents having it) times 1 + log of the units it matched."""
+        everyone = self._doc_units
+        counts: dict[object, dict[int, int]] = {}
+
+        def units_of_leaf(leaf) -> dict[int, int]:
+            found = counts.get(leaf)
+            if found is None:
+                found = counts[leaf] = self._leaf_documents(leaf)
+            return found
+
+        def decide(n, negated: bool) -> set[int]:
+            if isinstance(n, QAll):
+                return set(everyone)
+            if isinstance(n, QAnd):
+                pos = [decide(i, negated) for i in n.items if not isinstance(i, QNot)]
+                neg = [decide(i.item, not negated) for i in n.items if isinstance(i, QNot)]
+                out = set.intersection(*pos) if pos else set(everyone)
+                for s in neg:
+                    out -= s
+                return out
+            if isinstance(n, QOr):
+                return set().union(*(decide(i, negated) for i in n.items))
+            if isinstance(n, QNot):
+                return set(everyone) - decide(n.item, not negated)
+            if isinstance(n, QFuzzy) and n.field == "content" and len(words := analyze(n.text)) > 1:
+                # "jail/correctional~": each word anywhere in the document, or the joined word
+                each = [decide(QFuzzy(w, n.maxdist, n.field), negated) for w in words]
+                return set.intersection(*each) | decide(QFuzzy("".join(words), n.maxdist, n.field), negated)
+            if getattr(n, "field", None) == "content" and isinstance(n, TEXT_LEAVES):
+                found = units_of_leaf(n)
+                if not negated:
+                    scored.append(found)
+                return set(found)
+            return set(self.searcher.docs_for_query(
+                _timed(wq.And([wq.Term("kind", "doc"), to_whoosh(n, self.expand_leaf)]))))
+
+        scored: list[dict[int, int]] = []
+        matched = decide(node, False)
+        total = max(1, len(everyone))
+        out = {d: 0.0 for d in matched}
+        for found in scored:
+            rarity = math.log(1 + total / max(1, len(found)))
+            for d in matched.intersection(found):
+                out[d] += rarity * (1 + math.log(found[d]))
+        return out
+
+    def _leaf_documents(self, leaf) -> dict[int, int]:
+        """doc unit -> how many of its units match the free-text *leaf* (doc units hold
+        no text)."""
+        docs = self._doc_units
+        out: dict[int, int] = {}
+        for unit in self.searcher.docs_for_query(_timed(to_whoosh(leaf, self.expand_leaf))):
+            d = docs[bisect_left(docs, unit)]
+            out[d] = out.get(d, 0) + 1
+        return out
 
     def doc_unit(self, docnum: int) -> int:
         """The doc unit of the document a unit belongs to (units are written just before it)."""

@@ -192,7 +192,7 @@ def _run(r: ix.Reader, conn, query: str, tree, node, sort: str, page: int, per_p
     # 1. Which documents match: decided on whole documents, or on sections.
     best: dict[str, tuple[float, int]] = {}
     section_units: dict[str, list[int]] = {}
-    for docnum, score in r.match(node, "section" if in_sections else "doc"):
+    for docnum, score in (r.match(node, "section") if in_sections else r.match_documents(node).items()):
         sha = r.column_text("sha256", docnum)
         if sha not in best or score > best[sha][0]:
             best[sha] = (score, docnum)
