@@ -23,6 +23,7 @@ import fcntl
 import math
 import os
 import re
+import resource
 import shutil
 import tempfile
 import threading
@@ -782,6 +783,113 @@ class UnitHit:
         return self.reader.column_text("section_key", self.docnum)
 
 
+class Matched:
+    """What one query matched (Reader.match_documents). *documents*: doc unit -> score,
+    which adds, per positive free-text leaf a document has, the leaf's rarity (log of
+    documents over the documents having it) times 1 + log of the units it matched."""
+
+    def __init__(self, reader: "Reader", node):
+        self.reader, self.node = reader, node
+        self._hits: dict[object, list[int]] = {}      # free-text leaf -> units, in order
+
+    @cached_property
+    def documents(self) -> dict[int, float]:
+        reader, node = self.reader, self.node
+        docs = reader._doc_units
+        everyone = set(docs)
+        per_doc: dict[object, dict[int, int]] = {}
+
+        def leaf_docs(leaf) -> set[int]:
+            found = per_doc.get(leaf)
+            if found is None:
+                found = per_doc[leaf] = {}
+                for unit in self._leaf_hits(leaf):
+                    d = docs[bisect_left(docs, unit)]
+                    found[d] = found.get(d, 0) + 1
+            return set(found)
+
+        def other(leaf) -> set[int]:
+            return set(reader.searcher.docs_for_query(
+                _timed(wq.And([wq.Term("kind", "doc"), to_whoosh(leaf, reader.expand_leaf)]))))
+        positive: list = []
+        matched = self._decide(node, leaf_docs, other, everyone, positive)
+        total = max(1, len(docs))
+        out = {d: 0.0 for d in matched}
+        for leaf in dict.fromkeys(positive):
+            found = per_doc[leaf]
+            rarity = math.log(1 + total / max(1, len(found)))
+            for d in matched.intersection(found):
+                out[d] += rarity * (1 + math.log(found[d]))
+        return out
+
+    def _leaf_hits(self, leaf) -> list[int]:
+        found = self._hits.get(leaf)
+        if found is None:
+            r = self.reader
+            found = self._hits[leaf] = sorted(r.searcher.docs_for_query(_timed(to_whoosh(leaf, r.expand_leaf))))
+        return found
+
+    def _decide(self, node, text, other, everyone: set[int], positive: list | None = None,
+                negated: bool = False) -> set[int]:
+        """*node* as a set (of documents or of sections): *text* gives a free-text
+        leaf's, *other* any other leaf's, *everyone* the whole set. The free-text leaves
+        not under a NOT are added to *positive*."""
+        def sub(n, neg=negated):
+            return self._decide(n, text, other, everyone, positive, neg)
+        if isinstance(node, QAll):
+            return set(everyone)
+        if isinstance(node, QAnd):
+            pos = [sub(i) for i in node.items if not isinstance(i, QNot)]
+            out = set.intersection(*pos) if pos else set(everyone)
+            for i in node.items:
+                if isinstance(i, QNot):
+                    out -= sub(i.item, not negated)
+            return out
+        if isinstance(node, QOr):
+            return set().union(*(sub(i) for i in node.items))
+        if isinstance(node, QNot):
+            return everyone - sub(node.item, not negated)
+        if isinstance(node, QFuzzy) and node.field == "content" and len(words := analyze(node.text)) > 1:
+            # "jail/correctional~": each word (in the same document or section), or the joined word
+            each = [sub(QFuzzy(w, node.maxdist, node.field)) for w in words]
+            return set.intersection(*each) | sub(QFuzzy("".join(words), node.maxdist, node.field))
+        if isinstance(node, TEXT_LEAVES) and node.field == "content":
+            if not negated and positive is not None:
+                positive.append(node)
+            return text(node)
+        return other(node)
+
+    @cached_property
+    def sections(self) -> set[int]:
+        """The section units on which the whole query holds (every free-text leaf in
+        that section's own text, every field on that section)."""
+        r = self.reader
+
+        def other(leaf) -> set[int]:
+            return set(r.searcher.docs_for_query(
+                _timed(wq.And([wq.Term("kind", "section"), to_whoosh(leaf, r.expand_leaf)]))))
+        return self._decide(self.node, lambda leaf: set(r._section_units.intersection(self._leaf_hits(leaf))),
+                            other, set(r._section_units))
+
+    def units_of(self, leaves, doc_units: dict[int, dict]) -> list[UnitHit]:
+        """The page, section and form units of the given documents (doc unit -> its
+        stored fields) where one of the free-text *leaves* matches, each scored by the
+        rarity of the leaves it holds."""
+        r = self.reader
+        total = max(1, r.unit_count())
+        score: dict[int, float] = {}
+        for leaf in leaves:
+            hits = self._leaf_hits(leaf)
+            rarity = math.log(1 + total / max(1, len(hits)))
+            for d, f in doc_units.items():
+                for unit in hits[bisect_left(hits, d - f.get("units", 0)):bisect_left(hits, d)]:
+                    score[unit] = score.get(unit, 0.0) + rarity
+        sha = {d: f["sha256"] for d, f in doc_units.items()}
+        docs = sorted(doc_units)
+        return [UnitHit(u, s, sha[docs[bisect_left(docs, u)]], r.value("page", u) or None, r)
+                for u, s in sorted(score.items())]
+
+
 # --- a time limit per search -----------------------------------------------------------
 
 class TimeUp(Exception):
@@ -792,20 +900,41 @@ class TimeUp(Exception):
         super().__init__(f"the search used more than {seconds:g} s")
 
 
-_limits = threading.local()      # .now: (deadline in time.thread_time(), seconds) or None
+_limits = threading.local()      # .now: the _Limit of the innermost block, or None
+
+
+def thread_cpu() -> float:
+    """This thread's CPU time in seconds. getrusage(RUSAGE_THREAD) where there is one:
+    on a loaded virtual machine time.thread_time() (clock_gettime) was seen to take
+    10-60 ms a call after a burst of work, getrusage under 0.1 ms."""
+    if _RUSAGE_THREAD is None:
+        return time.thread_time()
+    r = resource.getrusage(_RUSAGE_THREAD)
+    return r.ru_utime + r.ru_stime
+
+
+_RUSAGE_THREAD = getattr(resource, "RUSAGE_THREAD", None)
+
+
+@dataclass
+class _Limit:
+    deadline: float     # in thread_cpu()
+    seconds: float
+    wall: float         # time.perf_counter() before which the deadline cannot have passed
 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Searches by this thread inside the block raise TimeUp once the thread has spent
-    more than *seconds* of CPU time in it (time.thread_time: waiting for other threads
+    more than *seconds* of CPU time in it (thread_cpu: waiting for other threads
     under load does not count). Checked every 64 matches while matching (the queries of
-    Reader.match, match_ids, units_of) and at every unit read (Reader.stored), so a
+    Reader.match, match_documents, units_of) and at every unit read (Reader.stored), so a
     search stops soon after its limit. A nested block keeps the earlier deadline; None:
     no limit of its own."""
     outer = getattr(_limits, "now", None)
-    mine = None if seconds is None else (time.thread_time() + seconds, seconds)
-    _limits.now = mine if outer is None or (mine is not None and mine[0] < outer[0]) else outer
+    mine = None if seconds is None else _Limit(thread_cpu() + seconds, seconds,
+                                               time.perf_counter() + seconds)
+    _limits.now = mine if outer is None or (mine is not None and mine.deadline < outer.deadline) else outer
     try:
         yield
     finally:
@@ -813,9 +942,17 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 def _check_time() -> None:
+    """TimeUp once the block's CPU time is spent. The thread's CPU clock is a system call,
+    the wall clock is not: a thread uses no more CPU time than the wall time that passes,
+    so the CPU clock is read only once as much wall time has passed as the block had CPU
+    time left when last read."""
     limit = getattr(_limits, "now", None)
-    if limit is not None and time.thread_time() > limit[0]:
-        raise TimeUp(limit[1])
+    if limit is None or time.perf_counter() < limit.wall:
+        return
+    left = limit.deadline - thread_cpu()
+    if left < 0:
+        raise TimeUp(limit.seconds)
+    limit.wall = time.perf_counter() + left
 
 
 def _timed(q: wq.Query) -> wq.Query:
@@ -950,83 +1087,28 @@ class Reader:
         q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
         return [(h.docnum, h.score) for h in self.searcher.search(_timed(q), limit=None)]
 
-    def match_ids(self, node, kind: str) -> list[int]:
-        """The docnums of every unit of *kind* matching *node*, unscored (cheaper)."""
-        is_kind = wq.Term("kind", kind)
-        q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
-        return list(self.searcher.docs_for_query(_timed(q)))
-
     @cached_property
     def _doc_units(self) -> list[int]:
         """The docnums of the doc units, in order: a document's other units lie just
         before its own (units.document_units writes it last, in the same segment)."""
         return sorted(self.searcher.docs_for_query(wq.Term("kind", "doc")))
 
-    def match_documents(self, node) -> dict[int, float]:
-        """doc unit -> score of every document matching *node*, decided per document by
-        set algebra: each free-text leaf on content is matched on the document's page,
-        section and form units and stands for the documents having such a unit; any
-        other leaf (state:, signed:, agency: ...) is matched on the doc units; AND, OR
-        and NOT then intersect, join and subtract those sets. So ``detainer AND warrant``
-        finds a document with the words on different pages, and a phrase is found where
-        one page reading, one section (its text runs over page breaks, running headers
-        and footers left out) or one form value holds it. The score adds, per positive
-        free-text leaf a document has, the leaf's rarity (log of documents over the
-        documents having it) times 1 + log of the units it matched."""
-        everyone = self._doc_units
-        counts: dict[object, dict[int, int]] = {}
+    @cached_property
+    def _section_units(self) -> frozenset[int]:
+        return frozenset(self.searcher.docs_for_query(wq.Term("kind", "section")))
 
-        def units_of_leaf(leaf) -> dict[int, int]:
-            found = counts.get(leaf)
-            if found is None:
-                found = counts[leaf] = self._leaf_documents(leaf)
-            return found
-
-        def decide(n, negated: bool) -> set[int]:
-            if isinstance(n, QAll):
-                return set(everyone)
-            if isinstance(n, QAnd):
-                pos = [decide(i, negated) for i in n.items if not isinstance(i, QNot)]
-                neg = [decide(i.item, not negated) for i in n.items if isinstance(i, QNot)]
-                out = set.intersection(*pos) if pos else set(everyone)
-                for s in neg:
-                    out -= s
-                return out
-            if isinstance(n, QOr):
-                return set().union(*(decide(i, negated) for i in n.items))
-            if isinstance(n, QNot):
-                return set(everyone) - decide(n.item, not negated)
-            if isinstance(n, QFuzzy) and n.field == "content" and len(words := analyze(n.text)) > 1:
-                # "jail/correctional~": each word anywhere in the document, or the joined word
-                each = [decide(QFuzzy(w, n.maxdist, n.field), negated) for w in words]
-                return set.intersection(*each) | decide(QFuzzy("".join(words), n.maxdist, n.field), negated)
-            if getattr(n, "field", None) == "content" and isinstance(n, TEXT_LEAVES):
-                found = units_of_leaf(n)
-                if not negated:
-                    scored.append(found)
-                return set(found)
-            return set(self.searcher.docs_for_query(
-                _timed(wq.And([wq.Term("kind", "doc"), to_whoosh(n, self.expand_leaf)]))))
-
-        scored: list[dict[int, int]] = []
-        matched = decide(node, False)
-        total = max(1, len(everyone))
-        out = {d: 0.0 for d in matched}
-        for found in scored:
-            rarity = math.log(1 + total / max(1, len(found)))
-            for d in matched.intersection(found):
-                out[d] += rarity * (1 + math.log(found[d]))
-        return out
-
-    def _leaf_documents(self, leaf) -> dict[int, int]:
-        """doc unit -> how many of its units match the free-text *leaf* (doc units hold
-        no text)."""
-        docs = self._doc_units
-        out: dict[int, int] = {}
-        for unit in self.searcher.docs_for_query(_timed(to_whoosh(leaf, self.expand_leaf))):
-            d = docs[bisect_left(docs, unit)]
-            out[d] = out.get(d, 0) + 1
-        return out
+    def match_documents(self, node) -> "Matched":
+        """The documents matching *node*, decided per document by set algebra: each
+        free-text leaf on content is matched once on every unit (page readings,
+        sections, form values; doc units hold no text) and stands for the documents
+        having such a unit; any other leaf (state:, signed:, agency: ...) is matched on
+        the doc units; AND, OR and NOT then intersect, join and subtract those sets. So
+        ``detainer AND warrant`` finds a document with the words on different pages,
+        and a phrase is found where one page reading, one section (its text runs over
+        page breaks, running headers and footers left out) or one form value holds it.
+        The same leaf matches decide the query per section too (Matched.sections) and
+        give the matching units of the documents shown (Matched.units_of)."""
+        return Matched(self, node)
 
     def doc_unit(self, docnum: int) -> int:
         """The doc unit of the document a unit belongs to (units are written just before it)."""

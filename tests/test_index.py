@@ -350,11 +350,11 @@ def test_an_old_generation_is_closed_only_when_its_last_reader_comes_back(filled
     search.rebuild_index(filled)
     with ix.reading(filled.index_dir) as old:
         words = ix.QWords("detainers")
-        before = old.match_documents(words)
+        before = old.match_documents(words).documents
         search.rebuild_index(filled)                     # swap: a new generation is current
         with ix.reading(filled.index_dir) as new:
-            assert new.ix is not old.ix and new.match_documents(words)
-        assert old.match_documents(words) == before         # still readable while held
+            assert new.ix is not old.ix and new.match_documents(words).documents
+        assert old.match_documents(words).documents == before         # still readable while held
         assert not old.searcher.is_closed
     assert old.searcher.is_closed                        # closed when given back
     with ix.reading(filled.index_dir) as again:
