@@ -39,7 +39,8 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import fields, formats, index as windex, query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
-from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher, WrappingMatcher
+from whoosh.matching import (AndNotMatcher, IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher,
+                             WrappingMatcher)
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 
@@ -57,6 +58,8 @@ WHOOSH_PRIVATE = {
     "whoosh.query.spans.SpanWrappingMatcher._get_spans": "our phrase matcher's position check",
     "whoosh.query.spans.SpanWrappingMatcher._replacement": "keeps the phrase matcher in place",
     "whoosh.index.FileIndex._segments": "the segments of an index (tests, bench)",
+    "whoosh.matching.AndNotMatcher._find_first": "fixed in _AndNotMatcher (its first match)",
+    "whoosh.matching.AndNotMatcher._find_next": "what _AndNotMatcher._find_first calls",
 }
 
 
@@ -486,6 +489,26 @@ def _union(matchers):
     return matchers[0]
 
 
+class _AndNotMatcher(AndNotMatcher):
+    """whoosh's AndNotMatcher, which lets the first match of its positive side through
+    when the negative side begins before it (whoosh-reloaded 2.7 compares only the two
+    first ids): ``section:training NOT certification`` listed the first training
+    section, certification and all."""
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            if self.b.id() < self.a.id():
+                self.b.skip_to(self.a.id())
+            if self.b.is_active() and self.a.id() == self.b.id():
+                self._find_next()
+
+
+class _AndNot(wq.AndNot):
+    def matcher(self, searcher, context=None):
+        return _AndNotMatcher(self.a.matcher(searcher, context),
+                              self.b.matcher(searcher, searcher.boolean_context()))
+
+
 class _Or(wq.Or):
     """An OR matched by a tree of unions that skips along the postings. On an index of
     fewer than 5,000 units whoosh would preload and score every match in the whole
@@ -505,11 +528,11 @@ def to_whoosh(node, expand=None, within=None) -> wq.Query:
         pos = [conv(i) for i in node.items if not isinstance(i, QNot)]
         neg = [conv(i.item) for i in node.items if isinstance(i, QNot)]
         q = wq.And(pos) if len(pos) > 1 else (pos[0] if pos else wq.Every())
-        return wq.AndNot(q, _Or(neg)) if neg else q
+        return _AndNot(q, _Or(neg)) if neg else q
     if isinstance(node, QOr):
         return _Or([conv(i) for i in node.items])
     if isinstance(node, QNot):
-        return wq.AndNot(wq.Every(), conv(node.item))
+        return _AndNot(wq.Every(), conv(node.item))
     if isinstance(node, QWords):
         words = analyze(node.text)
         if not words:

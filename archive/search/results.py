@@ -202,7 +202,7 @@ def _run(r: ix.Reader, conn, query: str, tree, node, sort: str, page: int, per_p
         if in_sections:
             section_units.setdefault(sha, []).append(docnum)
     # the sections the whole query holds in (for the section facet), from the same matches
-    in_facet = section_units if in_sections or not best else {}
+    in_facet = section_units if in_sections else {}
     if not in_sections and best:
         for docnum in sorted(matched.sections):
             sha = r.column_text("sha256", docnum)
