@@ -806,10 +806,14 @@ class UnitHit:
         return self.reader.column_text("section_key", self.docnum)
 
 
+BM25_K1, BM25_B = 1.2, 0.75
+
+
 class Matched:
-    """What one query matched (Reader.match_documents). *documents*: doc unit -> score,
-    which adds, per positive free-text leaf a document has, the leaf's rarity (log of
-    documents over the documents having it) times 1 + log of the units it matched."""
+    """What one query matched (Reader.match_documents). *documents*: doc unit -> score:
+    BM25 over units, adding per positive free-text leaf a document has the leaf's rarity
+    (log of documents over the documents having it) times the saturated count of the
+    document's units it matched, the count weighed against the document's size in units."""
 
     def __init__(self, reader: "Reader", node):
         self.reader, self.node = reader, node
@@ -837,12 +841,14 @@ class Matched:
         positive: list = []
         matched = self._decide(node, leaf_docs, other, everyone, positive)
         total = max(1, len(docs))
+        size, norm = reader._doc_sizes
         out = {d: 0.0 for d in matched}
         for leaf in dict.fromkeys(positive):
             found = per_doc[leaf]
             rarity = math.log(1 + total / max(1, len(found)))
             for d in matched.intersection(found):
-                out[d] += rarity * (1 + math.log(found[d]))
+                tf = found[d]
+                out[d] += rarity * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * size[d] / norm))
         return out
 
     def _leaf_hits(self, leaf) -> list[int]:
@@ -1115,6 +1121,13 @@ class Reader:
         """The docnums of the doc units, in order: a document's other units lie just
         before its own (units.document_units writes it last, in the same segment)."""
         return sorted(self.searcher.docs_for_query(wq.Term("kind", "doc")))
+
+    @cached_property
+    def _doc_sizes(self) -> tuple[dict[int, int], float]:
+        """doc unit -> the document's units (and itself), and their mean."""
+        docs = self._doc_units
+        size = {d: d - (docs[i - 1] if i else -1) for i, d in enumerate(docs)}
+        return size, sum(size.values()) / max(1, len(size))
 
     @cached_property
     def _section_units(self) -> frozenset[int]:
