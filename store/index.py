@@ -363,13 +363,16 @@ def text_leaves(node, negated: bool = False) -> list:
     return []
 
 
+SECTION_FIELDS = ("section_key", "section_title")    # the fields only section units have
+
+
 def targets_sections(node, negated: bool = False) -> bool:
     """True when the query asks for words inside a section (``section:``)."""
     if isinstance(node, (QAnd, QOr)):
         return any(targets_sections(i, negated) for i in node.items)
     if isinstance(node, QNot):
         return targets_sections(node.item, not negated)
-    return not negated and getattr(node, "field", None) in ("section_key", "section_title")
+    return not negated and getattr(node, "field", None) in SECTION_FIELDS
 
 
 class _CappedFuzzy(wq.FuzzyTerm):
@@ -893,10 +896,19 @@ class Matched:
         """The section units on which the whole query holds (every free-text leaf in
         that section's own text, every field on that section)."""
         r = self.reader
+        sections = sorted(r._section_units)
+        size, _ = r._doc_sizes
 
         def other(leaf) -> set[int]:
-            return set(r.searcher.docs_for_query(
-                _timed(wq.And([wq.Term("kind", "section"), to_whoosh(leaf, r.expand_leaf)]))))
+            if getattr(leaf, "field", None) in SECTION_FIELDS:
+                return set(r.searcher.docs_for_query(
+                    _timed(wq.And([wq.Term("kind", "section"), to_whoosh(leaf, r.expand_leaf)]))))
+            # a document's field: its sections have it as their document does
+            out: set[int] = set()
+            for d in r.searcher.docs_for_query(
+                    _timed(wq.And([wq.Term("kind", "doc"), to_whoosh(leaf, r.expand_leaf)]))):
+                out.update(sections[bisect_left(sections, d - size[d] + 1):bisect_left(sections, d)])
+            return out
         return self._decide(self.node, lambda leaf: set(r._section_units.intersection(self._leaf_hits(leaf))),
                             other, set(r._section_units))
 
