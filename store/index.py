@@ -896,7 +896,7 @@ class Matched:
         """The section units on which the whole query holds (every free-text leaf in
         that section's own text, every field on that section)."""
         r = self.reader
-        sections = sorted(r._section_units)
+        sections = r._section_list
         size, _ = r._doc_sizes
 
         def other(leaf) -> set[int]:
@@ -1142,8 +1142,12 @@ class Reader:
         return size, sum(size.values()) / max(1, len(size))
 
     @cached_property
+    def _section_list(self) -> list[int]:
+        return sorted(self.searcher.docs_for_query(wq.Term("kind", "section")))
+
+    @cached_property
     def _section_units(self) -> frozenset[int]:
-        return frozenset(self.searcher.docs_for_query(wq.Term("kind", "section")))
+        return frozenset(self._section_list)
 
     def match_documents(self, node) -> "Matched":
         """The documents matching *node*, decided per document by set algebra: each
