@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from archive import search  # noqa: E402
 from store.datadir import DataDir  # noqa: E402
+from store.index import thread_cpu  # noqa: E402
 
 # (query for archive.search, FTS5 MATCH expression, SQL filter on documents d)
 QUERIES = [
@@ -169,28 +170,37 @@ def measure(d: DataDir, runs: int, label: str) -> dict:
         print(f"  {q:45s} whoosh {res.total_documents:5d} docs   fts5 {n:5d} docs", file=sys.stderr)
     wt: list[float] = []
     ft: list[float] = []
+    wc: list[float] = []      # CPU time of this thread (waiting for a core under load left out)
+    fc: list[float] = []
     per_query: dict[str, list[float]] = {}
     i = 0
     while len(wt) < runs:
         q, m, w = QUERIES[i % len(QUERIES)]
-        t0 = time.perf_counter()
+        c0, t0 = thread_cpu(), time.perf_counter()
         search.search(d, q, per_page=TOP)
-        t1 = time.perf_counter()
+        c1, t1 = thread_cpu(), time.perf_counter()
         fts_search(conn, m, w)
-        t2 = time.perf_counter()
+        c2, t2 = thread_cpu(), time.perf_counter()
         wt.append((t1 - t0) * 1000)
         ft.append((t2 - t1) * 1000)
+        wc.append((c1 - c0) * 1000)
+        fc.append((c2 - c1) * 1000)
         per_query.setdefault(q, []).append((t1 - t0) * 1000)
         i += 1
     slowest = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))[:3]
     row = {"label": label, "runs": runs, "whoosh_p50": statistics.median(wt), "whoosh_p95": pct(wt, 95),
-           "fts5_p50": statistics.median(ft), "fts5_p95": pct(ft, 95)}
+           "fts5_p50": statistics.median(ft), "fts5_p95": pct(ft, 95),
+           "whoosh_cpu_p50": statistics.median(wc), "whoosh_cpu_p95": pct(wc, 95),
+           "fts5_cpu_p50": statistics.median(fc), "fts5_cpu_p95": pct(fc, 95)}
     print(f"{label}: {runs} runs, {len(QUERIES)} queries, snippets for top {TOP}"
           f" (load average {os.getloadavg()[0]:.1f})\n"
           f"  whoosh  p50 {row['whoosh_p50']:7.1f} ms   p95 {row['whoosh_p95']:7.1f} ms\n"
           f"  fts5    p50 {row['fts5_p50']:7.1f} ms   p95 {row['fts5_p95']:7.1f} ms\n"
           f"  ratio   p50 {row['whoosh_p50'] / row['fts5_p50']:7.1f} x    p95 "
           f"{row['whoosh_p95'] / row['fts5_p95']:7.1f} x\n"
+          f"  CPU time: whoosh p50 {row['whoosh_cpu_p50']:.1f} / p95 {row['whoosh_cpu_p95']:.1f} ms,"
+          f" fts5 p50 {row['fts5_cpu_p50']:.1f} / p95 {row['fts5_cpu_p95']:.1f} ms"
+          f" (p95 ratio {row['whoosh_cpu_p95'] / max(row['fts5_cpu_p95'], 1e-9):.1f} x)\n"
           f"  slowest (whoosh p50): "
           + ", ".join(f"{q} {statistics.median(v):.1f} ms" for q, v in slowest))
     return row

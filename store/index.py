@@ -20,8 +20,10 @@ into the project's errors and messages.
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import re
+import resource
 import shutil
 import tempfile
 import threading
@@ -37,8 +39,8 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import fields, formats, index as windex, query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
-from whoosh.columns import VarBytesColumn
-from whoosh.matching import IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher, WrappingMatcher
+from whoosh.matching import (AndNotMatcher, IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher,
+                             WrappingMatcher)
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 from whoosh.support.levenshtein import distance
@@ -57,6 +59,8 @@ WHOOSH_PRIVATE = {
     "whoosh.query.spans.SpanWrappingMatcher._get_spans": "our phrase matcher's position check",
     "whoosh.query.spans.SpanWrappingMatcher._replacement": "keeps the phrase matcher in place",
     "whoosh.index.FileIndex._segments": "the segments of an index (tests, bench)",
+    "whoosh.matching.AndNotMatcher._find_first": "fixed in _AndNotMatcher (its first match)",
+    "whoosh.matching.AndNotMatcher._find_next": "what _AndNotMatcher._find_first calls",
 }
 
 
@@ -81,7 +85,6 @@ def fold_quotes(text: str) -> str:
 
 
 WORD_RE = re.compile(r"\w+")
-PART_BREAK = "\n ____ \n"   # one token between the texts of a doc unit: no phrase spans two
 STEM = "~"                  # index terms "~" + stem: the word's inflections (never typed)
 # A run-together token may be followed by the words it splits into, between these two
 # characters (private use: never in a text): "ofthe\ue000of the\ue001" (see MoaTokenizer).
@@ -243,8 +246,9 @@ def make_schema() -> fields.Schema:
         sha256=fields.ID(stored=True, sortable=True),
         kind=fields.ID(stored=True, sortable=True),  # doc | page | section | form
         source=fields.STORED,                         # text | ocr | both | form
-        page=fields.NUMERIC(stored=True, sortable=True),   # 1-based; 0 in the column = none
-        last_page=fields.NUMERIC(stored=True, sortable=True),   # a column too: a section's pages
+        # 1-based; 0 in the column = none; one term per value (pages are never ranged)
+        page=fields.NUMERIC(stored=True, sortable=True, shift_step=0),
+        last_page=fields.NUMERIC(stored=True, sortable=True, shift_step=0),   # a section's pages
         units=fields.STORED,                          # doc units: how many units precede it
         content=_text_field(),                        # searched; not stored
         bridge=_text_field(stored=True),              # page units:
@@ -266,8 +270,6 @@ def make_schema() -> fields.Schema:
         revision_shown=fields.STORED,                 # as printed, MM/DD/YYYY
         doctype=fields.ID(stored=True),               # moa | addendum | template | archive-moa
         file_name=fields.STORED,
-        sections=fields.KEYWORD(commas=True),         # doc units: the section keys present
-        sections_col=fields.COLUMN(VarBytesColumn()),
         fingerprint=fields.STORED,
     )
 
@@ -405,13 +407,16 @@ def text_leaves(node, negated: bool = False) -> list:
     return []
 
 
+SECTION_FIELDS = ("section_key", "section_title")    # the fields only section units have
+
+
 def targets_sections(node, negated: bool = False) -> bool:
     """True when the query asks for words inside a section (``section:``)."""
     if isinstance(node, (QAnd, QOr)):
         return any(targets_sections(i, negated) for i in node.items)
     if isinstance(node, QNot):
         return targets_sections(node.item, not negated)
-    return not negated and getattr(node, "field", None) in ("section_key", "section_title")
+    return not negated and getattr(node, "field", None) in SECTION_FIELDS
 
 
 class _CappedFuzzy(wq.FuzzyTerm):
@@ -531,6 +536,26 @@ def _union(matchers):
     return matchers[0]
 
 
+class _AndNotMatcher(AndNotMatcher):
+    """whoosh's AndNotMatcher, which lets the first match of its positive side through
+    when the negative side begins before it (whoosh-reloaded 2.7 compares only the two
+    first ids): ``section:training NOT certification`` listed the first training
+    section, certification and all."""
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            if self.b.id() < self.a.id():
+                self.b.skip_to(self.a.id())
+            if self.b.is_active() and self.a.id() == self.b.id():
+                self._find_next()
+
+
+class _AndNot(wq.AndNot):
+    def matcher(self, searcher, context=None):
+        return _AndNotMatcher(self.a.matcher(searcher, context),
+                              self.b.matcher(searcher, searcher.boolean_context()))
+
+
 class _Or(wq.Or):
     """An OR matched by a tree of unions that skips along the postings. On an index of
     fewer than 5,000 units whoosh would preload and score every match in the whole
@@ -550,11 +575,11 @@ def to_whoosh(node, expand=None, within=None) -> wq.Query:
         pos = [conv(i) for i in node.items if not isinstance(i, QNot)]
         neg = [conv(i.item) for i in node.items if isinstance(i, QNot)]
         q = wq.And(pos) if len(pos) > 1 else (pos[0] if pos else wq.Every())
-        return wq.AndNot(q, _Or(neg)) if neg else q
+        return _AndNot(q, _Or(neg)) if neg else q
     if isinstance(node, QOr):
         return _Or([conv(i) for i in node.items])
     if isinstance(node, QNot):
-        return wq.AndNot(wq.Every(), conv(node.item))
+        return _AndNot(wq.Every(), conv(node.item))
     if isinstance(node, QWords):
         words = analyze(node.text)
         if not words:
@@ -726,13 +751,10 @@ def read_extra(link: Path, name: str) -> bytes | None:
 
 
 def _fields(unit: dict) -> dict:
-    """A unit as Whoosh fields: the body compressed, the doc unit's section keys also as
-    a column."""
+    """A unit as Whoosh fields: the body compressed."""
     out = dict(unit)
     if isinstance(out.get("body"), str):      # kept compressed: a third of the size
         out["body"] = zlib.compress(out["body"].encode(), 1)
-    if unit.get("kind") == "doc":
-        out["sections_col"] = " ".join(k for k in unit.get("sections", "").split(",") if k).encode()
     return out
 
 
@@ -831,6 +853,128 @@ class UnitHit:
         return self.reader.column_text("section_key", self.docnum)
 
 
+BM25_K1, BM25_B = 1.2, 0.75
+
+
+class Matched:
+    """What one query matched (Reader.match_documents). *documents*: doc unit -> score:
+    BM25 over units, adding per positive free-text leaf a document has the leaf's rarity
+    (log of documents over the documents having it) times the saturated count of the
+    document's units it matched, the count weighed against the document's size in units."""
+
+    def __init__(self, reader: "Reader", node):
+        self.reader, self.node = reader, node
+        self._hits: dict[object, list[int]] = {}      # free-text leaf -> units, in order
+
+    @cached_property
+    def documents(self) -> dict[int, float]:
+        reader, node = self.reader, self.node
+        docs = reader._doc_units
+        everyone = set(docs)
+        per_doc: dict[object, dict[int, int]] = {}
+
+        def leaf_docs(leaf) -> set[int]:
+            found = per_doc.get(leaf)
+            if found is None:
+                found = per_doc[leaf] = {}
+                for unit in self._leaf_hits(leaf):
+                    d = docs[bisect_left(docs, unit)]
+                    found[d] = found.get(d, 0) + 1
+            return set(found)
+
+        def other(leaf) -> set[int]:
+            return set(reader.searcher.docs_for_query(
+                _timed(wq.And([wq.Term("kind", "doc"), to_whoosh(leaf, reader.expand_leaf)]))))
+        positive: list = []
+        matched = self._decide(node, leaf_docs, other, everyone, positive)
+        total = max(1, len(docs))
+        size, norm = reader._doc_sizes
+        out = {d: 0.0 for d in matched}
+        for leaf in dict.fromkeys(positive):
+            found = per_doc[leaf]
+            rarity = math.log(1 + total / max(1, len(found)))
+            for d in matched.intersection(found):
+                tf = found[d]
+                out[d] += rarity * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * size[d] / norm))
+        return out
+
+    def _leaf_hits(self, leaf) -> list[int]:
+        found = self._hits.get(leaf)
+        if found is None:
+            r = self.reader
+            found = self._hits[leaf] = sorted(r.searcher.docs_for_query(_timed(to_whoosh(leaf, r.expand_leaf))))
+        return found
+
+    def _decide(self, node, text, other, everyone: set[int], positive: list | None = None,
+                negated: bool = False) -> set[int]:
+        """*node* as a set (of documents or of sections): *text* gives a free-text
+        leaf's, *other* any other leaf's, *everyone* the whole set. The free-text leaves
+        not under a NOT are added to *positive*."""
+        def sub(n, neg=negated):
+            return self._decide(n, text, other, everyone, positive, neg)
+        if isinstance(node, QAll):
+            return set(everyone)
+        if isinstance(node, QAnd):
+            pos = [sub(i) for i in node.items if not isinstance(i, QNot)]
+            out = set.intersection(*pos) if pos else set(everyone)
+            for i in node.items:
+                if isinstance(i, QNot):
+                    out -= sub(i.item, not negated)
+            return out
+        if isinstance(node, QOr):
+            return set().union(*(sub(i) for i in node.items))
+        if isinstance(node, QNot):
+            return everyone - sub(node.item, not negated)
+        if isinstance(node, QFuzzy) and node.field == "content" and len(words := analyze(node.text)) > 1:
+            # "jail/correctional~": each word (in the same document or section), or the joined word
+            each = [sub(QFuzzy(w, node.maxdist, node.field)) for w in words]
+            return set.intersection(*each) | sub(QFuzzy("".join(words), node.maxdist, node.field))
+        if isinstance(node, TEXT_LEAVES) and node.field == "content":
+            if not negated and positive is not None:
+                positive.append(node)
+            return text(node)
+        return other(node)
+
+    @cached_property
+    def sections(self) -> set[int]:
+        """The section units on which the whole query holds (every free-text leaf in
+        that section's own text, every field on that section)."""
+        r = self.reader
+        sections = r._section_list
+        size, _ = r._doc_sizes
+
+        def other(leaf) -> set[int]:
+            if getattr(leaf, "field", None) in SECTION_FIELDS:
+                return set(r.searcher.docs_for_query(
+                    _timed(wq.And([wq.Term("kind", "section"), to_whoosh(leaf, r.expand_leaf)]))))
+            # a document's field: its sections have it as their document does
+            out: set[int] = set()
+            for d in r.searcher.docs_for_query(
+                    _timed(wq.And([wq.Term("kind", "doc"), to_whoosh(leaf, r.expand_leaf)]))):
+                out.update(sections[bisect_left(sections, d - size[d] + 1):bisect_left(sections, d)])
+            return out
+        return self._decide(self.node, lambda leaf: set(r._section_units.intersection(self._leaf_hits(leaf))),
+                            other, set(r._section_units))
+
+    def units_of(self, leaves, doc_units: dict[int, dict]) -> list[UnitHit]:
+        """The page, section and form units of the given documents (doc unit -> its
+        stored fields) where one of the free-text *leaves* matches, each scored by the
+        rarity of the leaves it holds."""
+        r = self.reader
+        total = max(1, r.unit_count())
+        score: dict[int, float] = {}
+        for leaf in leaves:
+            hits = self._leaf_hits(leaf)
+            rarity = math.log(1 + total / max(1, len(hits)))
+            for d, f in doc_units.items():
+                for unit in hits[bisect_left(hits, d - f.get("units", 0)):bisect_left(hits, d)]:
+                    score[unit] = score.get(unit, 0.0) + rarity
+        sha = {d: f["sha256"] for d, f in doc_units.items()}
+        docs = sorted(doc_units)
+        return [UnitHit(u, s, sha[docs[bisect_left(docs, u)]], r.value("page", u) or None, r)
+                for u, s in sorted(score.items())]
+
+
 # --- a time limit per search -----------------------------------------------------------
 
 class TimeUp(Exception):
@@ -841,20 +985,41 @@ class TimeUp(Exception):
         super().__init__(f"the search used more than {seconds:g} s")
 
 
-_limits = threading.local()      # .now: (deadline in time.thread_time(), seconds) or None
+_limits = threading.local()      # .now: the _Limit of the innermost block, or None
+
+
+def thread_cpu() -> float:
+    """This thread's CPU time in seconds. getrusage(RUSAGE_THREAD) where there is one:
+    on a loaded virtual machine time.thread_time() (clock_gettime) was seen to take
+    10-60 ms a call after a burst of work, getrusage under 0.1 ms."""
+    if _RUSAGE_THREAD is None:
+        return time.thread_time()
+    r = resource.getrusage(_RUSAGE_THREAD)
+    return r.ru_utime + r.ru_stime
+
+
+_RUSAGE_THREAD = getattr(resource, "RUSAGE_THREAD", None)
+
+
+@dataclass
+class _Limit:
+    deadline: float     # in thread_cpu()
+    seconds: float
+    wall: float         # time.perf_counter() before which the deadline cannot have passed
 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Searches by this thread inside the block raise TimeUp once the thread has spent
-    more than *seconds* of CPU time in it (time.thread_time: waiting for other threads
+    more than *seconds* of CPU time in it (thread_cpu: waiting for other threads
     under load does not count). Checked every 64 matches while matching (the queries of
-    Reader.match, match_ids, units_of) and at every unit read (Reader.stored), so a
+    Reader.match, match_documents, units_of) and at every unit read (Reader.stored), so a
     search stops soon after its limit. A nested block keeps the earlier deadline; None:
     no limit of its own."""
     outer = getattr(_limits, "now", None)
-    mine = None if seconds is None else (time.thread_time() + seconds, seconds)
-    _limits.now = mine if outer is None or (mine is not None and mine[0] < outer[0]) else outer
+    mine = None if seconds is None else _Limit(thread_cpu() + seconds, seconds,
+                                               time.perf_counter() + seconds)
+    _limits.now = mine if outer is None or (mine is not None and mine.deadline < outer.deadline) else outer
     try:
         yield
     finally:
@@ -862,9 +1027,17 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 def _check_time() -> None:
+    """TimeUp once the block's CPU time is spent. The thread's CPU clock is a system call,
+    the wall clock is not: a thread uses no more CPU time than the wall time that passes,
+    so the CPU clock is read only once as much wall time has passed as the block had CPU
+    time left when last read."""
     limit = getattr(_limits, "now", None)
-    if limit is not None and time.thread_time() > limit[0]:
-        raise TimeUp(limit[1])
+    if limit is None or time.perf_counter() < limit.wall:
+        return
+    left = limit.deadline - thread_cpu()
+    if left < 0:
+        raise TimeUp(limit.seconds)
+    limit.wall = time.perf_counter() + left
 
 
 def _timed(q: wq.Query) -> wq.Query:
@@ -999,11 +1172,39 @@ class Reader:
         q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
         return [(h.docnum, h.score) for h in self.searcher.search(_timed(q), limit=None)]
 
-    def match_ids(self, node, kind: str) -> list[int]:
-        """The docnums of every unit of *kind* matching *node*, unscored (cheaper)."""
-        is_kind = wq.Term("kind", kind)
-        q = wq.And([is_kind, to_whoosh(node, self.expand_leaf, within=is_kind)])
-        return list(self.searcher.docs_for_query(_timed(q)))
+    @cached_property
+    def _doc_units(self) -> list[int]:
+        """The docnums of the doc units, in order: a document's other units lie just
+        before its own (units.document_units writes it last, in the same segment)."""
+        return sorted(self.searcher.docs_for_query(wq.Term("kind", "doc")))
+
+    @cached_property
+    def _doc_sizes(self) -> tuple[dict[int, int], float]:
+        """doc unit -> the document's units (and itself), and their mean."""
+        docs = self._doc_units
+        size = {d: d - (docs[i - 1] if i else -1) for i, d in enumerate(docs)}
+        return size, sum(size.values()) / max(1, len(size))
+
+    @cached_property
+    def _section_list(self) -> list[int]:
+        return sorted(self.searcher.docs_for_query(wq.Term("kind", "section")))
+
+    @cached_property
+    def _section_units(self) -> frozenset[int]:
+        return frozenset(self._section_list)
+
+    def match_documents(self, node) -> "Matched":
+        """The documents matching *node*, decided per document by set algebra: each
+        free-text leaf on content is matched once on every unit (page readings,
+        sections, form values; doc units hold no text) and stands for the documents
+        having such a unit; any other leaf (state:, signed:, agency: ...) is matched on
+        the doc units; AND, OR and NOT then intersect, join and subtract those sets. So
+        ``detainer AND warrant`` finds a document with the words on different pages,
+        and a phrase is found where one page reading, one section (its text runs over
+        page breaks, running headers and footers left out) or one form value holds it.
+        The same leaf matches decide the query per section too (Matched.sections) and
+        give the matching units of the documents shown (Matched.units_of)."""
+        return Matched(self, node)
 
     def doc_unit(self, docnum: int) -> int:
         """The doc unit of the document a unit belongs to (units are written just before it)."""

@@ -49,8 +49,9 @@ def test_units_cover_every_reading_section_and_form_value(filled):
     # other pages have one reading only (text layer equals text)
     assert len([u for u in pages if u["page"] == 3]) == 1
     doc = units[-1]
-    assert "perfonn" in doc["content"] and doc["fingerprint"] == "fp"
-    assert all(u["sha256"] == finney and u["state"] == "KANSAS" and u["model"] == "WSO" for u in units)
+    assert "content" not in doc and doc["fingerprint"] == "fp"     # its words: in its other units
+    assert all(u["sha256"] == finney for u in units)
+    assert all(u["state"] == "KANSAS" and u["model"] == "WSO" for u in units if u["kind"] in ("doc", "section"))
     smith = conn.execute("SELECT sha256 FROM documents WHERE file_name LIKE 'Smith%'").fetchone()[0]
     forms = [u for u in search_units.document_units(conn, smith, "fp") if u["kind"] == "form"]
     assert forms and all(u["source"] == "form" and u["content"].strip() for u in forms)
@@ -349,11 +350,11 @@ def test_an_old_generation_is_closed_only_when_its_last_reader_comes_back(filled
     search.rebuild_index(filled)
     with ix.reading(filled.index_dir) as old:
         words = ix.QWords("detainers")
-        before = old.match(words, "doc")
+        before = old.match_documents(words).documents
         search.rebuild_index(filled)                     # swap: a new generation is current
         with ix.reading(filled.index_dir) as new:
-            assert new.ix is not old.ix and new.match(words, "doc")
-        assert old.match(words, "doc") == before         # still readable while held
+            assert new.ix is not old.ix and new.match_documents(words).documents
+        assert old.match_documents(words).documents == before         # still readable while held
         assert not old.searcher.is_closed
     assert old.searcher.is_closed                        # closed when given back
     with ix.reading(filled.index_dir) as again:

@@ -3,8 +3,10 @@ the pages / sections / form fields where they match, with snippets.
 
 A query is decided per document (so ``detainer AND warrant`` finds documents with both
 words anywhere in them), except that a query naming ``section:`` is decided per section
-(all its words inside one such section). Matching pages, sections and form fields are
-then located for the documents shown, and only those get highlighted snippets.
+(all its words inside one such section). Each free-text word or phrase is matched once
+over all units (store.index.Reader.match_documents); the documents, the section facet
+and the units to locate in the documents shown all come from those matches by set
+algebra. Only the documents shown get highlighted snippets.
 """
 from __future__ import annotations
 
@@ -192,13 +194,21 @@ def _run(r: ix.Reader, conn, query: str, tree, node, sort: str, page: int, per_p
     # 1. Which documents match: decided on whole documents, or on sections.
     best: dict[str, tuple[float, int]] = {}
     section_units: dict[str, list[int]] = {}
-    for docnum, score in r.match(node, "section" if in_sections else "doc"):
+    matched = r.match_documents(node)
+    for docnum, score in (r.match(node, "section") if in_sections else matched.documents.items()):
         sha = r.column_text("sha256", docnum)
         if sha not in best or score > best[sha][0]:
             best[sha] = (score, docnum)
         if in_sections:
             section_units.setdefault(sha, []).append(docnum)
-    facets = _facets(r, node, best, section_units if in_sections else None, filters)
+    # the sections the whole query holds in (for the section facet), from the same matches
+    in_facet = section_units if in_sections else {}
+    if not in_sections and best:
+        for docnum in sorted(matched.sections):
+            sha = r.column_text("sha256", docnum)
+            if sha in best:
+                in_facet.setdefault(sha, []).append(docnum)
+    facets = _facets(r, best, in_facet, filters)
     if sort == "signed":
         order = sorted(best, key=lambda s: (r.column_text("signed", best[s][1]), best[s][0]), reverse=True)
     elif sort == "oldest":   # undated documents last
@@ -211,7 +221,7 @@ def _run(r: ix.Reader, conn, query: str, tree, node, sort: str, page: int, per_p
     # 2. Where in the documents shown: pages, sections and form fields, with snippets.
     doc_units = {sha: r.doc_unit(best[sha][1]) for sha in shown}
     doc_fields = {d: r.stored(d, body=False) for d in doc_units.values()}
-    located = _locate(r, conn, tree, doc_fields, section_units if in_sections else None)
+    located = _locate(r, matched, conn, tree, doc_fields, section_units if in_sections else None)
     hits = []
     for sha in shown:
         f = doc_fields[doc_units[sha]]
@@ -224,25 +234,20 @@ def _run(r: ix.Reader, conn, query: str, tree, node, sort: str, page: int, per_p
                         page=page, per_page=per_page)
 
 
-def _facets(r: ix.Reader, node, best: dict, section_units: dict | None,
+def _facets(r: ix.Reader, best: dict, section_units: dict[str, list[int]],
             chosen: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
     """Counts of the matching documents per facet value. The section facet counts the
-    documents whose matches lie inside that section (what ticking it finds). A value
-    every result has is left out (it would filter nothing), unless it is chosen."""
+    documents whose matches lie inside that section (*section_units*: the sections the
+    whole query holds in; what ticking it finds). A value every result has is left out
+    (it would filter nothing), unless it is chosen."""
     counts: dict[str, dict[str, int]] = {k: {} for k in FACETS}
-    if section_units is None and best:
-        section_units = {}
-        for docnum in r.match_ids(node, "section"):
-            sha = r.column_text("sha256", docnum)
-            if sha in best:
-                section_units.setdefault(sha, []).append(docnum)
     for sha, (_, docnum) in best.items():
         values = {"state": [r.column_text("state", docnum)], "model": [r.column_text("model", docnum)],
                   "year": [r.column_text("year", docnum)]}
         rev = r.column_text("revision", docnum)
         values["revision"] = [f"{rev[5:7]}/{rev[8:10]}/{rev[:4]}"] if rev else []
         values["section"] = sorted({r.column_text("section_key", d)
-                                    for d in (section_units or {}).get(sha, ())})
+                                    for d in section_units.get(sha, ())})
         for k, vs in values.items():
             for v in set(vs):
                 if v:
@@ -253,7 +258,8 @@ def _facets(r: ix.Reader, node, best: dict, section_units: dict | None,
             for k, c in counts.items()}
 
 
-def _locate(r: ix.Reader, conn, tree, doc_fields: dict[int, dict], section_units: dict | None) -> dict:
+def _locate(r: ix.Reader, matched: ix.Matched, conn, tree, doc_fields: dict[int, dict],
+            section_units: dict | None) -> dict:
     """sha -> (matches with snippets, matched pages, best section title), for the
     documents given by their doc units (docnum -> stored fields).
 
@@ -269,7 +275,7 @@ def _locate(r: ix.Reader, conn, tree, doc_fields: dict[int, dict], section_units
     multi = tuple(p for p in patterns if len(p.words) > 1)
     found: dict[str, list[ix.UnitHit]] = {f["sha256"]: [] for f in doc_fields.values()}
     if leaves and doc_fields:
-        for h in r.units_of(ix.QOr(tuple(leaves)), doc_fields):
+        for h in matched.units_of(leaves, doc_fields):
             found[h.sha256].append(h)
     # Pages whose bridge (the words over the break to the next page) holds a phrase: only
     # the sections running over such a break can add pages to those the pages matched on.

@@ -4,15 +4,17 @@ when its units must be rewritten.
 
 Units, one Whoosh document each, all tied to a document by ``sha256``:
 
-- ``doc``      one per document: every text read from it (page text, the other reading
-               of each page when it differs, section text, form values) so that a
-               boolean query such as ``detainer AND warrant`` is decided per document;
+- ``doc``      one per document: its fields (agency, state, signed ...) and fingerprint,
+               no text: a query's words are decided per document over its page,
+               section and form units (store.index.Reader.match_documents);
 - ``page``     one per page and reading (``source`` text | ocr | both); the first
                reading of a page that a section runs on from also has a ``bridge``:
                the words that end it and begin the next page, as the section joins them;
 - ``section``  one per section (``section_key``, ``section_title``);
 - ``form``     one per filled form field.
 
+Only doc and section units carry the document's fields: a query's fields are decided
+on them (per document, or per section for ``section:``).
 A document's units are written together, its doc unit last (store.index relies on it).
 """
 from __future__ import annotations
@@ -64,8 +66,6 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
                 model=d["model"] or "", signed=d["signed"] or "",
                 year=(d["signed"] or "")[:4], revision=iso_date(revision) or "",
                 revision_shown=revision, doctype=d["kind"] or "", file_name=d["file_name"])
-    keys = sorted({r["key"] for r in conn.execute("SELECT key FROM sections WHERE sha256 = ?", (sha256,))})
-    meta["sections"] = ",".join(keys)
     meta = {k: v for k, v in meta.items() if v not in ("", None)}
     pages = conn.execute("SELECT page, text, text_layer, ocr_text, method FROM pages WHERE sha256 = ?"
                          " ORDER BY page", (sha256,)).fetchall()
@@ -77,20 +77,17 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
     methods = {p["page"]: p["method"] for p in pages}
     by_page = {p["page"]: p["text"] or "" for p in pages}
     bridges = _bridges(pages, sections)
-    everything = []
     count = 0            # the units before the doc unit
     for p in pages:
         covering = next(((s["key"], s["title"]) for s in sections
                          if s["first_page"] <= p["page"] <= s["last_page"]), None)
         for n, (source, column, text) in enumerate(_readings(p)):
             content = mark(text)
-            unit = dict(meta, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
+            unit = dict(sha256=sha256, uid=f"{sha256}:p{p['page']}:{source}", kind="page", source=source,
                         page=p["page"], last_page=p["page"], content=content, reading=column,
                         in_section=covering)
-            everything.append(content)
             if n == 0 and p["page"] in bridges:      # a phrase across the break: on this page
                 unit["bridge"] = bridges[p["page"]]
-                everything.append(unit["bridge"])
             count += 1
             yield unit
     for s in sections:
@@ -105,16 +102,11 @@ def document_units(conn, sha256: str, fingerprint: str, splitter: Splitter | Non
     for f in forms:
         if not f["value"].strip():
             continue
-        everything.append(f["value"])
         count += 1
         where = {"page": f["page"], "last_page": f["page"]} if f["page"] else {}
-        yield dict(meta, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
+        yield dict(sha256=sha256, uid=f"{sha256}:f{f['name']}", kind="form", source="form", content=f["value"],
                    body=f["value"], **where)
-    # The doc unit decides boolean queries per document: every page reading (with the
-    # bridges over page breaks) and form value. Section texts are the pages' text again,
-    # cut differently, so they are left out of it.
-    yield dict(meta, uid=f"{sha256}:doc", kind="doc", content=ix.PART_BREAK.join(everything),
-               units=count + len(sections), fingerprint=fingerprint)
+    yield dict(meta, uid=f"{sha256}:doc", kind="doc", units=count + len(sections), fingerprint=fingerprint)
 
 
 def _bridges(pages, sections) -> dict[int, str]:
