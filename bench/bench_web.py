@@ -389,7 +389,7 @@ def crawl(port: int, start: list[str], clients: int, seconds: float) -> list[tup
     """*clients* crawlers sharing one frontier, from *start*, for *seconds*: each takes
     the next unvisited link of the page kind visited least so far (so that every kind
     is reached, not only the thousands of search links), fetches it and queues the links
-    of HTML answers. Returns (kind, path, ms, status) per request."""
+    of HTML answers. Returns (kind, path, ms, status, server CPU ms or None) per request."""
     base = f"http://127.0.0.1:{port}"
     frontier: dict[str, deque] = {}
     seen: set[str] = set()
@@ -432,13 +432,14 @@ def crawl(port: int, start: list[str], clients: int, seconds: float) -> list[tup
                 conn.request("GET", path)
                 r = conn.getresponse()
                 status, body, ctype = r.status, r.read(), r.getheader("Content-Type") or ""
+                cpu = server_cpu(r.getheader("Server-Timing"))
             except (OSError, http.client.HTTPException):
-                status, body, ctype = 0, b"", ""
+                status, body, ctype, cpu = 0, b"", "", None
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
             ms = (time.perf_counter() - t0) * 1000
             with guard:
-                out.append((page_kind(urlsplit(path).path), path, ms, status))
+                out.append((page_kind(urlsplit(path).path), path, ms, status, cpu))
             if status == 200 and ctype.startswith("text/html"):
                 parser = _Links()
                 parser.feed(body.decode("utf-8", "replace"))
@@ -487,6 +488,22 @@ def compare_page_urls(d) -> list[str]:
     return urls + pairs + (exports if compare.docx_available() else [])
 
 
+def server_cpu(header: str | None) -> float | None:
+    """The CPU ms the server's thread spent on a request, from its ``Server-Timing: cpu;dur=``."""
+    m = re.search(r"\bcpu;dur=([\d.]+)", header or "")
+    return float(m.group(1)) if m else None
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def crawl_main(args) -> None:
     from store.datadir import DataDir
     d = DataDir(args.data_dir, readonly=True)
@@ -497,30 +514,37 @@ def crawl_main(args) -> None:
     proc, port = start_server(args.data_dir, threads)
     try:
         print(f"archive {d.root}: {n_docs} documents; {args.crawlers} crawlers x {args.seconds:g} s"
-              f" from / (and {len(start) - 1} pair redlines), {threads} server threads")
+              f" from / (and {len(start) - 1} pair redlines), {threads} server threads;"
+              f" load average {load_average()} (1, 5, 15 min) before")
+        cpu0, t0 = process_cpu(proc.pid), time.monotonic()
         rows = crawl(port, start, args.crawlers, args.seconds)
+        cpu, wall = process_cpu(proc.pid) - cpu0, time.monotonic() - t0
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    print(f"load average {load_average()} after; the server used {cpu:.1f} CPU-s in {wall:.1f} s"
+          f" ({cpu / wall:.2f} cores; its requests' threads {sum(r[4] or 0 for r in rows) / 1000:.1f} CPU-s)")
     by_kind: dict[str, list] = {}
-    for kind, path, ms, status in rows:
-        by_kind.setdefault(kind, []).append((ms, status))
-    print(f"{'page kind':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'not 200':>7} {'>2 s':>5}")
-    for kind in sorted(by_kind, key=lambda k: -percentile([m for m, _ in by_kind[k]], .95)):
-        ms = [m for m, _ in by_kind[kind]]
-        bad = sum(s != 200 for _, s in by_kind[kind])
-        print(f"{kind:<20} {len(ms):>8} {percentile(ms, .5):>8.1f} {percentile(ms, .95):>8.1f} {max(ms):>8.1f}"
-              f" {bad:>7} {sum(m > 2000 for m in ms):>5}")
-    ms = [r[2] for r in rows]
-    print(f"{'all':<20} {len(ms):>8} {percentile(ms, .5):>8.1f} {percentile(ms, .95):>8.1f} {max(ms):>8.1f}"
-          f" {sum(r[3] != 200 for r in rows):>7} {sum(m > 2000 for m in ms):>5}")
+    for kind, path, ms, status, cpu_ms in rows:
+        by_kind.setdefault(kind, []).append((ms, status, cpu_ms))
+    print(f"{'page kind':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p95':>8}"
+          f" {'not 200':>7} {'>2 s':>5}")
+
+    def line(label: str, got: list) -> None:
+        ms, cpus = [x[0] for x in got], [x[2] for x in got if x[2] is not None] or [0.0]
+        print(f"{label:<20} {len(ms):>8} {percentile(ms, .5):>8.1f} {percentile(ms, .95):>8.1f} {max(ms):>8.1f}"
+              f" {percentile(cpus, .95):>8.1f} {sum(x[1] != 200 for x in got):>7} {sum(m > 2000 for m in ms):>5}")
+
+    for kind in sorted(by_kind, key=lambda k: -percentile([x[0] for x in by_kind[k]], .95)):
+        line(kind, by_kind[kind])
+    line("all", [x for got in by_kind.values() for x in got])
     slow = [r for r in rows if r[2] > 2000]
-    print(f"requests over 2 s: {len(slow)}")
-    for kind, path, ms, status in sorted(slow, key=lambda r: -r[2]):
-        print(f"  {ms:8.0f} ms  {status}  {path[:150]}")
+    print(f"requests over 2 s: {len(slow)} (wall ms, of it the server thread's CPU ms)")
+    for kind, path, ms, status, cpu_ms in sorted(slow, key=lambda r: -r[2]):
+        print(f"  {ms:8.0f} ms  cpu {cpu_ms if cpu_ms is not None else float('nan'):6.0f} ms  {status}  {path[:150]}")
     failed = [r for r in rows if r[3] != 200]
     print(f"requests not answered 200: {len(failed)}")
-    for kind, path, ms, status in failed[:30]:
+    for kind, path, ms, status, _ in failed[:30]:
         print(f"  {status}  {path[:150]}")
 
 

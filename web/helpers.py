@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import date
 
-from flask import Flask, Response, abort, current_app, request, url_for
+from flask import Flask, Response, abort, current_app, g, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest
 
@@ -43,8 +44,14 @@ def install(app: Flask) -> None:
     def nav():
         return {"nav_links": current_app.config["NAV"]}
 
+    @app.before_request
+    def start_clock() -> None:
+        g.cpu_started = time.thread_time()
+
     @app.after_request
     def security_headers(resp: Response) -> Response:
+        if "cpu_started" in g:     # the CPU time this request's thread spent (bench/bench_web.py reads it)
+            resp.headers["Server-Timing"] = f"cpu;dur={(time.thread_time() - g.cpu_started) * 1000:.1f}"
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault(
