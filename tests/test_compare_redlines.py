@@ -187,6 +187,34 @@ def test_pdf_export_has_the_changed_words_names_and_page_citations(fixture_archi
     assert "Baseline: " in dev_text and "This agreement: p. 1" in dev_text
 
 
+def test_pdf_pages_a_section_runs_on_to_repeat_its_heading_and_column_names(fixture_archive):
+    """A section whose rows run on to a new page starts that page with its heading
+    "(continued)" and the two columns' names, as a table's headings repeat (read back
+    with pypdf from the pair export of the real site)."""
+    from pypdf import PdfReader
+
+    from web import create_app
+    client = create_app({"DATA_DIR": str(fixture_archive.root)}).test_client()
+    got = client.get(f"/compare/pair/export.pdf?a={sha(SMITH)}&b={sha(TX_JAN)}")
+    assert got.status_code == 200
+    pages = [[" ".join(line.split()) for line in p.extract_text().splitlines() if line.strip()]
+             for p in PdfReader(io.BytesIO(got.data)).pages]
+    r = compare.compare_pair(fixture_archive, SMITH, TX_JAN)
+    headings = [" ".join(compare.formatting.section_heading(sec).split()) for sec in r["sections"]]
+    label_a, label_b = f"A: {r['a']['agency']}", f"B: {r['b']['agency']}"
+    assert len(pages) > 3
+    current, continued = None, 0
+    for n, lines in enumerate(pages, start=1):
+        if n > 1 and lines[0] not in headings:          # the page does not start a section
+            assert lines[0] == f"{current} (continued)", (n, lines[:3], current)
+            assert lines[1] == f"{label_a} {label_b}", (n, lines[:3])
+            continued += 1
+        for line in lines:
+            if line in headings:
+                current = line
+    assert continued >= 2, pages        # rows do run on to new pages here: the check is not empty
+
+
 def _fillin_starts(text: str, fillins) -> set[int]:
     """Offsets of the words inside the fill-ins of *text* (agency names, LEA, the state,
     dates, signature blocks from "For the LEA:" on, ...)."""
