@@ -471,7 +471,7 @@ def compare_urls(d) -> list[str]:
 
 
 def compare_page_urls(d) -> list[str]:
-    """One or a few of every kind of compare page and CSV, and the Word exports."""
+    """One or a few of every kind of compare page and CSV, and the Word and PDF exports."""
     from archive import compare
     stored = compare.Stored(d)
     top = stored.top_deviations(5)
@@ -483,9 +483,10 @@ def compare_page_urls(d) -> list[str]:
     urls += [f"/compare/variants/{k}?model={model}" for k in keys]
     urls += [f"/compare/variants/{k}.csv?model={model}" for k in keys[:1]]
     pairs = compare_urls(d)[:4]
-    exports = [pairs[0].replace("/compare/pair?", "/compare/pair/export.docx?")] if pairs else []
-    exports += [f"/compare/deviation/{t['sha256']}/export.docx" for t in top[:1]]
-    return urls + pairs + (exports if compare.docx_available() else [])
+    formats = [f for f, ok in (("docx", compare.docx_available()), ("pdf", compare.pdf_available())) if ok]
+    exports = [pairs[0].replace("/compare/pair?", f"/compare/pair/export.{f}?") for f in formats] if pairs else []
+    exports += [f"/compare/deviation/{t['sha256']}/export.{f}" for t in top[:1] for f in formats]
+    return urls + pairs + exports
 
 
 def server_cpu(header: str | None) -> float | None:

@@ -215,6 +215,34 @@ def test_pdf_pages_a_section_runs_on_to_repeat_its_heading_and_column_names(fixt
     assert continued >= 2, pages        # rows do run on to new pages here: the check is not empty
 
 
+def test_pdf_font_has_every_character_of_the_redline(fixture_archive):
+    """The PDF is set in the first font (of those the system has) with a glyph for each of
+    its characters: a real pair in Liberation Sans; the same pair with a ballot box (which
+    Liberation Sans lacks) in one of its words in DejaVu Sans, the box printed."""
+    import copy
+
+    from pypdf import PdfReader
+
+    from archive.compare import redline_pdf as pdf_module
+    if not all((d / f).is_file() for d in pdf_module.FONT_DIRS[:1] for f in pdf_module.FONTS[0][1]):
+        pytest.skip("Liberation Sans is not installed")
+
+    def fonts(data: bytes) -> set[str]:
+        reader = PdfReader(io.BytesIO(data))
+        return {f.get_object()["/BaseFont"].split("+")[-1] for p in reader.pages
+                for f in p["/Resources"]["/Font"].values()}
+
+    r = compare.compare_pair(fixture_archive, SMITH, TX_JAN)
+    plain = compare.redline_pdf(r, title="t", lines=[], label_a="A", label_b="B")
+    assert fonts(plain) == {"LiberationSans", "LiberationSansBold"}
+    boxed = copy.deepcopy(r)
+    op = next(o for sec in boxed["sections"] for o in sec.get("redline", []) if o["op"] == "equal" and o["b"])
+    op["b"] = "\u2610 Yes " + op["b"]
+    data = compare.redline_pdf(boxed, title="t", lines=[], label_a="A", label_b="B")
+    assert fonts(data) == {"DejaVuSans", "DejaVuSans-Bold"}
+    assert "\u2610 Yes" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
 def _fillin_starts(text: str, fillins) -> set[int]:
     """Offsets of the words inside the fill-ins of *text* (agency names, LEA, the state,
     dates, signature blocks from "For the LEA:" on, ...)."""

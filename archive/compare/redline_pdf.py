@@ -6,21 +6,28 @@ words — deletions red and struck through, insertions green and underlined, fil
 fpdf2 lays out single runs of text; the two columns of styled runs are cut into lines
 here (:class:`_Pen`), so that both columns of a row advance together and a row may run
 over a page break; a page a section's rows run on to starts with the section's heading
-and the columns' names again. Text is set in DejaVu Sans when the system has it (any character of
-an agreement), else in the PDF core font Helvetica (Latin-1: other characters are given
-their nearest Latin-1 form)."""
+and the columns' names again. Text is set in Liberation Sans, or DejaVu Sans where a
+character is not in it (see :data:`FONTS`), when the system has them, else in the PDF core
+font Helvetica (Latin-1: other characters are given their nearest Latin-1 form)."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 from archive.compare.formatting import (change_rows, count_changes, section_citation, section_heading,
                                         side_runs)
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
+FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation"), Path("/usr/share/fonts/liberation"),
+             Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
              Path("/usr/local/share/fonts"), Path("/Library/Fonts"))
+# Fonts to set text in, the first that has every character of the redline: Liberation Sans
+# (Arial's metrics) is read 7x faster than DejaVu Sans (2,600 glyphs to 6,000: 6 against 45 ms
+# a document); DejaVu Sans has the most characters.
+FONTS = (("Liberation", ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf")),
+         ("DejaVu", ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")))
 MARGIN = 12                 # mm
 GUTTER = 5                  # mm between the columns
 NUMBER = 7                  # mm left of the columns for a change's number
@@ -50,7 +57,7 @@ def redline_pdf(result: dict, *, title: str, lines: list[str], label_a: str, lab
     pdf = _document()
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, MARGIN)
-    font, clean = _font(pdf)
+    font, clean = _font(pdf, _characters(result, title, *lines, label_a, label_b))
     pdf.set_title(clean(title))
     pdf.set_creator("moa-archive")
     pdf.add_page()
@@ -152,14 +159,18 @@ def _document():
     return Redline(format="Letter")
 
 
-def _font(pdf) -> tuple[str, Callable[[str], str]]:
-    """The font family to set text in, and what makes a text printable in it."""
-    for d in FONT_DIRS:
-        regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
-        if regular.is_file() and bold.is_file():
-            pdf.add_font("DejaVu", "", str(regular))
-            pdf.add_font("DejaVu", "B", str(bold))
-            return "DejaVu", lambda s: _CONTROL.sub(lambda m: "-" if m.group(0) == "\ufffe" else " ", s)
+def _font(pdf, characters: set[str]) -> tuple[str, Callable[[str], str]]:
+    """The font family to set text in, and what makes a text printable in it: the first of
+    :data:`FONTS` the system has that has a glyph for each of *characters* (else the last
+    found: DejaVu Sans has the most), else the PDF core font Helvetica."""
+    found = [(name, reg, bold) for name, files in FONTS for d in FONT_DIRS
+             for reg, bold in [(d / files[0], d / files[1])] if reg.is_file() and bold.is_file()]
+    chosen = next((f for f in found if characters <= _glyphs(str(f[1]))), found[-1] if found else None)
+    if chosen:
+        name, regular, bold = chosen
+        pdf.add_font(name, "", str(regular))
+        pdf.add_font(name, "B", str(bold))
+        return name, lambda s: _CONTROL.sub(lambda m: "-" if m.group(0) == "\ufffe" else " ", s)
 
     def latin1(s: str) -> str:
         s = _CONTROL.sub(lambda m: "-" if m.group(0) == "\ufffe" else " ", s)
@@ -168,6 +179,25 @@ def _font(pdf) -> tuple[str, Callable[[str], str]]:
         return "".join(c if ord(c) < 256 else (unicodedata.normalize("NFKD", c).encode("latin-1", "ignore")
                                                .decode("latin-1") or "?") for c in s)
     return "helvetica", latin1
+
+
+@lru_cache(maxsize=8)
+def _glyphs(path: str) -> frozenset[str]:
+    """The characters a font file has glyphs for (read once per process)."""
+    from fontTools.ttLib import TTFont
+    return frozenset(chr(c) for c in TTFont(path, lazy=True).getBestCmap())
+
+
+def _characters(result: dict, *texts: str) -> set[str]:
+    """Every character a PDF of *result* (and *texts*) prints, spaces and controls aside."""
+    parts = list(texts)
+    for sec in result["sections"]:
+        parts += [section_heading(sec), sec.get("text") or ""]
+        parts += [o[k] for o in sec.get("redline") or () for k in ("a", "b")]
+        for side in ("a", "b", "baseline_source"):
+            if isinstance(sec.get(side), dict):
+                parts += [str(v) for v in sec[side].values() if isinstance(v, str)]
+    return set("".join(parts)) - set(" \n\t\r\f\v") - set(_CONTROL.findall("".join(parts)))
 
 
 class _Pen:
