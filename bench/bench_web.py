@@ -75,18 +75,25 @@ def percentile(values: list[float], p: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def timed(client, url: str) -> float:
-    t0 = time.perf_counter()
+def timed(client, url: str) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one request through the test client (it runs in this thread, so
+    the thread's CPU time is the request's: what it costs, the machine's load aside)."""
+    t0, c0 = time.perf_counter(), time.thread_time()
     r = client.get(url)
-    dt = (time.perf_counter() - t0) * 1000
+    dt, cpu = (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
     if r.status_code != 200:
         raise SystemExit(f"{url}: HTTP {r.status_code}")
-    return dt
+    return dt, cpu
 
 
-def report(label: str, ms: list[float]) -> None:
-    print(f"{label:<28} n={len(ms):<4} p50={percentile(ms, .5):7.1f} ms  p95={percentile(ms, .95):7.1f} ms"
-          f"  max={max(ms):7.1f} ms")
+def walls(times: list[tuple[float, float]]) -> list[float]:
+    return [w for w, _ in times]
+
+
+def report(label: str, times: list[tuple[float, float]]) -> None:
+    ms, cpu = walls(times), [c for _, c in times]
+    print(f"{label:<36} n={len(ms):<4} p50={percentile(ms, .5):7.1f} ms  p95={percentile(ms, .95):7.1f} ms"
+          f"  max={max(ms):7.1f} ms  cpu p95={percentile(cpu, .95):7.1f} ms")
 
 
 # --- load ------------------------------------------------------------------------------
@@ -576,29 +583,35 @@ def main() -> None:
     from store.datadir import DataDir
     d = DataDir(args.data_dir, readonly=True)
     shas = [r[0] for r in d.db.execute("SELECT sha256 FROM documents ORDER BY sha256")]
-    print(f"archive {d.root}: {len(shas)} documents")
+    print(f"archive {d.root}: {len(shas)} documents; load average {load_average()}")
 
     urls = [f"/search?q={quote(q)}" for q in QUERIES] + FILTERED
     for u in urls:            # warm-up: index readers, templates
         timed(client, u)
     search_ms = [timed(client, u) for _ in range(args.rounds) for u in urls]
     report("search page", search_ms)
-    print(f"  target p95 <= 150 ms: {'met' if percentile(search_ms, .95) <= 150 else 'NOT met'}")
+    print(f"  target p95 <= 150 ms: {'met' if percentile(walls(search_ms), .95) <= 150 else 'NOT met'}")
     report("search CSV (all hits)", [timed(client, f"/search.csv?q={quote(q)}") for q in QUERIES[:6]])
     report("search API", [timed(client, f"/api/search?q={quote(q)}") for q in QUERIES])
     report("document page", [timed(client, f"/doc/{s}") for s in shas[:20]])
     report("document page ?q=training", [timed(client, f"/doc/{s}?q=training") for s in shas[:20]])
     report("browse (all agreements)", [timed(client, "/browse") for _ in range(args.rounds)])
 
-    by_kind: dict[str, list[float]] = {}
+    # Each URL's first request apart: what one visitor gets (a pair's redline is computed then,
+    # and kept in memory for the requests after it).
+    first: dict[str, list] = {}
+    again: dict[str, list] = {}
     for u in compare_page_urls(d):
-        timed(client, u)                      # warm-up: the stored results' first read
+        kind = page_kind(urlsplit(u).path)
+        first.setdefault(kind, []).append(timed(client, u))
         for _ in range(args.rounds):
-            by_kind.setdefault(page_kind(urlsplit(u).path), []).append(timed(client, u))
-    for kind, ms in by_kind.items():
-        report(kind, ms)
-    worst = max(percentile(ms, .95) for ms in by_kind.values())
-    print(f"  compare pages, worst p95 {worst:.0f} ms; target < 1 s (corpus), < 2 s (~2,000 documents)")
+            again.setdefault(kind, []).append(timed(client, u))
+    for kind in first:
+        report(f"{kind}, first ask", first[kind])
+        report(f"{kind}, asked again", again[kind])
+    worst = max(percentile(walls(first[k] + again[k]), .95) for k in first)
+    print(f"  compare pages, worst p95 {worst:.0f} ms; target < 1 s (corpus), < 2 s (~2,000 documents);"
+          f" load average {load_average()}")
 
     cold, warm = [], []
     for s in shas[:10]:
@@ -607,7 +620,7 @@ def main() -> None:
         warm.append(timed(client, f"/doc/{s}/page/1.png"))
     report("page image, first render", cold)
     report("page image, from cache", warm)
-    print(f"  cache speed-up: x{statistics.median(cold) / statistics.median(warm):.0f}")
+    print(f"  cache speed-up: x{statistics.median(walls(cold)) / statistics.median(walls(warm)):.0f}")
 
 
 if __name__ == "__main__":
