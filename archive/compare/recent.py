@@ -1,8 +1,8 @@
 """Results computed on request and kept in memory for the next requests (never written).
 
 A pair redline depends only on its two agreements, so it is computed when asked for
-(:func:`~archive.compare.analyses.compare_pair`, ~30 ms of CPU at corpus size, the same
-at any archive size), not stored by the pipeline; but its page, its exports (HTML, Word,
+(:func:`~archive.compare.analyses.compare_pair`, 20–80 ms of CPU, whatever the archive's
+size), not stored by the pipeline; but its page, its exports (HTML, Word,
 PDF) and its JSON ask for the same pair one after another. :func:`pair` keeps the last
 :data:`PAIRS` of them in a bounded LRU, keyed by everything they depend on: the archive's
 database, each document's inputs (:func:`~archive.compare.results.document_inputs`: its
@@ -21,7 +21,7 @@ from archive.compare.normalize import NORMALIZER_VERSION
 from archive.compare.results import RESULTS_VERSION, document_inputs
 from archive.core.refs import resolve
 
-PAIRS = 16          # pair results kept (each ~1 MB in memory for two long agreements)
+PAIRS = 16          # pair results kept (a few hundred KB each in memory: its JSON is ~100 KB)
 
 
 class Recent:
