@@ -244,6 +244,27 @@ def test_pdf_font_has_every_character_of_the_redline(fixture_archive):
     assert "\u2610 Yes" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
 
 
+def test_a_redline_page_offers_the_exports_without_loading_their_libraries(fixture_archive):
+    """The pair page links to its Word and PDF exports without importing python-docx and
+    fpdf2 (~0.2 s of CPU, paid by the first export instead): in a fresh process."""
+    import os
+    import subprocess
+    import sys
+    code = (
+        "import sys\n"
+        "from web import create_app\n"
+        f"c = create_app({{'DATA_DIR': {str(fixture_archive.root)!r}}}).test_client()\n"
+        f"page = c.get('/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}').get_data(as_text=True)\n"
+        "print('export.pdf' in page, 'export.docx' in page, 'fpdf' in sys.modules, 'docx' in sys.modules)\n"
+        f"c.get('/compare/pair/export.pdf?a={sha(SMITH)}&b={sha(TX_JAN)}')\n"
+        "print('fpdf' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True", "False", "False", "True"], out.stdout
+
+
 def _fillin_starts(text: str, fillins) -> set[int]:
     """Offsets of the words inside the fill-ins of *text* (agency names, LEA, the state,
     dates, signature blocks from "For the LEA:" on, ...)."""
