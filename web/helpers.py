@@ -46,13 +46,19 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def start_clock() -> None:
-        g.started = time.perf_counter(), time.thread_time()
+        g.request_clock = time.perf_counter(), time.thread_time()
+
+    @app.after_request
+    def server_timing(resp: Response) -> Response:
+        """How long the request held its thread and the CPU time that thread spent on it
+        (bench/bench_web.py --crawl reads them, to tell work from waiting)."""
+        if "request_clock" in g:
+            wall, cpu = (time.perf_counter() - g.request_clock[0]), (time.thread_time() - g.request_clock[1])
+            resp.headers["Server-Timing"] = f"wall;dur={wall * 1000:.1f}, cpu;dur={cpu * 1000:.1f}"
+        return resp
 
     @app.after_request
     def security_headers(resp: Response) -> Response:
-        if "started" in g:     # how long the request held its thread, and the CPU time it spent (bench_web reads them)
-            wall, cpu = time.perf_counter() - g.started[0], time.thread_time() - g.started[1]
-            resp.headers["Server-Timing"] = f"wall;dur={wall * 1000:.1f}, cpu;dur={cpu * 1000:.1f}"
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault(
