@@ -2,7 +2,7 @@
 # Set up everything this project needs on a Debian machine, then run it.
 #   ./go run [moa update options]   install, update the archive from ICE, then serve it
 #   ./go test [pytest options]      install (with test tools), then run the test suite
-# Installs Debian packages (tesseract-ocr, poppler-utils; chromium for tests) when missing, a virtualenv
+# Installs Debian packages (tesseract-ocr, poppler-utils, fonts; chromium for tests) when missing, a virtualenv
 # in .venv, and the project with its Python dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +13,9 @@ case "$want" in run|test) ;; *) echo "usage: ./go run|test [args...]" >&2; exit 
 need_debs=()
 command -v tesseract >/dev/null 2>&1 || need_debs+=(tesseract-ocr tesseract-ocr-eng)
 command -v pdftotext >/dev/null 2>&1 || need_debs+=(poppler-utils)
+# the fonts PDF redlines are set in (archive/compare/redline_pdf.py)
+[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need_debs+=(fonts-liberation)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_debs+=(fonts-dejavu-core)
 if [ "$want" = test ]; then
     command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
 fi

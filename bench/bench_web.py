@@ -75,18 +75,25 @@ def percentile(values: list[float], p: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def timed(client, url: str) -> float:
-    t0 = time.perf_counter()
+def timed(client, url: str) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one request through the test client (it runs in this thread, so
+    the thread's CPU time is the request's: what it costs, the machine's load aside)."""
+    t0, c0 = time.perf_counter(), time.thread_time()
     r = client.get(url)
-    dt = (time.perf_counter() - t0) * 1000
+    dt, cpu = (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
     if r.status_code != 200:
         raise SystemExit(f"{url}: HTTP {r.status_code}")
-    return dt
+    return dt, cpu
 
 
-def report(label: str, ms: list[float]) -> None:
-    print(f"{label:<28} n={len(ms):<4} p50={percentile(ms, .5):7.1f} ms  p95={percentile(ms, .95):7.1f} ms"
-          f"  max={max(ms):7.1f} ms")
+def walls(times: list[tuple[float, float]]) -> list[float]:
+    return [w for w, _ in times]
+
+
+def report(label: str, times: list[tuple[float, float]]) -> None:
+    ms, cpu = walls(times), [c for _, c in times]
+    print(f"{label:<36} n={len(ms):<4} p50={percentile(ms, .5):7.1f} ms  p95={percentile(ms, .95):7.1f} ms"
+          f"  max={max(ms):7.1f} ms  cpu p95={percentile(cpu, .95):7.1f} ms")
 
 
 # --- load ------------------------------------------------------------------------------
@@ -389,7 +396,9 @@ def crawl(port: int, start: list[str], clients: int, seconds: float) -> list[tup
     """*clients* crawlers sharing one frontier, from *start*, for *seconds*: each takes
     the next unvisited link of the page kind visited least so far (so that every kind
     is reached, not only the thousands of search links), fetches it and queues the links
-    of HTML answers. Returns (kind, path, ms, status) per request."""
+    of HTML answers. Returns (kind, path, ms, status, server CPU ms, server thread ms, when it
+    was asked in s since the crawl began) per request (the server's figures None when it did
+    not say)."""
     base = f"http://127.0.0.1:{port}"
     frontier: dict[str, deque] = {}
     seen: set[str] = set()
@@ -397,6 +406,7 @@ def crawl(port: int, start: list[str], clients: int, seconds: float) -> list[tup
     guard = threading.Lock()
     out: list[tuple] = []
     stop = time.monotonic() + seconds
+    began = time.perf_counter()
 
     def add(path: str) -> None:
         if path not in seen:
@@ -432,13 +442,15 @@ def crawl(port: int, start: list[str], clients: int, seconds: float) -> list[tup
                 conn.request("GET", path)
                 r = conn.getresponse()
                 status, body, ctype = r.status, r.read(), r.getheader("Content-Type") or ""
+                held = server_timing(r.getheader("Server-Timing"), "wall")
+                cpu = server_timing(r.getheader("Server-Timing"), "cpu")
             except (OSError, http.client.HTTPException):
-                status, body, ctype = 0, b"", ""
+                status, body, ctype, held, cpu = 0, b"", "", None, None
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
             ms = (time.perf_counter() - t0) * 1000
             with guard:
-                out.append((page_kind(urlsplit(path).path), path, ms, status))
+                out.append((page_kind(urlsplit(path).path), path, ms, status, cpu, held, t0 - began))
             if status == 200 and ctype.startswith("text/html"):
                 parser = _Links()
                 parser.feed(body.decode("utf-8", "replace"))
@@ -470,7 +482,7 @@ def compare_urls(d) -> list[str]:
 
 
 def compare_page_urls(d) -> list[str]:
-    """One or a few of every kind of compare page and CSV, and the Word exports."""
+    """One or a few of every kind of compare page and CSV, and the Word and PDF exports."""
     from archive import compare
     stored = compare.Stored(d)
     top = stored.top_deviations(5)
@@ -482,9 +494,27 @@ def compare_page_urls(d) -> list[str]:
     urls += [f"/compare/variants/{k}?model={model}" for k in keys]
     urls += [f"/compare/variants/{k}.csv?model={model}" for k in keys[:1]]
     pairs = compare_urls(d)[:4]
-    exports = [pairs[0].replace("/compare/pair?", "/compare/pair/export.docx?")] if pairs else []
-    exports += [f"/compare/deviation/{t['sha256']}/export.docx" for t in top[:1]]
-    return urls + pairs + (exports if compare.docx_available() else [])
+    formats = [f for f, ok in (("docx", compare.docx_available()), ("pdf", compare.pdf_available())) if ok]
+    exports = [pairs[0].replace("/compare/pair?", f"/compare/pair/export.{f}?") for f in formats] if pairs else []
+    exports += [f"/compare/deviation/{t['sha256']}/export.{f}" for t in top[:1] for f in formats]
+    return urls + pairs + exports
+
+
+def server_timing(header: str | None, name: str) -> float | None:
+    """A duration (ms) from a ``Server-Timing`` header: ``wall`` (how long the request held
+    its server thread) or ``cpu`` (the CPU time that thread spent on it)."""
+    m = re.search(rf"\b{name};dur=([\d.]+)", header or "")
+    return float(m.group(1)) if m else None
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def crawl_main(args) -> None:
@@ -497,30 +527,45 @@ def crawl_main(args) -> None:
     proc, port = start_server(args.data_dir, threads)
     try:
         print(f"archive {d.root}: {n_docs} documents; {args.crawlers} crawlers x {args.seconds:g} s"
-              f" from / (and {len(start) - 1} pair redlines), {threads} server threads")
+              f" from / (and {len(start) - 1} pair redlines), {threads} server threads;"
+              f" load average {load_average()} (1, 5, 15 min) before")
+        cpu0, t0 = process_cpu(proc.pid), time.monotonic()
         rows = crawl(port, start, args.crawlers, args.seconds)
+        cpu, wall = process_cpu(proc.pid) - cpu0, time.monotonic() - t0
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    print(f"load average {load_average()} after; the server used {cpu:.1f} CPU-s in {wall:.1f} s"
+          f" ({cpu / wall:.2f} cores; its requests' threads {sum(r[4] or 0 for r in rows) / 1000:.1f} CPU-s)")
     by_kind: dict[str, list] = {}
-    for kind, path, ms, status in rows:
-        by_kind.setdefault(kind, []).append((ms, status))
-    print(f"{'page kind':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'not 200':>7} {'>2 s':>5}")
-    for kind in sorted(by_kind, key=lambda k: -percentile([m for m, _ in by_kind[k]], .95)):
-        ms = [m for m, _ in by_kind[kind]]
-        bad = sum(s != 200 for _, s in by_kind[kind])
-        print(f"{kind:<20} {len(ms):>8} {percentile(ms, .5):>8.1f} {percentile(ms, .95):>8.1f} {max(ms):>8.1f}"
-              f" {bad:>7} {sum(m > 2000 for m in ms):>5}")
-    ms = [r[2] for r in rows]
-    print(f"{'all':<20} {len(ms):>8} {percentile(ms, .5):>8.1f} {percentile(ms, .95):>8.1f} {max(ms):>8.1f}"
-          f" {sum(r[3] != 200 for r in rows):>7} {sum(m > 2000 for m in ms):>5}")
+    for kind, path, ms, status, cpu_ms, held, _ in rows:
+        by_kind.setdefault(kind, []).append((ms, status, cpu_ms, held))
+    # p50/p95/max and >2 s: by the crawler's clock (the crawlers share a loaded machine too);
+    # held: the longest a request of the kind held its server thread; cpu p95: its CPU time.
+    print(f"{'page kind':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p95':>8}"
+          f" {'not 200':>7} {'>2 s':>5} {'held max':>8} {'held>2s':>7}")
+
+    def line(label: str, got: list) -> None:
+        ms, cpus = [x[0] for x in got], [x[2] for x in got if x[2] is not None] or [0.0]
+        held = [x[3] for x in got if x[3] is not None] or [0.0]
+        print(f"{label:<20} {len(ms):>8} {percentile(ms, .5):>8.1f} {percentile(ms, .95):>8.1f} {max(ms):>8.1f}"
+              f" {percentile(cpus, .95):>8.1f} {sum(x[1] != 200 for x in got):>7} {sum(m > 2000 for m in ms):>5}"
+              f" {max(held):>8.1f} {sum(h > 2000 for h in held):>7}")
+
+    for kind in sorted(by_kind, key=lambda k: -percentile([x[0] for x in by_kind[k]], .95)):
+        line(kind, by_kind[kind])
+    line("all", [x for got in by_kind.values() for x in got])
     slow = [r for r in rows if r[2] > 2000]
-    print(f"requests over 2 s: {len(slow)}")
-    for kind, path, ms, status in sorted(slow, key=lambda r: -r[2]):
-        print(f"  {ms:8.0f} ms  {status}  {path[:150]}")
+    held_long = sum((r[5] or 0) > 2000 for r in rows)
+    print(f"requests over 2 s: {len(slow)} by the crawlers' clock, {held_long} holding a server thread over 2 s"
+          " (crawler ms; server thread ms, of it CPU ms)")
+    nan = float("nan")
+    for kind, path, ms, status, cpu_ms, held, at in sorted(slow, key=lambda r: -r[2]):
+        print(f"  {ms:8.0f} ms  held {held if held is not None else nan:6.0f} ms  cpu {cpu_ms if cpu_ms is not None else nan:6.0f} ms"
+              f"  at {at:5.1f} s  {status}  {path[:130]}")
     failed = [r for r in rows if r[3] != 200]
     print(f"requests not answered 200: {len(failed)}")
-    for kind, path, ms, status in failed[:30]:
+    for kind, path, ms, status, *_ in failed[:30]:
         print(f"  {status}  {path[:150]}")
 
 
@@ -551,29 +596,35 @@ def main() -> None:
     from store.datadir import DataDir
     d = DataDir(args.data_dir, readonly=True)
     shas = [r[0] for r in d.db.execute("SELECT sha256 FROM documents ORDER BY sha256")]
-    print(f"archive {d.root}: {len(shas)} documents")
+    print(f"archive {d.root}: {len(shas)} documents; load average {load_average()}")
 
     urls = [f"/search?q={quote(q)}" for q in QUERIES] + FILTERED
     for u in urls:            # warm-up: index readers, templates
         timed(client, u)
     search_ms = [timed(client, u) for _ in range(args.rounds) for u in urls]
     report("search page", search_ms)
-    print(f"  target p95 <= 150 ms: {'met' if percentile(search_ms, .95) <= 150 else 'NOT met'}")
+    print(f"  target p95 <= 150 ms: {'met' if percentile(walls(search_ms), .95) <= 150 else 'NOT met'}")
     report("search CSV (all hits)", [timed(client, f"/search.csv?q={quote(q)}") for q in QUERIES[:6]])
     report("search API", [timed(client, f"/api/search?q={quote(q)}") for q in QUERIES])
     report("document page", [timed(client, f"/doc/{s}") for s in shas[:20]])
     report("document page ?q=training", [timed(client, f"/doc/{s}?q=training") for s in shas[:20]])
     report("browse (all agreements)", [timed(client, "/browse") for _ in range(args.rounds)])
 
-    by_kind: dict[str, list[float]] = {}
+    # Each URL's first request apart: what one visitor gets (a pair's redline is computed then,
+    # and kept in memory for the requests after it).
+    first: dict[str, list] = {}
+    again: dict[str, list] = {}
     for u in compare_page_urls(d):
-        timed(client, u)                      # warm-up: the stored results' first read
+        kind = page_kind(urlsplit(u).path)
+        first.setdefault(kind, []).append(timed(client, u))
         for _ in range(args.rounds):
-            by_kind.setdefault(page_kind(urlsplit(u).path), []).append(timed(client, u))
-    for kind, ms in by_kind.items():
-        report(kind, ms)
-    worst = max(percentile(ms, .95) for ms in by_kind.values())
-    print(f"  compare pages, worst p95 {worst:.0f} ms; target < 1 s (corpus), < 2 s (~2,000 documents)")
+            again.setdefault(kind, []).append(timed(client, u))
+    for kind in first:
+        report(f"{kind}, first ask", first[kind])
+        report(f"{kind}, asked again", again[kind])
+    worst = max(percentile(walls(first[k] + again[k]), .95) for k in first)
+    print(f"  compare pages, worst p95 {worst:.0f} ms; target < 1 s (corpus), < 2 s (~2,000 documents);"
+          f" load average {load_average()}")
 
     cold, warm = [], []
     for s in shas[:10]:
@@ -582,7 +633,7 @@ def main() -> None:
         warm.append(timed(client, f"/doc/{s}/page/1.png"))
     report("page image, first render", cold)
     report("page image, from cache", warm)
-    print(f"  cache speed-up: x{statistics.median(cold) / statistics.median(warm):.0f}")
+    print(f"  cache speed-up: x{statistics.median(walls(cold)) / statistics.median(walls(warm)):.0f}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ inline view; a change navigator; export as HTML and Word. Real sections of the f
 PDFs, damaged the way OCR damages text, and the real site on the fixture archive."""
 from __future__ import annotations
 
+import importlib
 import io
 import random
 import re
@@ -207,6 +208,83 @@ def test_pdf_export_has_the_changed_words_names_and_page_citations(fixture_archi
     assert dev.status_code == 200
     dev_text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(dev.data)).pages)
     assert "Baseline: " in dev_text and "This agreement: p. 1" in dev_text
+
+
+def test_pdf_pages_a_section_runs_on_to_repeat_its_heading_and_column_names(fixture_archive):
+    """A section whose rows run on to a new page starts that page with its heading
+    "(continued)" and the two columns' names, as a table's headings repeat (read back
+    with pypdf from the pair export of the real site)."""
+    from pypdf import PdfReader
+
+    from web import create_app
+    client = create_app({"DATA_DIR": str(fixture_archive.root)}).test_client()
+    got = client.get(f"/compare/pair/export.pdf?a={sha(SMITH)}&b={sha(TX_JAN)}")
+    assert got.status_code == 200
+    pages = [[" ".join(line.split()) for line in p.extract_text().splitlines() if line.strip()]
+             for p in PdfReader(io.BytesIO(got.data)).pages]
+    r = compare.compare_pair(fixture_archive, SMITH, TX_JAN)
+    headings = [" ".join(compare.formatting.section_heading(sec).split()) for sec in r["sections"]]
+    label_a, label_b = f"A: {r['a']['agency']}", f"B: {r['b']['agency']}"
+    assert len(pages) > 3
+    current, continued = None, 0
+    for n, lines in enumerate(pages, start=1):
+        if n > 1 and lines[0] not in headings:          # the page does not start a section
+            assert lines[0] == f"{current} (continued)", (n, lines[:3], current)
+            assert lines[1] == f"{label_a} {label_b}", (n, lines[:3])
+            continued += 1
+        for line in lines:
+            if line in headings:
+                current = line
+    assert continued >= 2, pages        # rows do run on to new pages here: the check is not empty
+
+
+def test_pdf_font_has_every_character_of_the_redline(fixture_archive):
+    """The PDF is set in the first font (of those the system has) with a glyph for each of
+    its characters: a real pair in Liberation Sans; the same pair with a ballot box (which
+    Liberation Sans lacks) in one of its words in DejaVu Sans, the box printed."""
+    import copy
+
+    from pypdf import PdfReader
+
+    pdf_module = importlib.import_module("archive.compare.redline_pdf")    # the module (its function has its name)
+    if not all((d / f).is_file() for d in pdf_module.FONT_DIRS[:1] for f in pdf_module.FONTS[0][1]):
+        pytest.skip("Liberation Sans is not installed")
+
+    def fonts(data: bytes) -> set[str]:
+        reader = PdfReader(io.BytesIO(data))
+        return {f.get_object()["/BaseFont"].split("+")[-1] for p in reader.pages
+                for f in p["/Resources"]["/Font"].values()}
+
+    r = compare.compare_pair(fixture_archive, SMITH, TX_JAN)
+    plain = compare.redline_pdf(r, title="t", lines=[], label_a="A", label_b="B")
+    assert fonts(plain) == {"LiberationSans", "LiberationSansBold"}
+    boxed = copy.deepcopy(r)
+    op = next(o for sec in boxed["sections"] for o in sec.get("redline", []) if o["op"] == "equal" and o["b"])
+    op["b"] = "\u2610 Yes " + op["b"]
+    data = compare.redline_pdf(boxed, title="t", lines=[], label_a="A", label_b="B")
+    assert fonts(data) == {"DejaVuSansBook", "DejaVuSansBold"}
+    assert "\u2610 Yes" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_redline_page_offers_the_exports_without_loading_their_libraries(fixture_archive):
+    """The pair page links to its Word and PDF exports without importing python-docx and
+    fpdf2 (~0.2 s of CPU, paid by the first export instead): in a fresh process."""
+    import os
+    import subprocess
+    import sys
+    code = (
+        "import sys\n"
+        "from web import create_app\n"
+        f"c = create_app({{'DATA_DIR': {str(fixture_archive.root)!r}}}).test_client()\n"
+        f"page = c.get('/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}').get_data(as_text=True)\n"
+        "print('export.pdf' in page, 'export.docx' in page, 'fpdf' in sys.modules, 'docx' in sys.modules)\n"
+        f"c.get('/compare/pair/export.pdf?a={sha(SMITH)}&b={sha(TX_JAN)}')\n"
+        "print('fpdf' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True", "False", "False", "True"], out.stdout
 
 
 def _fillin_starts(text: str, fillins) -> set[int]:

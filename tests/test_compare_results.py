@@ -47,6 +47,14 @@ def test_stored_results_equal_a_fresh_computation(fixture_archive):
         compare.model_redline(conn, "civil-rights", "WSO", "TFM"))
 
 
+def _docx_text(data: bytes) -> str:
+    """The text of a Word document's tables (python-docx reading it back)."""
+    import io
+
+    import docx
+    return " ".join(c.text for t in docx.Document(io.BytesIO(data)).tables for row in t.rows for c in row.cells)
+
+
 def _tamper(conn, kind: str, key: str, change) -> None:
     blob = conn.execute("SELECT result FROM compare_results WHERE kind = ? AND key = ?", (kind, key)).fetchone()[0]
     result = json.loads(zlib.decompress(blob))
@@ -64,9 +72,16 @@ def test_pages_answer_from_the_stored_results_without_computing(fixture_archive,
     _tamper(conn, "variants", "TFM||costs", lambda r: r["variants"][0].update(count=777))
     _tamper(conn, "models", "2025", lambda r: r["sections"][0].update(slot="stored-slot"))
     _tamper(conn, "section_keys", "TFM|", lambda rows: rows[0].update(title="Stored Title"))
+    # ... and a redline no computation could give: the page and its exports read it as stored
+    def plant(r):
+        op = next(o for sec in r["sections"] for o in sec.get("redline", []) if o["op"] == "equal" and o["b"])
+        op["b"] = "Storedredlinewords " + op["b"]
+    _tamper(conn, "deviation", sha(TX_JAN), plant)
     conn.commit()
     client = _web(copy)
     assert "0.432" in client.get(f"/compare/deviation/{sha(TX_JAN)}").get_data(as_text=True)
+    assert "Storedredlinewords" in client.get(f"/compare/deviation/{sha(TX_JAN)}").get_data(as_text=True)
+    assert "Storedredlinewords" in _docx_text(client.get(f"/compare/deviation/{sha(TX_JAN)}/export.docx").data)
     assert client.get("/api/compare/deviation?top=1").json["agreements"][0]["deviation"] == 0.9876
     assert "0.9876" in client.get("/compare/deviation.csv").get_data(as_text=True)
     assert "777 agreements" in client.get("/compare/variants/costs?model=TFM").get_data(as_text=True)
@@ -177,3 +192,34 @@ def test_every_link_on_the_compare_pages_answers_200(fixture_archive):
     csv_links = [u for u in seen if u.startswith("/compare/variants/") and ".csv" in u]
     assert csv_links and all("%5B" not in u and "[" not in u for u in seen)
     assert any(u.startswith("/api/compare/variants/") for u in seen)
+
+
+def test_a_pair_is_computed_once_for_its_page_exports_and_json(fixture_archive, tmp_path):
+    """The pair redline is kept in memory (bounded, keyed by what it depends on): its page,
+    exports and JSON compute it once; a changed document is computed again; the answer
+    is the one compare_pair gives."""
+    from archive.compare import recent
+    copy = archive_copy(fixture_archive, tmp_path)
+    client = _web(copy)
+    query = f"a={sha(TX_JAN)}&b={sha(SMITH)}"
+    recent._pairs.clear()
+    before = recent._pairs.misses
+    for url in (f"/compare/pair?{query}", f"/compare/pair/export.html?{query}", f"/compare/pair/export.docx?{query}",
+                f"/compare/pair/export.pdf?{query}", f"/api/compare/pair?{query}"):
+        assert client.get(url).status_code == 200, url
+    assert recent._pairs.misses - before == 1 and recent._pairs.hits >= 4
+    assert client.get(f"/api/compare/pair?{query}").json == _plain(compare.compare_pair(copy, TX_JAN, SMITH))
+    # options are part of the key
+    client.get(f"/compare/pair?{query}&fillins=0")
+    assert recent._pairs.misses - before == 2
+    # a document changed since (re-described: its fill-ins change): computed again, and right
+    copy.db.execute("UPDATE documents SET agency = 'Smith County Sheriff Office' WHERE sha256 = ?", (sha(SMITH),))
+    copy.db.commit()
+    got = _web(copy).get(f"/api/compare/pair?{query}").json
+    assert recent._pairs.misses - before == 3
+    assert got["b"]["agency"] == "Smith County Sheriff Office" and got == _plain(compare.compare_pair(copy, TX_JAN, SMITH))
+    # bounded: the oldest go
+    for _ in range(recent.PAIRS + 2):
+        recent._pairs.get(object(), dict)
+    assert len(recent._pairs._items) == recent.PAIRS
+    copy.close()

@@ -1,9 +1,11 @@
 """Comparing agreements: two side by side, one against its baseline, one clause across
 agencies, model against model — as pages, JSON (``/api/compare/...``) and CSV.
 
-Every view calls one function of :mod:`archive.compare`. Deviations, rankings, variants
-and the models tables are read from the results the pipeline stored
-(:class:`archive.compare.Stored`): no view computes them, and none writes.
+Every view calls one function of :mod:`archive.compare`. Deviations (with their redlines),
+rankings, variants and the models tables are read from the results the pipeline stored
+(:class:`archive.compare.Stored`): no view computes them, and none writes. A pair's redline
+is computed on request and kept in memory for its exports and JSON
+(:func:`archive.compare.recent_pair`).
 """
 from __future__ import annotations
 
@@ -73,7 +75,7 @@ def _pair_args() -> tuple[str, str]:
 
 def _pair() -> dict:
     a, b = _pair_args()
-    return compare.compare_pair(archive(), a, b, ignore_fillins=_flag("fillins"), ignore_ocr_noise=_flag("noise"))
+    return compare.recent_pair(archive(), a, b, ignore_fillins=_flag("fillins"), ignore_ocr_noise=_flag("noise"))
 
 
 def _top(default: int) -> list[dict]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import date
 
-from flask import Flask, Response, abort, current_app, request, url_for
+from flask import Flask, Response, abort, current_app, g, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest
 
@@ -42,6 +43,19 @@ def install(app: Flask) -> None:
     @app.context_processor
     def nav():
         return {"nav_links": current_app.config["NAV"]}
+
+    @app.before_request
+    def start_clock() -> None:
+        g.request_clock = time.perf_counter(), time.thread_time()
+
+    @app.after_request
+    def server_timing(resp: Response) -> Response:
+        """How long the request held its thread and the CPU time that thread spent on it
+        (bench/bench_web.py --crawl reads them, to tell work from waiting)."""
+        if "request_clock" in g:
+            wall, cpu = (time.perf_counter() - g.request_clock[0]), (time.thread_time() - g.request_clock[1])
+            resp.headers["Server-Timing"] = f"wall;dur={wall * 1000:.1f}, cpu;dur={cpu * 1000:.1f}"
+        return resp
 
     @app.after_request
     def security_headers(resp: Response) -> Response:

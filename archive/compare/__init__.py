@@ -15,6 +15,8 @@ The rooms of this stage, in the order data flows:
   :func:`variants`, :func:`models` / :func:`model_redline`;
 - :mod:`.results` — every deviation, ranking, variants and models table computed by the
   pipeline (:func:`refresh`) and stored; :class:`Stored` reads them (the web site, the CLI);
+- :mod:`.recent` — a pair's redline, computed on request, kept in memory for the next
+  requests (its page, exports and JSON): :func:`recent_pair`;
 - :mod:`.formatting` — text, CSV and Word forms of their results; :mod:`.redline_pdf` — PDF.
 
 This module re-exports the public API.
@@ -30,6 +32,7 @@ from archive.compare.formatting import (change_rows, count_changes, deviation_ta
 from archive.compare.redline_pdf import pdf_available, redline_pdf
 from archive.compare.loading import AGREEMENT_KINDS, Doc, SectionText, agreements, load_doc, text_reliability
 from archive.compare.results import NotComputed, Stored, refresh_results
+from archive.compare.recent import pair as recent_pair
 from archive.core.progress import Progress
 
 
@@ -39,5 +42,5 @@ def refresh(db, progress: Progress | None = None) -> dict:
 
 __all__ = ["AGREEMENT_KINDS", "Baseline", "change_rows", "Doc", "NormSection", "Norms", "SectionText",
            "agreements", "baseline", "cluster", "compare_pair", "count_changes", "docx_available", "redline_docx", "deviation", "deviation_table",
-           "NotComputed", "Stored", "load_doc", "model_redline", "refresh", "refresh_results", "text_reliability", "models", "models_table", "redline", "redline_text",
+           "NotComputed", "Stored", "load_doc", "model_redline", "refresh", "refresh_results", "text_reliability", "models", "models_table", "recent_pair", "redline", "redline_text",
            "refresh_cache", "pdf_available", "redline_pdf", "section_keys", "top_deviations", "variants", "variants_table"]

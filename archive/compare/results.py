@@ -1,8 +1,8 @@
 """Compare results computed by the pipeline and stored, so that reading them is instant.
 
 :func:`refresh_results` (run by the pipeline after the normalised-text cache) computes, per
-program model, the deviation of every agreement from its baseline (score, per section status
-and similarity; the redlines are drawn on request against the stored baseline), the
+program model, the deviation of every agreement from its baseline (score, per section status,
+similarity and redline: a deviation page and its exports only read it), the
 deviation ranking, the section keys and the variants of every section per era, and the
 baselines; and the models table of every era. It stores them in ``compare_results``
 (migration 008) in *groups* — one per model, and ``*`` for the models tables — each with
@@ -23,18 +23,20 @@ import json
 import sqlite3
 import time
 import zlib
+from collections.abc import Iterator
 
 from archive.compare import analyses
 from archive.compare.cache import Norms, refresh_cache, writable
 from archive.compare.diff import redline
-from archive.compare.loading import DOC_SQL, Db, Doc, conn_of, load_doc, template_for
+from archive.compare.loading import DOC_SQL, Db, conn_of, load_doc, template_for
 from archive.compare.normalize import NORMALIZER_VERSION
 from archive.core.errors import MoaError, NotFound
 from archive.core.progress import NullProgress, Progress
 from archive.core.refs import resolve
 from store.db import transaction, utc_now
 
-RESULTS_VERSION = 4     # bump when what the analyses return changes: every group is recomputed
+RESULTS_VERSION = 5     # bump when what the analyses return changes: every group is recomputed
+                        # (4: deviations stored with their redlines; 5: right-spelled look-alike words are changes)
 ALL = "*"               # the group of results that depend on every model (the models tables)
 
 
@@ -54,18 +56,25 @@ def _era_key(era: str | None) -> str:
     return era or ""
 
 
-def current_inputs(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
-    """The digest of every group's inputs as the archive is now: group → (digest, documents)."""
+def document_inputs(conn: sqlite3.Connection, shas: list[str] | None = None) -> list[tuple[str, list]]:
+    """What a document's compare results depend on, per segmented document (of *shas*, else
+    all, by sha256): ``[(model, [sha256, kind, file name, agency, state, signed, revision,
+    when it was cut and read, layout]), ...]``."""
+    where = f" WHERE x.sha256 IN ({','.join('?' * len(shas))})" if shas is not None else ""
     rows = conn.execute(
         "SELECT x.*, e.extracted_at FROM (" + DOC_SQL + ") x "
-        "LEFT JOIN extractions e ON e.sha256 = x.sha256 ORDER BY x.sha256").fetchall()
+        "LEFT JOIN extractions e ON e.sha256 = x.sha256" + where + " ORDER BY x.sha256", shas or ()).fetchall()
+    return [((r["model"] or "").upper(),
+             [r["sha256"], r["kind"], r["file_name"], r["agency"], r["state"], r["signed"], r["revision"],
+              r["segmented_at"], r["layout"], r["extracted_at"]]) for r in rows]
+
+
+def current_inputs(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
+    """The digest of every group's inputs as the archive is now: group → (digest, documents)."""
     per: dict[str, list] = {}
-    for r in rows:
-        model = (r["model"] or "").upper()
+    for model, inputs in document_inputs(conn):
         if model:
-            per.setdefault(model, []).append(
-                [r["sha256"], r["kind"], r["file_name"], r["agency"], r["state"], r["signed"], r["revision"],
-                 r["segmented_at"], r["layout"], r["extracted_at"]])
+            per.setdefault(model, []).append(inputs)
     head = [RESULTS_VERSION, NORMALIZER_VERSION]
     def digest(x) -> str:       # the results' version first: see Stored.fresh
         return f"{RESULTS_VERSION}:" + hashlib.sha1(json.dumps([*head, x]).encode()).hexdigest()
@@ -79,56 +88,43 @@ def _eras(conn, model: str | None = None) -> list[str]:
     return sorted({d.era for d in analyses.agreements(conn, model)})
 
 
-def compute_group(conn: sqlite3.Connection, grp: str, norms: Norms, progress: Progress) -> list[tuple]:
-    """Every result of one group: ``[(kind, key, result), ...]``."""
-    out: list[tuple] = []
+def compute_group(conn: sqlite3.Connection, grp: str, norms: Norms, progress: Progress) -> Iterator[tuple]:
+    """Every result of one group, one by one: ``(kind, key, result)``."""
     if grp == ALL:
         for era in sorted({*_eras(conn), "2025"}):
-            out.append(("models", _era_key(era), analyses.models(conn, era)))
-        return out
+            yield "models", _era_key(era), analyses.models(conn, era)
+        return
     ranked = {d.sha256 for d in analyses.ranked_agreements(conn, grp)}
     shared: dict = {}
     ranking = []
     for d in analyses.agreements(conn, grp):
-        r = analyses.deviation(conn, d.sha256, redlines=False, _baselines=shared, norms=norms)
-        out.append(("deviation", d.sha256, r))
+        r = analyses.deviation(conn, d.sha256, _baselines=shared, norms=norms)
+        yield "deviation", d.sha256, r
         if d.sha256 in ranked:
             ranking.append(analyses.deviation_row(r))
         progress.advance()
-    out.append(("ranking", grp, ranking))
+    yield "ranking", grp, ranking
+    baselines = set()
     for (model, era, tsha), b in [(k, v) for k, v in shared.items() if k != "tokens"]:
-        out.append(("baseline", f"{model}|{era}|{tsha or ''}", _baseline_refs(b)))
+        baselines.add(f"{model}|{era}|{tsha or ''}")
+        yield "baseline", f"{model}|{era}|{tsha or ''}", _baseline_refs(b)
     eras = _eras(conn, grp)
     for era in [None, *eras]:
         keys = analyses.section_keys(conn, grp, era)
-        out.append(("section_keys", f"{grp}|{_era_key(era)}", keys))
+        yield "section_keys", f"{grp}|{_era_key(era)}", keys
         for k in keys:
-            out.append(("variants", f"{grp}|{_era_key(era)}|{k['key']}",
-                        analyses.variants(conn, k["key"], grp, era, norms=norms)))
+            yield ("variants", f"{grp}|{_era_key(era)}|{k['key']}",
+                   analyses.variants(conn, k["key"], grp, era, norms=norms))
     newest = template_for(conn, grp, None)
     for era in eras:
         key = f"{grp}|{era}|{newest or ''}"
-        if not any(k == key for kind, k, _ in out if kind == "baseline"):
-            out.append(("baseline", key, _baseline_refs(analyses.baseline(conn, grp, era, norms=norms))))
-    return out
+        if key not in baselines:
+            yield "baseline", key, _baseline_refs(analyses.baseline(conn, grp, era, norms=norms))
 
 
 def _baseline_refs(b: analyses.Baseline) -> dict:
     """A baseline as stored: its description and, per slot, where its text is."""
     return {**b.to_dict(), "sections": {slot: [d.sha256, s.ord, support] for slot, (d, s, support) in b.sections.items()}}
-
-
-def _baseline_from_refs(conn, refs: dict) -> analyses.Baseline:
-    docs: dict[str, Doc] = {}
-    sections = {}
-    for slot, (sha, ord_, support) in refs["sections"].items():
-        if sha not in docs:
-            docs[sha] = load_doc(conn, sha)
-        sections[slot] = (docs[sha], next(s for s in docs[sha].sections if s.ord == ord_), support)
-    template = docs.get(refs["template"]["sha256"]) if refs["template"] else None
-    if refs["template"] and template is None:
-        template = load_doc(conn, refs["template"]["sha256"])
-    return analyses.Baseline(refs["model"], refs["era"], refs["source"], template, sections, refs["agreements"])
 
 
 def refresh_results(db: Db, progress: Progress | None = None) -> dict:
@@ -149,13 +145,14 @@ def refresh_results(db: Db, progress: Progress | None = None) -> dict:
     norms = Norms(conn)
     for grp in todo:
         t0 = time.perf_counter()
-        rows = compute_group(conn, grp, norms, progress)
+        # packed as they come: a model's deviations with their redlines are ~100 KB each in memory
+        rows = [(kind, key, _pack(result)) for kind, key, result in compute_group(conn, grp, norms, progress)]
         with transaction(conn):
             conn.execute("DELETE FROM compare_results WHERE grp = ?", (grp,))
             conn.execute("INSERT OR REPLACE INTO compare_result_groups VALUES (?, ?, ?, ?, ?)",
                          (grp, now[grp][0], now[grp][1], utc_now(), round(time.perf_counter() - t0, 3)))
             conn.executemany("INSERT OR REPLACE INTO compare_results VALUES (?, ?, ?, ?)",
-                             [(kind, key, grp, _pack(result)) for kind, key, result in rows])
+                             [(kind, key, grp, blob) for kind, key, blob in rows])
         status[grp] = "computed"
     gone = set(stored) - set(now)                           # a model no document has any more
     if gone:
@@ -230,31 +227,16 @@ class Stored:
         return sha, ((row["model"] or "").upper() if row else "")
 
     def deviation(self, ref: str, *, redlines: bool = True) -> dict:
-        """The stored deviation of *ref* (score, per section status and similarity), with the
-        redline of each section made now against the stored baseline (only this document
-        and the few holding the baseline's texts are read)."""
+        """The stored deviation of *ref* (score, per section status, similarity and redline;
+        without *redlines*, the sections' redlines and texts are left out)."""
         sha, model = self._model_of(ref)
         if not model:
             return analyses.deviation(self.conn, sha)          # raises the reason (no sections, no model)
-        r = self._get("deviation", sha, model,
-                      lambda: analyses.deviation(self.conn, sha, redlines=False, norms=self.norms()))
+        r = self._get("deviation", sha, model, lambda: analyses.deviation(self.conn, sha, norms=self.norms()))
         if not redlines:
-            return r
-        b = r["baseline"]
-        key = f"{b['model']}|{b['era']}|{(b['template'] or {}).get('sha256', '')}"
-        row = self.conn.execute("SELECT result FROM compare_results WHERE kind = 'baseline' AND key = ?",
-                                (key,)).fetchone()
-        cache = {}
-        if row is not None and not (self.live and r.get("stale")):
-            base = _baseline_from_refs(self.conn, _unpack(row[0]))
-            doc_key = (b["model"], b["era"], (b["template"] or {}).get("sha256"))
-            cache[doc_key] = base
-        full = analyses.deviation(self.conn, sha, _baselines=cache, norms=self.norms())
-        lines = {s["slot"]: s for s in full["sections"]}
-        for s in r["sections"]:
-            for k in ("redline", "text", "pages", "baseline_source"):
-                if k in lines.get(s["slot"], {}):
-                    s[k] = lines[s["slot"]][k]
+            for s in r["sections"]:
+                s.pop("redline", None)
+                s.pop("text", None)
         return r
 
     def top_deviations(self, n: int | None = 20, *, model: str | None = None, era: str | None = None,
