@@ -95,6 +95,28 @@ class Pdf:
             page.close()
         return PageText(text.replace("\r\n", "\n").replace("\x00", ""), traces, image_share, text_share)
 
+    def line_top(self, index: int, pattern: re.Pattern) -> float | None:
+        """How far down page *index* (0-based; 0 top, 1 bottom) the last text-layer line
+        matching *pattern* begins (the top of its first character); None when none does,
+        or the page is rotated (its text's coordinates are not the rendering's)."""
+        page = self._doc[index]
+        textpage = page.get_textpage()
+        try:
+            if page.get_rotation() % 360:
+                return None
+            height = page.get_height() or 1.0
+            text = textpage.get_text_range()
+            if len(text) != textpage.count_chars():
+                return None
+            starts = [m.start() for m in re.finditer(r"[^\n]+", text) if pattern.search(m.group(0))]
+            if not starts:
+                return None
+            _left, _bottom, _right, top = textpage.get_charbox(starts[-1])
+            return min(1.0, max(0.0, 1.0 - top / height))
+        finally:
+            textpage.close()
+            page.close()
+
     def page_size(self, index: int) -> tuple[float, float]:
         """Width and height of page *index* (0-based) in points."""
         return self._doc.get_page_size(index)

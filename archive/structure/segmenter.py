@@ -30,7 +30,7 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DO
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 6   # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 7   # bump when sections or facts would come out differently
 
 
 # --- records -----------------------------------------------------------------------

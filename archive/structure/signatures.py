@@ -30,13 +30,14 @@ template's revision date is a misreading, not a signing date.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
 from archive.core.dates import make_date
-from archive.structure.segmenter import Line, Segmentation
+from archive.structure.segmenter import REVISION_RE, Line, Segmentation
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 # a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
@@ -180,6 +181,11 @@ class _Found:
         self.facts[name] = (value, page)
 
 
+CLOSING = re.compile(r"By\s+signing|fullest\s+extent", re.I)
+# the closing sentence's last line, where a second reading of the block begins
+CLOSING_END = re.compile(r"fullest\s+extent|allowed\s+by\s+law", re.I)
+
+
 def block_lines(seg: Segmentation) -> list[Line]:
     """The lines after the closing sentence of the termination section ("By signing this
     MOA ... to the fullest extent allowed by law."); without it, the section's last page
@@ -189,14 +195,18 @@ def block_lines(seg: Segmentation) -> list[Line]:
     lines = seg.lines[sec.lines] if sec else []
     if not lines:
         return []
-    marks = [k for k, ln in enumerate(lines) if re.search(r"By\s+signing|fullest\s+extent", ln.text, re.I)]
+    marks = [k for k, ln in enumerate(lines) if CLOSING.search(ln.text)]
     if marks:
         lines = lines[marks[-1] + 1:]
     else:
         pages = [ln.page for ln in lines if find_dates(ln.text) or parties_of(ln.text)]
         page = pages[-1] if pages else lines[-1].page
         lines = [ln for ln in lines if ln.page >= page]
-    headers = [re.sub(r"[^a-z]", "", h.lower()) for h in seg.running_headers]
+    return _without_headers(lines, seg.running_headers)
+
+
+def _without_headers(lines: list[Line], running_headers: Sequence[str]) -> list[Line]:
+    headers = [re.sub(r"[^a-z]", "", h.lower()) for h in running_headers]
     return [ln for ln in lines if not _is_header(ln.text, headers)]
 
 
@@ -511,6 +521,61 @@ def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int
                                     earliest, latest).items():
         facts.setdefault(name, found)
     return [(name, *facts[name]) for name in ORDER if name in facts]
+
+
+def signature_page(seg: Segmentation) -> int | None:
+    """The page the signature block is on: the one holding most of its lines."""
+    pages = Counter(ln.page for ln in block_lines(seg))
+    return pages.most_common(1)[0][0] if pages else None
+
+
+def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text: str, page: int,
+                   earliest: str = "2015-01-01", latest: str | None = None) -> list[tuple[str, str, int]]:
+    """What a second reading of the signature block (*text*, of page *page*: tesseract on
+    the block alone, archive.read.blocks) adds to *read*, the facts read from the page's
+    text: the facts *read* lacks, read from *text* by the same rules. Nothing, when the
+    second reading reads any fact *read* has otherwise (the two see the block
+    differently and which is right is unknowable), or gives one party's name as the
+    other's."""
+    lines = [Line(page, t) for t in (REVISION_RE.sub(" ", t).strip() for t in text.splitlines()) if t]
+    marks = [k for k, ln in enumerate(lines) if CLOSING.search(ln.text)]
+    lines = _without_headers(lines[marks[-1] + 1:] if marks else lines, seg.running_headers)
+    if not lines:
+        return []
+    latest = latest or date.today().isoformat()
+    facts = _Reader(lines, earliest, latest, seg.layout).read()
+    for name in [n for n in facts if n.endswith("_signatory")]:
+        if _spelled_otherwise(facts[name][0], seg.lines, {page}):
+            del facts[name]
+    first = {name: value for name, value, _ in read}
+    for name, (value, _) in facts.items():
+        if name in first and not _same_value(name, first[name], value):
+            return []
+        other = ("agency" if name.startswith("ice") else "ice") + "_signatory"
+        if name.endswith("_signatory") and other in first and _same_value(other, first[other], value):
+            return []
+    return [(name, *facts[name]) for name in ORDER if name in facts and name not in first]
+
+
+def confirmed_by(name: str, value: str, text: str) -> bool:
+    """Whether another reading of the block (*text*: tesseract in another layout mode)
+    reads *value* too: a date among its dates, a name letter for letter (case, spaces and
+    stops aside). Two layouts misread a scrawl or a crossed name differently ("Lodd M.
+    Lyons" in one, "Todd M. Lyons" in the other); a value only one of them reads is
+    left out."""
+    if name.startswith("signed_"):
+        return value in find_dates(text)
+    return _letters(value) in _letters(text)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _same_value(name: str, a: str, b: str) -> bool:
+    if name.startswith("signed_"):
+        return a == b
+    return _letters(a) == _letters(b) or _similar(a, b)
 
 
 def _spelled_otherwise(name: str, lines: Sequence[Line], block_pages: set[int]) -> bool:
