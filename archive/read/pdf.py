@@ -83,13 +83,7 @@ class Pdf:
         textpage = page.get_textpage()
         try:
             image_share, text_share = _cover(page, textpage)
-            text = textpage.get_text_range()
-            n = textpage.count_chars()
-            traces = len(text) != n
-            if traces:
-                # pdfium drops characters that map to code 3 (a font without ToUnicode:
-                # a space shifted by 29); read code by code to keep them as word breaks.
-                text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(textpage, k)) for k in range(n))
+            text, traces = _chars(textpage)
         finally:
             textpage.close()
             page.close()
@@ -105,9 +99,7 @@ class Pdf:
             if page.get_rotation() % 360:
                 return None
             height = page.get_height() or 1.0
-            text = textpage.get_text_range()
-            if len(text) != textpage.count_chars():
-                return None
+            text, _ = _chars(textpage)
             starts = [m.start() for m in re.finditer(r"[^\n]+", text) if pattern.search(m.group(0))]
             if not starts:
                 return None
@@ -151,6 +143,17 @@ class Pdf:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _chars(textpage: pdfium.PdfTextPage) -> tuple[str, bool]:
+    """The page's text, one character per pdfium character index, and whether pdfium's
+    own text had dropped some: characters that map to code 3 (a font without ToUnicode:
+    a space shifted by 29), kept here, read code by code, as word breaks."""
+    text = textpage.get_text_range()
+    n = textpage.count_chars()
+    if len(text) == n:
+        return text, False
+    return "".join(chr(pdfium_raw.FPDFText_GetUnicode(textpage, k)) for k in range(n)), True
 
 
 def open_pdf(source: bytes | Path | str, name: str | None = None) -> Pdf:

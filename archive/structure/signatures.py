@@ -171,13 +171,13 @@ class _Found:
 
     def add(self, name: str, value: str | None, page: int) -> None:
         """The first reading of a fact wins; a name read as one party's signatory is not
-        the other's too."""
+        the other's too, nor part of the other's."""
         if not value or name in self.facts:
             return
         if name.endswith("_signatory"):
             other = self.facts.get("agency_signatory" if name.startswith("ice") else "ice_signatory")
-            if other and _similar(other[0], value):
-                return
+            if other and (_similar(other[0], value) or _letters(other[0]) in _letters(value)):
+                return              # the other's name, or both run together
         self.facts[name] = (value, page)
 
 
@@ -223,7 +223,9 @@ UNHEADED_COLUMNS = {"jem-wso-2020": ["ice", "agency"]}
 
 
 class _Reader:
-    def __init__(self, block: list[Line], earliest: str, latest: str, layout: str | None = None):
+    def __init__(self, block: list[Line], earliest: str, latest: str, layout: str | None = None,
+                 known: dict[str, str] | None = None):
+        self.known = known or {}         # signatories another reading of the block gave
         # a blank's rule OCR read into the word on it ("F_or t_h_e LE_A:") is no letter
         self.block = block = [Line(ln.page, re.sub(r"(?<=\w)_+(?=\w)", "", ln.text))
                               for ln in block if ln.text.strip()]
@@ -349,6 +351,10 @@ class _Reader:
         self._labelled(found)
         self._runs(found)
         self._digital(found)
+        for k, (lead, cells) in enumerate(self.parsed):     # names side by side, the others read
+            if not cells and not FOR_RE.search(self.block[k].text) and (pair := self._name_pair(k)):
+                for party, name in pair:
+                    found.add(f"{party}_signatory", name, self.block[k].page)
         return found.facts
 
     def _labelled(self, found: _Found) -> None:
@@ -370,6 +376,8 @@ class _Reader:
                 if party is None:
                     continue
                 value = clean_value(cell.value)
+                if cell.label == "date" and len(parties) > 1 and not re.search(r"[A-Za-z0-9]", value):
+                    value = self._date_above(k, cells)
                 if cell.label == "date" and (dates := self.dates(value)):
                     found.add(f"signed_{party}", dates[0], ln.page)
                 elif cell.label == "name":
@@ -442,6 +450,37 @@ class _Reader:
         parties = {name.split("_")[0] for name, (value, _) in self.found.facts.items()
                    if name.endswith("_signatory") and value.split()[-1].lower() in words}
         return next(iter(parties)) if len(parties) == 1 else None
+
+    def _name_pair(self, k: int) -> list[tuple[str, str]] | None:
+        """Two columns' names side by side on line *k* ("C.M. Cronen Tom Spangler") over
+        both columns' titles ("Assistant Director, Enforcement Sheriff"), the columns'
+        order known: the line cut where it gives two names, when one cut does and the
+        whole line is no name itself; else the cut that gives a name already read for its
+        column."""
+        if not self.cols or len(self.cols) != 2 or k + 1 >= len(self.block) or k in self.other \
+                or parties_of(self.block[k + 1].text) != {"ice", "agency"}:
+            return None
+        words = clean_value(self.block[k].text).split()
+        cuts = [(a, b) for j in range(1, len(words))
+                if (a := bare_name(" ".join(words[:j]))) and (b := bare_name(" ".join(words[j:])))]
+        if len(cuts) > 1 or bare_name(self.block[k].text):
+            seen = {p: self.known.get(f"{p}_signatory") or (self.found.facts.get(f"{p}_signatory") or ("",))[0]
+                    for p in self.cols}
+            cuts = [c for c in cuts if any(seen[p] and _letters(seen[p]) == _letters(v)
+                                           for p, v in zip(self.cols, c))]
+        return list(zip(self.cols, cuts[0])) if len(cuts) == 1 else None
+
+    def _date_above(self, k: int, cells: Sequence[Cell]) -> str:
+        """A blank "Date:" beside the other column's date: a date typed over its blank,
+        which OCR sets alone on the line above (nothing else on it), is the blank's."""
+        filled = [c for c in cells if self.dates(clean_value(c.value))]
+        if len(filled) != len(cells) - 1 or k == 0 or k - 1 in self.other or self.parsed[k - 1][1]:
+            return ""
+        above = clean_value(self.block[k - 1].text)
+        rest = above
+        for rx in DATE_RES:
+            rest = rx.sub("", rest)
+        return above if len(self.dates(above)) == 1 and not re.search(r"[A-Za-z0-9]", rest) else ""
 
     def _bare_name_above(self, k: int, values: Iterable[str]) -> str | None:
         """A blank "Name:" under two columns: a name OCR set alone on one of the three
@@ -543,16 +582,18 @@ def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text
     if not lines:
         return []
     latest = latest or date.today().isoformat()
-    facts = _Reader(lines, earliest, latest, seg.layout).read()
+    known = {name: value for name, value, _ in read}
+    facts = _Reader(lines, earliest, latest, seg.layout, known).read()
     for name in [n for n in facts if n.endswith("_signatory")]:
         if _spelled_otherwise(facts[name][0], seg.lines, {page}):
             del facts[name]
-    first = {name: value for name, value, _ in read}
+    first = known
     for name, (value, _) in facts.items():
         if name in first and not _same_value(name, first[name], value):
             return []
         other = ("agency" if name.startswith("ice") else "ice") + "_signatory"
-        if name.endswith("_signatory") and other in first and _same_value(other, first[other], value):
+        if name.endswith("_signatory") and other in first and (
+                _same_value(other, first[other], value) or _letters(first[other]) in _letters(value)):
             return []
     return [(name, *facts[name]) for name in ORDER if name in facts and name not in first]
 
