@@ -373,6 +373,22 @@ def test_a_date_typed_over_its_blank_is_the_blank_beside_the_other_columns_date(
     assert got == {"signed_ice": "2025-04-15"}
 
 
+def test_a_date_label_with_misread_words_before_it_is_the_right_columns():
+    """Calhoun County's 2025 TFM block as OCR reads it: the agency's handwritten date and its
+    label misread into words, then ICE's "Date." and typed date: the right column's. Words
+    holding a date, or a heading, before the label: nobody's; in a block whose columns are
+    not known, the nearest title's as before."""
+    rows = ["For the LEA: Bobbie Vickery For ICE: Caleb Vitello", "pac Luca 2Y Dp 7s Date. March 7, 2025",
+            "Signature: eA ZZ Signature: : Zo. at _"]
+    assert _signing(_block(rows, "tfm-2025", 9)) == {"signed_ice": "2025-03-07", "agency_signatory": "Bobbie Vickery",
+                                                   "ice_signatory": "Caleb Vitello"}
+    rows[1] = "pac 2/24/2025 Date. March 7, 2025"
+    assert "signed_ice" not in _signing(_block(rows, "tfm-2025", 9))
+    assert _signing(_block(["For ICE:", "Title: Acting Director", "For the LEA:",
+                            "Title: Sheriff", "pac Luca 2Y Dp 7s Date. March 7, 2025"], "tfm-2025", 9)) == {
+        "signed_agency": "2025-03-07"}                      # stacked under the LEA's heading
+
+
 def test_a_second_reading_adds_only_what_the_first_lacks_and_agrees_with():
     """What a second reading of the block adds: the facts the page's text lacks; nothing
     when it reads a fact the text has otherwise, or gives one party's name to the other;

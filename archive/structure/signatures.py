@@ -366,6 +366,13 @@ class _Reader:
                 continue
             if self.cols and len(cells) == len(self.cols) and len({c.label for c in cells}) == 1:
                 parties = list(self.cols)
+            elif len(cells) == 1 and cells[0].label == "date" and self.cols and len(self.cols) == 2 \
+                    and len(re.findall(r"[A-Za-z0-9]", lead)) >= 3 and not find_dates(lead) \
+                    and not FOR_RE.search(lead):
+                # a "Date:" with words before it that nothing else places is the right
+                # column's: the left one's label and value were misread into those words
+                # ("pac Luca 2Y Date. March 7, 2025")
+                parties = [self.party_at(k) or self.cols[1]]
             elif len(cells) == 1 and not (self.cols and len(self.cols) > 1 and cells[0].label == "name"
                                           and re.search(r"[A-Za-z]{3,}", lead)):
                 parties = [self.party_at(k)]   # (words before a lone "Name:" are the other
