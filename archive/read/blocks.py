@@ -6,10 +6,13 @@ or stamped beside their labels, names under the signature lines, columns that au
 layout reads apart. So the structure stage, when a signing fact is missing from the
 page's text, asks for the block alone: the page from a given height down, rendered at
 BLOCK_DPI and read by tesseract as one uniform block of text (psm 6), which keeps the
-two columns of a line on one line ("Date: 3/3/2025 Date: March 5, 2025").
+two columns of a line on one line ("Date: 3/3/2025 Date: March 5, 2025"). What that
+reading adds is confirmed by reading the same region once more as one column (psm 4):
+two layouts seldom misread a scrawl or a crossed-out name alike.
 
-Cost: one render and one tesseract run of part of one page per document that asks
-(measured in bench/bench_sections.py).
+Cost: one render and one tesseract run of the lower part of one page per document that
+asks, and a second run only when the first added something (bench/bench_sections.py
+prints it beside a whole-page reading).
 """
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DO
                                        template_numbers)
 
 SEGMENTER_VERSION = 7   # bump when sections or facts would come out differently
+                        # (7: signature blocks read a second time where the text lacks a fact)
 
 
 # --- records -----------------------------------------------------------------------

@@ -26,6 +26,12 @@ the agency: Sheriff, Chief, Police, County, City Manager ...) when those name on
 only. What is ambiguous is left out, never guessed: two columns and one lone date that
 nothing places, two names on one line, a misread name. A date after today or before the
 template's revision date is a misreading, not a signing date.
+
+When the page's text lacks a fact, the structure stage reads the block alone a second
+time (archive.read.blocks, 400 dpi, one text block: a line's two columns stay on one
+line) and :func:`second_reading` reads it by the same rules. It adds only the facts the
+page's text lacks, nothing when it reads any fact otherwise than the text does, and only
+what a reading in another layout mode reads letter for letter too (:func:`confirmed_by`).
 """
 from __future__ import annotations
 
