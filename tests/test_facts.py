@@ -443,3 +443,18 @@ def test_a_real_signature_block_read_again_by_tesseract(fixture_archive, fixture
     out = CliRunner().invoke(main, ["--data-dir", str(fixture_archive.root), "facts", sha[:12]]).output
     assert f"signed_ice        2025-03-05  (p. 7; {blocks.READER})" in out
     assert "agency_signatory  Jason Woosley  (p. 7)" in out and "roster SIGNED" in out
+
+
+def test_a_file_that_cannot_be_read_again_keeps_the_page_reading(fixture_corpus, datadir):
+    """The second reading of a block is a bonus: a stored file that no longer opens as a PDF
+    leaves the facts read from the page's text as they are, and the stage goes on."""
+    from archive.structure.facts import signatures
+    from archive.structure.stage import read_block_again
+    path = fixture_corpus / "pdfs" / "GraysonCountyDCKY_JEM_MOA_030425.pdf"
+    seg = segment(text_layer(path))
+    found = signatures(seg)
+    sha = datadir.blobs.put(b"%PDF-1.4 truncated")
+    assert read_block_again(datadir, sha, seg, found) == (found, 0, 0.0)
+    sha = datadir.blobs.put(path.read_bytes())
+    again, readings, cpu = read_block_again(datadir, sha, seg, found)
+    assert readings in (1, 2) and cpu > 0 and again[:len(found)] == found
