@@ -16,6 +16,7 @@ prints it beside a whole-page reading).
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -82,6 +83,5 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
 
 
 def _children_cpu() -> float:
-    import os
     t = os.times()
     return t.children_user + t.children_system

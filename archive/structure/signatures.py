@@ -182,7 +182,7 @@ class _Found:
             return
         if name.endswith("_signatory"):
             other = self.facts.get("agency_signatory" if name.startswith("ice") else "ice_signatory")
-            if other and (_similar(other[0], value) or _letters(other[0]) in _letters(value)):
+            if other and (_similar(other[0], value) or _within(other[0], value)):
                 return              # the other's name, or both run together
         self.facts[name] = (value, page)
 
@@ -606,7 +606,7 @@ def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text
             return []
         other = ("agency" if name.startswith("ice") else "ice") + "_signatory"
         if name.endswith("_signatory") and other in first and (
-                _same_value(other, first[other], value) or _letters(first[other]) in _letters(value)):
+                _same_value(other, first[other], value) or _within(first[other], value)):
             return []
     return [(name, *facts[name]) for name in ORDER if name in facts and name not in first]
 
@@ -624,6 +624,12 @@ def confirmed_by(name: str, value: str, text: str) -> bool:
 
 def _letters(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _within(name: str, value: str) -> bool:
+    """*value* holds *name* (six letters or more) and more: two names run together."""
+    letters = _letters(name)
+    return len(letters) >= 6 and letters in _letters(value)
 
 
 def _same_value(name: str, a: str, b: str) -> bool:
