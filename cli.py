@@ -458,7 +458,8 @@ def facts_cmd(datadir: DataDir, doc: str, as_json: bool) -> None:
         emit_json(result.to_dict())
         return
     for f in result.facts:
-        click.echo(f"{f.name:<17} {f.value}  (p. {f.page if f.page is not None else '?'})")
+        reader = f"; {f.reader}" if f.reader else ""
+        click.echo(f"{f.name:<17} {f.value}  (p. {f.page if f.page is not None else '?'}{reader})")
     from archive.structure.facts import format_signed_check
     click.echo(format_signed_check(result.signed_check.to_dict()))
 

@@ -1,6 +1,7 @@
 """Segmentation benchmark: per model and era, how many documents segment completely,
 which fail and why, how long segmentation takes, and how many signing dates and names
-are read of those the signature pages show.
+are read of those the signature pages show, and what the second readings of signature
+blocks cost (CPU per document, beside a plain whole-page OCR of the same page).
 
     .venv/bin/python bench/bench_sections.py [DATA_DIR]
 
@@ -86,6 +87,35 @@ def signing(d: DataDir) -> None:
         print("  disagrees:", line)
 
 
+def block_cost(d: DataDir, summary: dict, sample: int = 5) -> None:
+    """The second readings of signature blocks the stage made (archive.read.blocks), their
+    CPU per document, beside a plain 300 dpi whole-page reading of the same signature page
+    (archive.read.ocr, the page reading's settings) on a few documents, in the same run."""
+    from archive.read import ocr
+    from archive.read.pdf import open_pdf
+    from archive.structure.signatures import signature_page
+    n = max(summary["documents"], 1)
+    asked = [sha for (sha,) in d.db.execute("SELECT DISTINCT sha256 FROM facts WHERE reader IS NOT NULL")]
+    print(f"block readings: {summary['block_readings']} for {summary['documents']} documents, "
+          f"{summary['block_cpu_seconds']:.1f} CPU-s ({summary['block_cpu_seconds'] / n:.2f} CPU-s a document); "
+          f"{len(asked)} documents gained a fact from one")
+    t = os.times()
+    before = t.user + t.system + t.children_user + t.children_system
+    pages = 0
+    for (sha,) in d.db.execute("SELECT sha256 FROM documents WHERE kind = 'moa' ORDER BY sha256 LIMIT ?", (sample,)):
+        page = signature_page(segmenter.segment(stage.load_pages(d.db, sha)))
+        if page:
+            with open_pdf(d.blobs.path(sha)) as pdf:
+                ocr.ocr_page(pdf, page - 1)
+            pages += 1
+    t = os.times()
+    whole = (t.user + t.system + t.children_user + t.children_system - before) / max(pages, 1)
+    per_reading = summary["block_cpu_seconds"] / max(summary["block_readings"], 1)
+    print(f"  one block reading {per_reading:.2f} CPU-s vs a plain 300 dpi reading of the whole signature "
+          f"page {whole:.2f} CPU-s ({pages} pages; ratio {per_reading / max(whole, 1e-9):.2f}); "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     where = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("MOA_TEST_CORPUS_ARCHIVE", "./moa-data")
     d = DataDir(where)
@@ -95,10 +125,13 @@ def main() -> None:
     rep = sections.report(d)
     print(sections.format_report(rep))
     n = max(summary["documents"], 1)
-    print(f"segmented {summary['documents']} documents in {seconds:.2f}s "
-          f"({1000 * seconds / n:.0f} ms/document, facts and storing included)")
+    cut = seconds - summary["block_seconds"]
+    print(f"segmented {summary['documents']} documents in {seconds:.2f}s: {cut:.2f}s without the block "
+          f"readings ({1000 * cut / n:.0f} ms/document, facts and storing included), "
+          f"{summary['block_seconds']:.2f}s reading blocks")
     print(f"complete: {rep['percent']}% vs prototype {BASELINE_PERCENT}% "
           f"(ratio {rep['percent'] / BASELINE_PERCENT:.2f})")
+    block_cost(d, summary)
     damaged(d)
     signing(d)
     d.close()

@@ -336,3 +336,125 @@ def test_a_name_a_second_copy_of_the_block_spells_otherwise_is_left_out():
     assert read("Name: Mihael L. Chapman")["agency_signatory"] == "Mihael L. Chapman"
     assert read("Name: Mihael L.Chapman")["agency_signatory"] == "Mihael L. Chapman"
     assert read("Name: Robert Chapman")["agency_signatory"] == "Mihael L. Chapman"
+
+
+def test_two_columns_names_side_by_side_over_their_titles():
+    """A block read as one text block (Knox and Suwannee County, 2019-2020, ICE's column
+    left, OCR'd at 400 dpi) sets both names on one line over both titles: cut where it gives
+    two names; when several cuts do, or the whole line could be one name, only at the cut
+    that gives a name already read for its column (here by the page's text); else nobody's."""
+    from archive.structure.signatures import second_reading
+    knox = "C.M. Cronen Tom Spangler\nAssistant Director, Enforcement Sheriff\n" \
+           "Enforcement and Removal Operations Knox County Sheriff's Office"
+    seg = _block([], "jem-wso-2020")
+    assert second_reading(seg, [], knox, 7) == []
+    assert second_reading(seg, [("ice_signatory", "C.M. Cronen", 7)], knox, 7) == [
+        ("agency_signatory", "Tom Spangler", 7)]
+    assert second_reading(seg, [("agency_signatory", "Tom Spangler", 7)], knox, 7) == [
+        ("ice_signatory", "C.M. Cronen", 7)]
+    suwannee = "Timothy S. Robbins Sam St John .\nActing Executive Associate Director Sheriff, Suwannee County"
+    assert second_reading(seg, [], suwannee, 7) == []     # "Timothy S." | "Robbins Sam St John" too
+    assert second_reading(seg, [("ice_signatory", "Timothy S. Robbins", 7)], suwannee, 7) == [
+        ("agency_signatory", "Sam St John", 7)]
+    # one party's title under it, or a template whose columns' order is not known: nothing
+    assert second_reading(seg, [("ice_signatory", "C.M. Cronen", 7)], "C.M. Cronen Tom Spangler\nSheriff", 7) == []
+    assert second_reading(_block([], "jem-wso-2025"), [("ice_signatory", "C.M. Cronen", 7)], knox, 7) == []
+
+
+def test_a_date_typed_over_its_blank_is_the_blank_beside_the_other_columns_date():
+    """OCR of Florida A&M's block at 400 dpi: the agency's typed date rides over its blank and
+    is read alone on the line above "Date: ... Date: 04/15/2025". With both blanks empty, or
+    anything else on the line above, it is nobody's."""
+    got = _signing(_block(["For the LEA: For ICE:", "3/7/2025", "Date.\u201d Date: 04/15/2025",
+                           "Title: Executive Vice President & COO Title: Acting Director"], "tfm-2025", 9))
+    assert got == {"signed_agency": "2025-03-07", "signed_ice": "2025-04-15"}
+    assert _signing(_block(["For the LEA: For ICE:", "3/7/2025", "Date: ___ Date: ___"], "tfm-2025", 9)) == {}
+    got = _signing(_block(["For the LEA: For ICE:", "KBE 3/7/2025", "Date: Date: 04/15/2025"], "tfm-2025", 9))
+    assert got == {"signed_ice": "2025-04-15"}
+
+
+def test_a_date_label_with_misread_words_before_it_is_the_right_columns():
+    """Calhoun County's 2025 TFM block as OCR reads it: the agency's handwritten date and its
+    label misread into words, then ICE's "Date." and typed date: the right column's. Words
+    holding a date, or a heading, before the label: nobody's; in a block whose columns are
+    not known, the nearest title's as before."""
+    rows = ["For the LEA: Bobbie Vickery For ICE: Caleb Vitello", "pac Luca 2Y Dp 7s Date. March 7, 2025",
+            "Signature: eA ZZ Signature: : Zo. at _"]
+    assert _signing(_block(rows, "tfm-2025", 9)) == {"signed_ice": "2025-03-07", "agency_signatory": "Bobbie Vickery",
+                                                   "ice_signatory": "Caleb Vitello"}
+    rows[1] = "pac 2/24/2025 Date. March 7, 2025"
+    assert "signed_ice" not in _signing(_block(rows, "tfm-2025", 9))
+    assert _signing(_block(["For ICE:", "Title: Acting Director", "For the LEA:",
+                            "Title: Sheriff", "pac Luca 2Y Dp 7s Date. March 7, 2025"], "tfm-2025", 9)) == {
+        "signed_agency": "2025-03-07"}                      # stacked under the LEA's heading
+
+
+def test_a_second_reading_adds_only_what_the_first_lacks_and_agrees_with():
+    """What a second reading of the block adds: the facts the page's text lacks; nothing
+    when it reads a fact the text has otherwise, or gives one party's name to the other;
+    and (facts.confirmed) only what a reading in another layout reads letter for letter."""
+    from archive.read.blocks import BlockReading
+    from archive.structure.facts import Fact, confirmed, from_block
+    from archive.structure.signatures import second_reading
+    seg = _block(["For the LEA: For ICE:", "Date: Date:", "Name: Name:"])
+    text = "to the fullest extent allowed by law.\nFor the LEA: For ICE:\nDate: 3/3/2025 Date: March 5, 2025\n" \
+           "Name: Bobbie Vickery Name: Caleb Vitello\nRevised 02/14/2025"
+    first = [("signed_ice", "2025-03-05", 7)]
+    assert second_reading(seg, first, text, 7) == [("signed_agency", "2025-03-03", 7),
+                                                   ("agency_signatory", "Bobbie Vickery", 7),
+                                                   ("ice_signatory", "Caleb Vitello", 7)]
+    assert second_reading(seg, [("signed_ice", "2025-03-06", 7)], text, 7) == []     # reads ICE's otherwise
+    assert second_reading(seg, [("ice_signatory", "Bobbie Vickery", 7)], text, 7) == []
+    block = BlockReading(7, 0.5, text, "tesseract 400 dpi, signature block", 0.5)
+    added = from_block(seg, [Fact("signed_ice", "2025-03-05", 7)], block)
+    assert {f.reader for f in added} == {"tesseract 400 dpi, signature block"}
+    check = BlockReading(7, 0.5, "Date: 3/3/2025\nName: Bobbie Vickery\nName: Lodd M. Vitello", "psm 4", 0.5)
+    assert [(f.name, f.value) for f in confirmed(added, check)] == [("signed_agency", "2025-03-03"),
+                                                                    ("agency_signatory", "Bobbie Vickery")]
+
+
+def test_a_real_signature_block_read_again_by_tesseract(fixture_archive, fixture_corpus):
+    """Grayson County's 2025 JEM: ICE's typed date is in no line of the page's text that the
+    rules can place. The structure stage read the block alone (from the closing sentence
+    down, found in the text layer) with real tesseract at 400 dpi, another layout confirmed
+    it, and the stored fact names its reader, in `moa facts` and its JSON; facts read from
+    the page's text name none."""
+    from click.testing import CliRunner
+
+    from archive.read import blocks
+    from archive.structure.facts import document_facts
+    from archive.structure.signatures import CLOSING_END
+    from cli import main
+    path = fixture_corpus / "pdfs" / "GraysonCountyDCKY_JEM_MOA_030425.pdf"
+    top = blocks.text_top(path, 7, CLOSING_END)
+    assert top is not None and 0.4 < top < 0.6               # the closing sentence's last line
+    first = blocks.read_block(path, 7, top)
+    assert "allowed by law" in first.text.splitlines()[0] and "March 5, 2025" in first.text
+    assert first.reader == blocks.READER and first.cpu_seconds > 0
+    assert blocks.read_block(path, 7, 1.0).text == ""        # nothing below the page's end
+    sha = fixture_archive.db.execute("SELECT sha256 FROM documents WHERE file_name = ?",
+                                     ("GraysonCountyDCKY_JEM_MOA_030425.pdf",)).fetchone()[0]
+    facts = document_facts(fixture_archive, sha)
+    got = {f.name: (f.value, f.page, f.reader) for f in facts.facts}
+    assert got["signed_ice"] == ("2025-03-05", 7, blocks.READER)
+    assert got["agency_signatory"] == ("Jason Woosley", 7, None) and got["agency"][2] is None
+    assert facts.to_dict()["facts"]["signed_ice"] == [{"value": "2025-03-05", "page": 7, "reader": blocks.READER}]
+    assert facts.signed_check.ours == "2025-03-05"
+    out = CliRunner().invoke(main, ["--data-dir", str(fixture_archive.root), "facts", sha[:12]]).output
+    assert f"signed_ice        2025-03-05  (p. 7; {blocks.READER})" in out
+    assert "agency_signatory  Jason Woosley  (p. 7)" in out and "roster SIGNED" in out
+
+
+def test_a_file_that_cannot_be_read_again_keeps_the_page_reading(fixture_corpus, datadir):
+    """The second reading of a block is a bonus: a stored file that no longer opens as a PDF
+    leaves the facts read from the page's text as they are, and the stage goes on."""
+    from archive.structure.facts import signatures
+    from archive.structure.stage import read_block_again
+    path = fixture_corpus / "pdfs" / "GraysonCountyDCKY_JEM_MOA_030425.pdf"
+    seg = segment(text_layer(path))
+    found = signatures(seg)
+    sha = datadir.blobs.put(b"%PDF-1.4 truncated")
+    assert read_block_again(datadir, sha, seg, found) == (found, 0, 0.0)
+    sha = datadir.blobs.put(path.read_bytes())
+    again, readings, cpu = read_block_again(datadir, sha, seg, found)
+    assert readings in (1, 2) and cpu > 0 and again[:len(found)] == found

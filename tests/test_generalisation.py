@@ -201,3 +201,32 @@ def test_signing_facts_hold_when_the_block_is_damaged_as_ocr_does(corpus_archive
     assert runs >= 100 and before >= 100
     assert wrong == []
     assert kept >= 0.6 * before, (kept, before)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("held_out", [False, True], ids=["tuned-on", "held-out"])
+def test_a_second_reading_of_a_damaged_block_reads_nothing_otherwise(corpus_archive, held_out):
+    """The rules a second reading of the block is read by (signatures.second_reading:
+    footers stripped, the closing sentence cut, names side by side cut), on each block's
+    text damaged as a scan damages it: every value is the undamaged text's, or not read;
+    a name read as the damaged text prints it counts as its own."""
+    from tests.ocr_damage import damage_block
+    from archive.structure.signatures import block_lines, second_reading, signature_page
+    runs, read, bad = 0, 0, []
+    for name, pages in _documents(corpus_archive, held_out=held_out):
+        seg = segment(pages)
+        page = signature_page(seg)
+        if page is None:
+            continue
+        known = [(n, *v) for n, v in _signing(seg).items() if n.endswith("_signatory")][:1]
+        texts = [ln.text for ln in block_lines(seg) if ln.page == page]
+        base = {n: (v, p) for n, v, p in second_reading(seg, known, "\n".join(texts), page)}
+        read += len(base)
+        for seed in SEEDS:
+            runs += 1
+            got = second_reading(seg, known, "\n".join(damage_block(random.Random(seed), texts)), page)
+            for n, v, p in got:
+                if not (_same_reading((v, p), base.get(n)) or (n.endswith("_signatory") and _as_damaged((v, p), base.get(n)))):
+                    bad.append((name, seed, n, v, base.get(n)))
+    assert runs >= 100 and read >= 20, (runs, read)
+    assert bad == [], bad

@@ -748,3 +748,27 @@ def test_bench_web_crawl_follows_the_links_of_every_kind_of_page(fixture_archive
     failed = re.search(r"^requests not answered 200: (\d+)$", out.stdout, re.M)
     assert failed, out.stdout
     assert not re.search(r"^  (5\d\d|0)  ", out.stdout, re.M), out.stdout      # no server error, no dead connection
+
+
+def test_document_page_shows_signing_facts_beside_the_roster(client, fixture_archive):
+    """Each party's signing date and signatory with its page (and the reader of a second
+    reading of the block), and ICE's date beside the roster's SIGNED date: a disagreement
+    is flagged on the page, an agreement said so."""
+    from archive.structure.facts import document_facts
+    checks = {r["file_name"]: document_facts(fixture_archive, r["sha256"]) for r in fixture_archive.db.execute(
+        "SELECT sha256, file_name FROM documents WHERE kind = 'moa'")}
+    off = [f for f in checks.values() if f.signed_check.agrees is False]
+    same = [f for f in checks.values() if f.signed_check.agrees]
+    assert off and same
+    page = client.get(f"/doc/{off[0].sha256}").get_data(as_text=True)
+    signing = page[page.index('id="signing"'):page.index("Template revision")]
+    check = off[0].signed_check
+    assert 'class="alert" id="signed-check"' in signing and f"disagree by {check.days_apart} day" in signing
+    ice = next(f for f in off[0].facts if f.name == "signed_ice")
+    assert f"(p. {ice.page})" in signing
+    page = client.get(f"/doc/{same[0].sha256}").get_data(as_text=True)
+    assert "agrees with the roster" in page and 'class="alert" id="signed-check"' not in page
+    grayson = checks["GraysonCountyDCKY_JEM_MOA_030425.pdf"]
+    page = client.get(f"/doc/{grayson.sha256}").get_data(as_text=True)
+    signing = page[page.index('id="signing"'):page.index("Template revision")]
+    assert "Jason Woosley" in signing and "(p. 7, tesseract 400 dpi, signature block)" in signing

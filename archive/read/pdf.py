@@ -83,17 +83,31 @@ class Pdf:
         textpage = page.get_textpage()
         try:
             image_share, text_share = _cover(page, textpage)
-            text = textpage.get_text_range()
-            n = textpage.count_chars()
-            traces = len(text) != n
-            if traces:
-                # pdfium drops characters that map to code 3 (a font without ToUnicode:
-                # a space shifted by 29); read code by code to keep them as word breaks.
-                text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(textpage, k)) for k in range(n))
+            text, traces = _chars(textpage)
         finally:
             textpage.close()
             page.close()
         return PageText(text.replace("\r\n", "\n").replace("\x00", ""), traces, image_share, text_share)
+
+    def line_top(self, index: int, pattern: re.Pattern) -> float | None:
+        """How far down page *index* (0-based; 0 top, 1 bottom) the last text-layer line
+        matching *pattern* begins (the top of its first character); None when none does,
+        or the page is rotated (its text's coordinates are not the rendering's)."""
+        page = self._doc[index]
+        textpage = page.get_textpage()
+        try:
+            if page.get_rotation() % 360:
+                return None
+            height = page.get_height() or 1.0
+            text, _ = _chars(textpage)
+            starts = [m.start() for m in re.finditer(r"[^\n]+", text) if pattern.search(m.group(0))]
+            if not starts:
+                return None
+            _left, _bottom, _right, top = textpage.get_charbox(starts[-1])
+            return min(1.0, max(0.0, 1.0 - top / height))
+        finally:
+            textpage.close()
+            page.close()
 
     def page_size(self, index: int) -> tuple[float, float]:
         """Width and height of page *index* (0-based) in points."""
@@ -129,6 +143,17 @@ class Pdf:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _chars(textpage: pdfium.PdfTextPage) -> tuple[str, bool]:
+    """The page's text, one character per pdfium character index, and whether pdfium's
+    own text had dropped some: characters that map to code 3 (a font without ToUnicode:
+    a space shifted by 29), kept here, read code by code, as word breaks."""
+    text = textpage.get_text_range()
+    n = textpage.count_chars()
+    if len(text) == n:
+        return text, False
+    return "".join(chr(pdfium_raw.FPDFText_GetUnicode(textpage, k)) for k in range(n)), True
 
 
 def open_pdf(source: bytes | Path | str, name: str | None = None) -> Pdf:

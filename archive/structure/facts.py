@@ -16,7 +16,9 @@ from typing import Sequence
 from archive.core.dates import full_year, make_date
 from archive.core.refs import resolve
 from archive.structure.segmenter import Line, Segmentation
-from archive.structure.signatures import find_dates, read_signatures  # noqa: F401  (find_dates: API)
+from archive.read.blocks import BlockReading
+from archive.structure.signatures import (ORDER, confirmed_by, find_dates, read_signatures,  # noqa: F401
+                                          second_reading)                                  # (find_dates: API)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Fact:
     value: str
     page: int | None
     ord: int = 0
+    reader: str | None = None    # None: read from the page's text as stored; else the second
+                                 # reading it came from (archive.read.blocks.READER)
 
 
 # Revisions of ICE's 2025 templates seen in the corpus's footers. An OCR'd footer that
@@ -132,16 +136,39 @@ def model(seg: Segmentation, roster_model: str | None) -> list[Fact]:
     return out
 
 
+def _earliest(seg: Segmentation) -> str:
+    """The earliest plausible signing date: the template's revision date."""
+    rev = revision(seg)
+    if rev:
+        m, d, y = (int(x) for x in rev.value.split("/"))
+        return make_date(y, m, d) or "2015-01-01"
+    return "2015-01-01"
+
+
 def signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int | None]] = ()) -> list[Fact]:
     """signed_ice, ice_signatory, signed_agency, agency_signatory as far as the signature
     block shows them (archive.structure.signatures), each with its page. A signing date
     before the template's revision date, or after today, is a misreading."""
-    rev = revision(seg)
-    earliest = "2015-01-01"
-    if rev:
-        m, d, y = (int(x) for x in rev.value.split("/"))
-        earliest = make_date(y, m, d) or earliest
-    return [Fact(name, value, page) for name, value, page in read_signatures(seg, form_fields, earliest)]
+    return [Fact(name, value, page) for name, value, page in read_signatures(seg, form_fields, _earliest(seg))]
+
+
+def missing_signing(found: Sequence[Fact]) -> list[str]:
+    """The signing facts *found* lacks (what a second reading of the block may add)."""
+    have = {f.name for f in found}
+    return [name for name in ORDER if name not in have]
+
+
+def from_block(seg: Segmentation, found: Sequence[Fact], block: BlockReading) -> list[Fact]:
+    """The signing facts a second reading of the signature block adds to *found*
+    (archive.structure.signatures.second_reading), each with its page and reader."""
+    read = [(f.name, f.value, f.page) for f in found if f.name in ORDER]
+    return [Fact(name, value, page, reader=block.reader)
+            for name, value, page in second_reading(seg, read, block.text, block.page, _earliest(seg))]
+
+
+def confirmed(added: Sequence[Fact], check: BlockReading) -> list[Fact]:
+    """Those of *added* that another reading of the block (*check*) reads alike."""
+    return [f for f in added if confirmed_by(f.name, f.value, check.text)]
 
 
 def field_office(seg: Segmentation) -> Fact | None:
@@ -189,8 +216,8 @@ def extract(seg: Segmentation, *, roster_model: str | None = None,
 def store(conn, sha256: str, found: Sequence[Fact]) -> None:
     """Replace the document's stored facts by *found* (caller's transaction)."""
     conn.execute("DELETE FROM facts WHERE sha256 = ?", (sha256,))
-    conn.executemany("INSERT INTO facts (sha256, name, value, page, ord) VALUES (?, ?, ?, ?, ?)",
-                     [(sha256, f.name, f.value, f.page, f.ord) for f in found])
+    conn.executemany("INSERT INTO facts (sha256, name, value, page, ord, reader) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(sha256, f.name, f.value, f.page, f.ord, f.reader) for f in found])
 
 
 @dataclass(frozen=True)
@@ -234,18 +261,22 @@ class DocumentFacts:
 
     def to_dict(self) -> dict:
         """{"sha256", "facts": {name: [{"value", "page"}...]}, "signed_check"}: what
-        `moa facts --json` and the API's document give."""
+        `moa facts --json` and the API's document give. A fact read by a second reading
+        of its page (a signature block, archive.read.blocks) also names its "reader"."""
         out: dict[str, list] = {}
         for f in self.facts:
-            out.setdefault(f.name, []).append({"value": f.value, "page": f.page})
+            entry = {"value": f.value, "page": f.page}
+            if f.reader:
+                entry["reader"] = f.reader
+            out.setdefault(f.name, []).append(entry)
         return {"sha256": self.sha256, "facts": out, "signed_check": self.signed_check.to_dict()}
 
 
 def document_facts(datadir, ref: str) -> DocumentFacts:
     """The facts of the document *ref* names, with the signed check."""
     sha256 = resolve(datadir.db, ref)
-    found = [Fact(r["name"], r["value"], r["page"], r["ord"]) for r in datadir.db.execute(
-        "SELECT name, value, page, ord FROM facts WHERE sha256 = ? ORDER BY name, ord", (sha256,))]
+    found = [Fact(r["name"], r["value"], r["page"], r["ord"], r["reader"]) for r in datadir.db.execute(
+        "SELECT name, value, page, ord, reader FROM facts WHERE sha256 = ? ORDER BY name, ord", (sha256,))]
     ice = next((f for f in found if f.name == "signed_ice"), None)
     check = signed_check(ice.value if ice else None, roster_signed(datadir.db, sha256), ice.page if ice else None)
     return DocumentFacts(sha256, found, check)

@@ -30,7 +30,8 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DO
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 6   # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 7   # bump when sections or facts would come out differently
+                        # (7: signature blocks read a second time where the text lacks a fact)
 
 
 # --- records -----------------------------------------------------------------------

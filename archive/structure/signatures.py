@@ -26,17 +26,24 @@ the agency: Sheriff, Chief, Police, County, City Manager ...) when those name on
 only. What is ambiguous is left out, never guessed: two columns and one lone date that
 nothing places, two names on one line, a misread name. A date after today or before the
 template's revision date is a misreading, not a signing date.
+
+When the page's text lacks a fact, the structure stage reads the block alone a second
+time (archive.read.blocks, 400 dpi, one text block: a line's two columns stay on one
+line) and :func:`second_reading` reads it by the same rules. It adds only the facts the
+page's text lacks, nothing when it reads any fact otherwise than the text does, and only
+what a reading in another layout mode reads letter for letter too (:func:`confirmed_by`).
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
 from archive.core.dates import make_date
-from archive.structure.segmenter import Line, Segmentation
+from archive.structure.segmenter import REVISION_RE, Line, Segmentation
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 # a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
@@ -170,14 +177,19 @@ class _Found:
 
     def add(self, name: str, value: str | None, page: int) -> None:
         """The first reading of a fact wins; a name read as one party's signatory is not
-        the other's too."""
+        the other's too, nor part of the other's."""
         if not value or name in self.facts:
             return
         if name.endswith("_signatory"):
             other = self.facts.get("agency_signatory" if name.startswith("ice") else "ice_signatory")
-            if other and _similar(other[0], value):
-                return
+            if other and (_similar(other[0], value) or _within(other[0], value)):
+                return              # the other's name, or both run together
         self.facts[name] = (value, page)
+
+
+CLOSING = re.compile(r"By\s+signing|fullest\s+extent", re.I)
+# the closing sentence's last line, where a second reading of the block begins
+CLOSING_END = re.compile(r"fullest\s+extent|allowed\s+by\s+law", re.I)
 
 
 def block_lines(seg: Segmentation) -> list[Line]:
@@ -189,14 +201,18 @@ def block_lines(seg: Segmentation) -> list[Line]:
     lines = seg.lines[sec.lines] if sec else []
     if not lines:
         return []
-    marks = [k for k, ln in enumerate(lines) if re.search(r"By\s+signing|fullest\s+extent", ln.text, re.I)]
+    marks = [k for k, ln in enumerate(lines) if CLOSING.search(ln.text)]
     if marks:
         lines = lines[marks[-1] + 1:]
     else:
         pages = [ln.page for ln in lines if find_dates(ln.text) or parties_of(ln.text)]
         page = pages[-1] if pages else lines[-1].page
         lines = [ln for ln in lines if ln.page >= page]
-    headers = [re.sub(r"[^a-z]", "", h.lower()) for h in seg.running_headers]
+    return _without_headers(lines, seg.running_headers)
+
+
+def _without_headers(lines: list[Line], running_headers: Sequence[str]) -> list[Line]:
+    headers = [re.sub(r"[^a-z]", "", h.lower()) for h in running_headers]
     return [ln for ln in lines if not _is_header(ln.text, headers)]
 
 
@@ -213,7 +229,9 @@ UNHEADED_COLUMNS = {"jem-wso-2020": ["ice", "agency"]}
 
 
 class _Reader:
-    def __init__(self, block: list[Line], earliest: str, latest: str, layout: str | None = None):
+    def __init__(self, block: list[Line], earliest: str, latest: str, layout: str | None = None,
+                 known: dict[str, str] | None = None):
+        self.known = known or {}         # signatories another reading of the block gave
         # a blank's rule OCR read into the word on it ("F_or t_h_e LE_A:") is no letter
         self.block = block = [Line(ln.page, re.sub(r"(?<=\w)_+(?=\w)", "", ln.text))
                               for ln in block if ln.text.strip()]
@@ -339,6 +357,10 @@ class _Reader:
         self._labelled(found)
         self._runs(found)
         self._digital(found)
+        for k, (lead, cells) in enumerate(self.parsed):     # names side by side, the others read
+            if not cells and not FOR_RE.search(self.block[k].text) and (pair := self._name_pair(k)):
+                for party, name in pair:
+                    found.add(f"{party}_signatory", name, self.block[k].page)
         return found.facts
 
     def _labelled(self, found: _Found) -> None:
@@ -350,6 +372,13 @@ class _Reader:
                 continue
             if self.cols and len(cells) == len(self.cols) and len({c.label for c in cells}) == 1:
                 parties = list(self.cols)
+            elif len(cells) == 1 and cells[0].label == "date" and self.cols and len(self.cols) == 2 \
+                    and len(re.findall(r"[A-Za-z0-9]", lead)) >= 3 and not find_dates(lead) \
+                    and not FOR_RE.search(lead):
+                # a "Date:" with words before it that nothing else places is the right
+                # column's: the left one's label and value were misread into those words
+                # ("pac Luca 2Y Date. March 7, 2025")
+                parties = [self.party_at(k) or self.cols[1]]
             elif len(cells) == 1 and not (self.cols and len(self.cols) > 1 and cells[0].label == "name"
                                           and re.search(r"[A-Za-z]{3,}", lead)):
                 parties = [self.party_at(k)]   # (words before a lone "Name:" are the other
@@ -360,6 +389,8 @@ class _Reader:
                 if party is None:
                     continue
                 value = clean_value(cell.value)
+                if cell.label == "date" and len(parties) > 1 and not re.search(r"[A-Za-z0-9]", value):
+                    value = self._date_above(k, cells)
                 if cell.label == "date" and (dates := self.dates(value)):
                     found.add(f"signed_{party}", dates[0], ln.page)
                 elif cell.label == "name":
@@ -432,6 +463,37 @@ class _Reader:
         parties = {name.split("_")[0] for name, (value, _) in self.found.facts.items()
                    if name.endswith("_signatory") and value.split()[-1].lower() in words}
         return next(iter(parties)) if len(parties) == 1 else None
+
+    def _name_pair(self, k: int) -> list[tuple[str, str]] | None:
+        """Two columns' names side by side on line *k* ("C.M. Cronen Tom Spangler") over
+        both columns' titles ("Assistant Director, Enforcement Sheriff"), the columns'
+        order known: the line cut where it gives two names, when one cut does and the
+        whole line is no name itself; else the cut that gives a name already read for its
+        column."""
+        if not self.cols or len(self.cols) != 2 or k + 1 >= len(self.block) or k in self.other \
+                or parties_of(self.block[k + 1].text) != {"ice", "agency"}:
+            return None
+        words = clean_value(self.block[k].text).split()
+        cuts = [(a, b) for j in range(1, len(words))
+                if (a := bare_name(" ".join(words[:j]))) and (b := bare_name(" ".join(words[j:])))]
+        if len(cuts) > 1 or bare_name(self.block[k].text):
+            seen = {p: self.known.get(f"{p}_signatory") or (self.found.facts.get(f"{p}_signatory") or ("",))[0]
+                    for p in self.cols}
+            cuts = [c for c in cuts if any(seen[p] and _letters(seen[p]) == _letters(v)
+                                           for p, v in zip(self.cols, c))]
+        return list(zip(self.cols, cuts[0])) if len(cuts) == 1 else None
+
+    def _date_above(self, k: int, cells: Sequence[Cell]) -> str:
+        """A blank "Date:" beside the other column's date: a date typed over its blank,
+        which OCR sets alone on the line above (nothing else on it), is the blank's."""
+        filled = [c for c in cells if self.dates(clean_value(c.value))]
+        if len(filled) != len(cells) - 1 or k == 0 or k - 1 in self.other or self.parsed[k - 1][1]:
+            return ""
+        above = clean_value(self.block[k - 1].text)
+        rest = above
+        for rx in DATE_RES:
+            rest = rx.sub("", rest)
+        return above if len(self.dates(above)) == 1 and not re.search(r"[A-Za-z0-9]", rest) else ""
 
     def _bare_name_above(self, k: int, values: Iterable[str]) -> str | None:
         """A blank "Name:" under two columns: a name OCR set alone on one of the three
@@ -511,6 +573,69 @@ def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int
                                     earliest, latest).items():
         facts.setdefault(name, found)
     return [(name, *facts[name]) for name in ORDER if name in facts]
+
+
+def signature_page(seg: Segmentation) -> int | None:
+    """The page the signature block is on: the one holding most of its lines."""
+    pages = Counter(ln.page for ln in block_lines(seg))
+    return pages.most_common(1)[0][0] if pages else None
+
+
+def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text: str, page: int,
+                   earliest: str = "2015-01-01", latest: str | None = None) -> list[tuple[str, str, int]]:
+    """What a second reading of the signature block (*text*, of page *page*: tesseract on
+    the block alone, archive.read.blocks) adds to *read*, the facts read from the page's
+    text: the facts *read* lacks, read from *text* by the same rules. Nothing, when the
+    second reading reads any fact *read* has otherwise (the two see the block
+    differently and which is right is unknowable), or gives one party's name as the
+    other's."""
+    lines = [Line(page, t) for t in (REVISION_RE.sub(" ", t).strip() for t in text.splitlines()) if t]
+    marks = [k for k, ln in enumerate(lines) if CLOSING.search(ln.text)]
+    lines = _without_headers(lines[marks[-1] + 1:] if marks else lines, seg.running_headers)
+    if not lines:
+        return []
+    latest = latest or date.today().isoformat()
+    known = {name: value for name, value, _ in read}
+    facts = _Reader(lines, earliest, latest, seg.layout, known).read()
+    for name in [n for n in facts if n.endswith("_signatory")]:
+        if _spelled_otherwise(facts[name][0], seg.lines, {page}):
+            del facts[name]
+    first = known
+    for name, (value, _) in facts.items():
+        if name in first and not _same_value(name, first[name], value):
+            return []
+        other = ("agency" if name.startswith("ice") else "ice") + "_signatory"
+        if name.endswith("_signatory") and other in first and (
+                _same_value(other, first[other], value) or _within(first[other], value)):
+            return []
+    return [(name, *facts[name]) for name in ORDER if name in facts and name not in first]
+
+
+def confirmed_by(name: str, value: str, text: str) -> bool:
+    """Whether another reading of the block (*text*: tesseract in another layout mode)
+    reads *value* too: a date among its dates, a name letter for letter (case, spaces and
+    stops aside). Two layouts misread a scrawl or a crossed name differently ("Lodd M.
+    Lyons" in one, "Todd M. Lyons" in the other); a value only one of them reads is
+    left out."""
+    if name.startswith("signed_"):
+        return value in find_dates(text)
+    return _letters(value) in _letters(text)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _within(name: str, value: str) -> bool:
+    """*value* holds *name* (six letters or more) and more: two names run together."""
+    letters = _letters(name)
+    return len(letters) >= 6 and letters in _letters(value)
+
+
+def _same_value(name: str, a: str, b: str) -> bool:
+    if name.startswith("signed_"):
+        return a == b
+    return _letters(a) == _letters(b) or _similar(a, b)
 
 
 def _spelled_otherwise(name: str, lines: Sequence[Line], block_pages: set[int]) -> bool:
