@@ -210,7 +210,7 @@ def test_a_second_reading_of_a_damaged_block_reads_nothing_otherwise(corpus_arch
     footers stripped, the closing sentence cut, names side by side cut), on each block's
     text damaged as a scan damages it: every value is the undamaged text's, or not read;
     a name read as the damaged text prints it counts as its own."""
-    from tests.ocr_damage import damage_block
+    from ocr_damage import damage_block
     from archive.structure.signatures import block_lines, second_reading, signature_page
     runs, read, bad = 0, 0, []
     for name, pages in _documents(corpus_archive, held_out=held_out):
