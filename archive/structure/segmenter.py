@@ -30,7 +30,7 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DO
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 6   # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 7   # bump when sections or facts would come out differently
 
 
 # --- records -----------------------------------------------------------------------
@@ -576,18 +576,33 @@ def segment(pages: list[str]) -> Segmentation:
     elif len(pairs) < 0.5 * sum(not e.optional for e in expected):
         problems.insert(0, f"only {len(pairs)} of the {len(expected)} sections of layout {layout}"
                            f" recognised" + _why(pages))
+    elif problems and unread:       # sections missing and pages unread: say where they may be
+        problems.append(f"page(s) {_pages_text(sorted(unread))} of {len(pages)} have no readable text"
+                        " (blank or OCR noise): the missing sections may be on them; the scan needs reading again")
     return Segmentation(layout, not problems, problems, sections, lines, headers, revisions)
+
+
+# The commonest words of English prose: a page of an agreement, even a signature page or
+# a table of contacts, has at least 16% of its words among them, and the shortest page
+# (a stamp of 18 words) nine (corpus); what OCR makes of an unreadable scan has 5-8%
+# (letters and pairs that happen to spell "a", "as", "be"), or one.
+FUNCTION_WORDS = frozenset("the of and to in a or for by be shall will with this that is as on any all its"
+                           " under are not from at an it may such".split())
+MIN_FUNCTION_SHARE = 0.12
 
 
 def readable(text: str) -> bool:
     """Whether a page's text reads as words (not blank, not OCR noise of a dark or
-    skewed scan): most of its letters are in words with a vowel."""
+    skewed scan): most of its letters are in words with a vowel, and enough of its words
+    (two at least) are English's commonest words."""
     chars = re.sub(r"\s", "", text or "")
     if len(chars) < 20:
         return False
     words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if re.search(r"[aeiouyAEIOUY]", w)
              and (w.islower() or w.isupper() or w.istitle())]
-    return sum(map(len, words)) >= 0.5 * len(chars)
+    tokens = re.findall(r"[A-Za-z]+", text)
+    return sum(map(len, words)) >= 0.5 * len(chars) and \
+        sum(t.lower() in FUNCTION_WORDS for t in tokens) >= max(2, MIN_FUNCTION_SHARE * len(tokens))
 
 
 def _pages_text(pages: list[int]) -> str:
