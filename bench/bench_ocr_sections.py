@@ -74,7 +74,7 @@ def _in_reading(heading: str, text: str) -> bool:
     (a heading tesseract dropped cannot be found by any rule; it is reported missing)."""
     want = re.sub(r"[^a-z]", "", heading.lower())
     lines = [re.sub(r"[^a-z]", "", ln.lower()) for ln in text.splitlines() if ln.strip()]
-    return any(SequenceMatcher(None, want, got[:len(want) + 4]).ratio() >= 0.7
+    return any(SequenceMatcher(None, want, got[:len(want)]).ratio() >= 0.8
                for k in range(len(lines)) for got in (lines[k], "".join(lines[k:k + 2])))
 
 

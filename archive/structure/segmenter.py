@@ -162,6 +162,9 @@ ROMANISH = re.compile(r"^(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])$")
 # A number without its period as OCR reads it: "VI&", "VIB" (the period read as a letter), "(" (C).
 NUMBER_MISREAD = re.compile(r"^(?:[IVXlL1|!]{1,4}[&B8E]|[(&8€4|!])$")
 APPENDIX_WORD = "APPENDIX"
+# The addendum's opening sentence, near the top of its page ("... hereby agree to modify the
+# ... Memorandum of Agreement"): where it starts when OCR lost its heading.
+ADDENDUM_OPENING = re.compile(r"\bhereby\s+agree\s+to\s+modify\b", re.I)
 ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
 # Marks a scan puts before a heading (a rule, a speck, a quote).
 LEAD_RE = re.compile(r"^[—–\-_'\"`*•·~>«»]+\s*")
@@ -405,6 +408,9 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if _similar(ocr_letters(text).upper()[:16], "ADDENDUMTOMODIFY") >= 0.8:
             out.append(Candidate(i, 1, ADDENDUM, None, _clean_title(text), 1.0))
             continue
+        if ADDENDUM_OPENING.search(text) and _page_line(lines, i) < 6:
+            out.append(Candidate(i, 0, ADDENDUM, None, None, 0.5))   # its heading lost to OCR
+            continue
         appx = appendix_heading(text) if len(text) < 80 else None
         if appx:
             letter, title = appx
@@ -434,6 +440,14 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if found:
             out.append(found)
     return out
+
+
+def _page_line(lines: list[Line], i: int) -> int:
+    """How many lines of its page come before line *i*."""
+    k = i
+    while k > 0 and lines[k - 1].page == lines[i].page:
+        k -= 1
+    return i - k
 
 
 def _page_top_appendix(i: int, text: str, nxt: str) -> Candidate | None:
