@@ -166,14 +166,14 @@ def _scan_subset(corpus_archive) -> list[dict]:
 
 
 def _scan_pages(doc, seg) -> list[int]:
-    """The text-layer pages a scan tests most: appendix B's, the signature page, then
-    those with the most headings."""
+    """The text-layer pages a scan tests most: appendix B's, the signature page, the
+    addendum's, then those with the most headings."""
     from collections import Counter
 
     from archive.structure.signatures import block_lines
     heads = Counter(seg.lines[s.heading][0].page for s in seg.sections if s.heading.stop > s.heading.start)
     first = [s.first_page for s in seg.sections if s.key == "appendix-complaint"]
-    first += [ln.page for ln in block_lines(seg)[:1]]
+    first += [ln.page for ln in block_lines(seg)[:1]] + [s.first_page for s in seg.sections if s.key == "addendum"]
     ranked = list(dict.fromkeys(first + [p for p, _ in heads.most_common()]))
     return [p for p in ranked if p in doc["layer"]][:SCAN_PAGES]
 
@@ -184,7 +184,8 @@ def test_sections_hold_when_text_layer_pages_are_read_as_scans(corpus_archive, t
     rotation, blur, noise, black and white) and OCR'd: every section the text layer gives
     is found, same key, same first page; a complete document stays complete; ICE's signing
     date is the text layer's or absent, never another (against the page read by eye where
-    the layer has none)."""
+    the layer has none). The scan reading with its headings damaged further
+    (tests/ocr_damage.py, as a worse scan would) is still cut the same."""
     from tests.ocr_scan import as_scanned, scan_reading
     from tests.signature_pages import GOLDEN, judge
     from archive.structure.facts import signatures
@@ -207,6 +208,11 @@ def test_sections_hold_when_text_layer_pages_are_read_as_scans(corpus_archive, t
                                          doc["name"] in GOLDEN and judge(doc["name"], ours)["signed_ice"] == "wrong")
         if missed or base.complete and not seg.complete or bad_date:
             wrong.append((doc["name"], pages, missed, seg.problems[:4], was, date))
+        scanned = as_scanned(doc["pages"], doc["readers"], texts)
+        for seed in SEEDS:          # a worse scan: its headings damaged further, as OCR does
+            worse = segment(damage_pages(scanned, seg, seed))
+            if _cut(worse) != _cut(seg) or seg.complete and not worse.complete:
+                wrong.append((doc["name"], "damaged", seed, worse.problems[:4]))
     assert read <= 40 - sum(RUINED)
     assert wrong == []
 
