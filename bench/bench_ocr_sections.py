@@ -7,7 +7,11 @@ their result on the text layer:
 - every section found on the text layer is found on the OCR reading, same key, same
   first page (the baseline: the text layer's own cut, 100% by construction);
 - the document is still complete;
-- ICE's signing date is the same or absent, never different.
+- ICE's signing date is the same or absent, never different (where the text layer has
+  none, a date read on the scan is judged against the page read by eye,
+  tests/signature_pages.py);
+- a worse scan: the scan reading's headings damaged further as OCR damages them
+  (tests/ocr_damage.py, seeds of tests/test_generalisation.py) is cut the same.
 
     .venv/bin/python bench/bench_ocr_sections.py [ARCHIVE] [--pages N] [--workers N]
         [--cache DIR] [--docs NAME,NAME...]
@@ -40,7 +44,8 @@ from store.datadir import DataDir  # noqa: E402
 
 from ocr_scan import PROFILE, as_scanned, layer_documents, scan_reading  # noqa: E402
 from signature_pages import GOLDEN, judge  # noqa: E402
-from test_generalisation import TUNED_ON  # noqa: E402
+from ocr_damage import damage_pages  # noqa: E402
+from test_generalisation import SEEDS, TUNED_ON  # noqa: E402
 
 
 def documents(d: DataDir) -> list[dict]:
@@ -78,6 +83,10 @@ def _in_reading(heading: str, text: str) -> bool:
                for k in range(len(lines)) for got in (lines[k], "".join(lines[k:k + 2])))
 
 
+def _cut(seg) -> list[tuple[str, int, int]]:
+    return [(s.key, s.first_page, s.last_page) for s in seg.sections]
+
+
 def compare(doc: dict, texts: dict[int, str]) -> dict:
     """The text layer's cut and ICE date against the scan reading's."""
     base, seg = segment(doc["pages"]), segment(as_scanned(doc["pages"], doc["readers"], texts))
@@ -89,8 +98,9 @@ def compare(doc: dict, texts: dict[int, str]) -> dict:
     golden = judge(doc["name"], facts["scan"])["signed_ice"] if doc["name"] in GOLDEN else None
     heading = {s.key: " ".join(ln.text for ln in base.lines[s.heading]) for s in base.sections}
     lost = [m for m in missed if not _in_reading(heading.get(m[0], ""), texts.get(m[1], ""))]
+    worse = [segment(damage_pages(as_scanned(doc["pages"], doc["readers"], texts), seg, seed)) for seed in SEEDS]
     return {"name": doc["name"], "held_out": doc["held_out"], "sections": len(want), "missed": missed,
-            "lost": lost, "golden": golden,
+            "lost": lost, "golden": golden, "worse": sum(_cut(w) == _cut(seg) for w in worse),
             "complete_layer": base.complete, "complete_scan": seg.complete, "problems": seg.problems,
             "date_layer": date["layer"], "date_scan": date["scan"], "layout": (base.layout, seg.layout)}
 
@@ -137,7 +147,9 @@ def main() -> None:
               f" different {sum(r['date_scan'] not in (None, r['date_layer']) for r in dated)};"
               f" read on the scan only {sum(bool(r['date_scan']) for r in rs if not r['date_layer'])}"
               f" (against the page read by eye: wrong {sum(r['golden'] == 'wrong' for r in rs)});"
-              f" sections whose heading OCR lost (no rule can find them) {sum(len(r['lost']) for r in rs)}")
+              f" sections whose heading OCR lost (no rule can find them) {sum(len(r['lost']) for r in rs)};"
+              f" the scan reading with its headings damaged further (tests/ocr_damage.py) cut the same"
+              f" {sum(r['worse'] for r in rs)}/{len(SEEDS) * len(rs)}")
     for r in results:
         if r["missed"] or r["date_scan"] != r["date_layer"] or r["complete_layer"] and not r["complete_scan"]:
             print(f"  {r['name']} ({'held-out' if r['held_out'] else 'tuned-on'}, {r['layout']}): "

@@ -107,11 +107,30 @@ def _header_key(line: str) -> str:
     return _letters(_strip_footer(line))
 
 
+# A line of only "|" or "!" (a Roman numeral I as OCR reads it, its title on the next
+# line): it is kept before that line when the line reads like a heading.
+LONE_NUMERAL = re.compile(r"^[|!]\s*[.,:;]?$")
+
+
+def _numeral_joined(lines: list[str]) -> list[str]:
+    """The lines with a LONE_NUMERAL put before the line after it (blank lines between
+    skipped) when that line opens with a word in capitals."""
+    out: list[str] = []
+    mark = ""
+    for ln in lines:
+        if not ln:
+            out.append(ln)
+            continue
+        out.append(mark + ln if mark and _capitals(ln.split(" ")[0]) and re.search(r"[A-Za-z]", ln) else ln)
+        mark = ln + " " if LONE_NUMERAL.match(ln) else ""
+    return out
+
+
 def clean_pages(pages: list[str]) -> tuple[list[Line], list[str], list[tuple[int, str]], set[int]]:
     """Return the clean lines of all pages, the running headers removed (as printed), the
     revision footers seen (page, date as printed) and the pages that carry either."""
     raw = [[ln.strip() for ln in (p or "").splitlines()] for p in pages]
-    raw = [[ln for ln in lines if re.search(r"[A-Za-z0-9]", ln)] for lines in raw]
+    raw = [[ln for ln in _numeral_joined(lines) if re.search(r"[A-Za-z0-9]", ln)] for lines in raw]
     revisions = [(n, "/".join(m.groups()).translate(_DIGITS)) for n, lines in enumerate(raw, 1)
                  for ln in lines for m in REVISION_RE.finditer(ln)]
     # Running headers: edge lines whose letters repeat on many pages.
@@ -233,7 +252,10 @@ def _run_in(text: str) -> tuple[str, str] | None:
     caps = 0
     while caps < min(len(words), 12) and _capitals(words[caps]):
         caps += 1
-    best, cut = 0.86, None
+    # a number with its period (or a misreading of it) is a heading's as surely as a
+    # heading on its own line: the same tolerance of OCR noise in the title
+    punct = NUMBER_RE.match(LEAD_RE.sub("", text) or text).group("punct").strip()
+    best, cut = (0.8 if punct else 0.86), None
     for j in range(1, min(caps, len(words) - 1) + 1):
         key, score = _score(" ".join(words[:j]), _VOCAB)
         if key and score >= best:
@@ -262,8 +284,8 @@ def appendix_heading(text: str) -> tuple[str | None, str] | None:
     i = 0
     while i < len(s) and len(chars) < len(APPENDIX_WORD):
         c = s[i]
-        if c == " " and 3 <= len(chars) <= 5 and i + 1 < len(s) and s[i + 1] != " " and " " not in s[:i]:
-            i += 1                                   # "APP ENDIX": one space inside the word
+        if c == " " and 2 <= len(chars) <= 6 and i + 1 < len(s) and s[i + 1] != " " and " " not in s[:i]:
+            i += 1                                   # "APP ENDIX", "AP PENDIX": one space inside the word
             continue
         if not (c.isalnum() or c in "|!"):
             break
@@ -407,6 +429,9 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
             continue
         if _similar(ocr_letters(text).upper()[:16], "ADDENDUMTOMODIFY") >= 0.8:
             out.append(Candidate(i, 1, ADDENDUM, None, _clean_title(text), 1.0))
+            continue
+        if len(text) < 25 and nxt and _similar(ocr_letters(text + nxt).upper()[:16], "ADDENDUMTOMODIFY") >= 0.8:
+            out.append(Candidate(i, 2, ADDENDUM, None, _clean_title(text + " " + nxt), 1.0))   # split over lines
             continue
         if ADDENDUM_OPENING.search(text) and _page_line(lines, i) < 6:
             out.append(Candidate(i, 0, ADDENDUM, None, None, 0.5))   # its heading lost to OCR
