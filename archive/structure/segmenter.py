@@ -424,6 +424,9 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
                 _similar(ocr_letters(text + nxt).lower(), "memorandumofagreement") >= 0.85:
             out.append(Candidate(i, 2, DOC_TITLE, None, _clean_title(text + " " + nxt), 1.0))
             continue
+        if _page_line(lines, i) < 3 and (title := _title_run_in(text)):
+            out.append(Candidate(i, 1, DOC_TITLE, None, _clean_title(title), 1.0))   # run into the next line
+            continue
         if re.match(r"^This Memorandum of Agreement\b.*\bconstitutes", text, re.I):
             out.append(Candidate(i, 0, OPENING, None, None, 0.5))
             continue
@@ -465,6 +468,17 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if found:
             out.append(found)
     return out
+
+
+def _title_run_in(text: str) -> str | None:
+    """The document title at the start of a line that goes on ("MEMORANDUM OF AGREEMENT
+    287(g) Task Force Model"): the title's words, in capitals."""
+    words = text.split(" ")
+    for j in range(3, min(len(words), 8)):
+        head = " ".join(words[:j])
+        if _capitals(head.replace(" ", "")) and _similar(ocr_letters(head).lower(), "memorandumofagreement") >= 0.85:
+            return head
+    return None
 
 
 def _page_line(lines: list[Line], i: int) -> int:
@@ -516,6 +530,23 @@ def align(cands: list[Candidate], expected: tuple[Expected, ...]) -> list[tuple[
         else:
             j += 1
     return pairs
+
+
+def _appendix_first_pages(lines: list[Line], cands: list[Candidate], expected: tuple[Expected, ...],
+                          pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """An appendix begins at the top of a page, and its continuation pages may print its
+    heading again: when a weaker candidate for it opens an earlier page, after the
+    section before, the appendix begins there (its "APPENDIX A" line lost to OCR there)."""
+    out = []
+    for n, (k, j) in enumerate(pairs):
+        if expected[j].key.startswith("appendix-"):
+            after = out[-1][0] if out else -1
+            page = lines[cands[k].index].page
+            earlier = [c for c in range(after + 1, k) if _fit(cands[c], expected[j])
+                       and lines[cands[c].index].page < page and _page_line(lines, cands[c].index) == 0]
+            k = earlier[0] if earlier else k
+        out.append((k, j))
+    return out
 
 
 def _missing(pairs, expected) -> list[Expected]:
@@ -574,6 +605,7 @@ def segment(pages: list[str]) -> Segmentation:
     cands = find_candidates(lines)
     layout, pairs = choose_layout(cands, bool(revisions))
     expected = LAYOUTS[layout]
+    pairs = _appendix_first_pages(lines, cands, expected, pairs)
     problems = [f"missing {e.key}" + (f" (in {e.parent})" if e.parent else "")
                 for e in _missing(pairs, expected)]
     chosen = {j: k for k, j in pairs}
