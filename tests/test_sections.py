@@ -231,17 +231,6 @@ def test_document_title_run_into_the_line_after_it():
     assert [(c.key, c.title) for c in segmenter.find_candidates(lines)][:1] == [("doc-title", "M MORA NDUM OF 4GR M ENT")]
 
 
-def test_an_appendix_starts_at_its_first_page_when_a_continuation_page_repeats_its_heading():
-    """"APPENDIX A" printed on both pages of a points-of-contact form, OCR lost it on the
-    first: its title alone at the top of the first page is where the appendix starts."""
-    pages = ["MEMORANDUM OF AGREEMENT\nThis Memorandum of Agreement constitutes an agreement.",
-             "POINTS OF CONT4CT\nThe ICE and LEA points of contact for purposes of this MOA are:",
-             "APPENDIX A\nFor the LEA: the Sheriff", "APPENDIX B\nCOMPLAINT PROCEDURE\nComplaints are handled."]
-    seg = segment(pages)
-    assert [(s.key, s.first_page, s.last_page) for s in seg.sections if s.key.startswith("appendix-")] == [
-        ("appendix-poc", 2, 3), ("appendix-complaint", 4, 4)]
-
-
 def test_run_in_heading_is_split_from_its_body():
     lines = segmenter.split_run_in([segmenter.Line(1, "III. AUTHORITY Section 287(g) of the Act"),
                                     segmenter.Line(1, "V. REPORTING REQUIREMENTS ICE will report")])
