@@ -157,6 +157,7 @@ def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     (["APPENDIXC", "PUBLIC INFORMATION POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
     (["APPENDIX  C", "PUBLIC INFORMATION", "POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
     (["APP ENDIX A", "STANDARD OPERATING PROCEDURES"], [("appendix-sop", "APPENDIX A")]),
+    (["AP PENDIX B", "COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),
     (["APPEND1XE", "C0MPLAINT PR0CEDURE"], [("appendix-complaint", "APPENDIX B")]),
     # broken Roman numerals, digits and signs for capitals, a period lost or misread
     (["Il. PURPOSE"], [("purpose", "Il")]),
@@ -173,12 +174,61 @@ def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     (["III.", "AUTHORITY"], [("authority", "III")]),
     (["VIII. EFFECTIVE DATE AND", "TERMINATION OF THIS MOA"], [("termination", "VIII")]),
     (["H. LIABILITY AND RESPONSI BILITY"], [("liability", "H")]),
+    (["ADOENDUM TO", "MODIFY MEMORANDUM OF AGREEMENT"], [("addendum", None)]),   # split over two lines
     (["CIVILRIGHTS STANDARDS"], [("civil-rights", None)]),
     (["IV. Responsibilities"], [("responsibilities", "IV")]),
 ])
 def test_headings_through_ocr_confusions(lines, want):
     cands = segmenter.find_candidates([segmenter.Line(1, t) for t in lines + ["Body text follows here."]])
     assert [(c.key, c.number) for c in cands] == want
+
+
+def test_one_space_inside_the_word_appendix_but_not_after_a_one_letter_word():
+    assert segmenter.appendix_heading("AP PENDIX B") == ("B", "")
+    assert segmenter.appendix_heading("A PENDING MATTER") is None     # "A" is a word
+
+
+def test_an_addendum_whose_heading_ocr_lost_starts_at_its_opening_sentence():
+    lines = [segmenter.Line(11, "All other provisions remain in effect."),
+             segmenter.Line(12, "U.S. Immigration and Customs Enforcement (ICE) and the Tulsa County Sheriff's Office,"),
+             segmenter.Line(12, "hereinafter the law enforcement agency (LEA), hereby agree to modify the new 287(g) Jail"),
+             segmenter.Line(12, "Enforcement Model Memorandum of Agreement that was effective on June 8, 2020")]
+    cands = segmenter.find_candidates(lines)
+    assert [(c.index, c.key, c.span) for c in cands] == [(2, "addendum", 0)]
+    assert segmenter._start(lines, cands[0], "addendum") == 1        # the page's first line
+    body = [segmenter.Line(3, f"Line {n} of a page of text.") for n in range(6)]
+    body.append(segmenter.Line(3, "The parties hereby agree to modify the schedule as needed."))
+    assert segmenter.find_candidates(body) == []          # in the body of a page: not an addendum
+
+
+def test_ocr_noise_of_a_ruined_scan_is_not_readable():
+    """What tesseract read of a page scanned at 90 dpi, skewed and dark (tests/ocr_scan.py,
+    RUINED_SCAN): letters and pairs that happen to spell words with vowels, but hardly any
+    of English's commonest words; a real page, even a short stamp, has them."""
+    noise = ("aE. esti pitheoet RS peer ores NRE\nee ete e ee erga a neat Suosonn. penne tree 'Eg. ony oral -\n"
+             "SEE BA eet ee ee...eeds, Be pac He BR\nSapiens ial eR reppanae ss. ap ere 4 nr mmm Serene, ~\n"
+             "ann are saci Bae A . .\n\nEpes Sy Basen Pe")
+    assert not segmenter.readable(noise)
+    assert not segmenter.readable("gore . ca .\n\n* Ofelia\n\ner ee\nBT eh\n\nA ieytped et")
+    assert segmenter.readable("APPROVED AS TO FORM AND LEGAL SUFFICIENCY\nFOR THE USE AND RELIANCE OF THE CITY ONLY")
+    assert segmenter.readable("The LEA is responsible for providing all administrative supplies necessary for"
+                              " normal office operations, and for the security equipment.")
+
+
+def test_a_numeral_read_as_a_lone_mark_stays_with_its_title():
+    """"I." read as "|" on a line of its own, its title OCR-damaged on the next: the mark is
+    the number (a line without a letter or digit is otherwise dropped)."""
+    lines, *_ = segmenter.clean_pages(["may result in termination of this MOA.\n|\n\nCML RIGHT5 STAND ARDS\n"
+                                       "The LEA agrees\n|\nthe table goes on"])
+    assert [ln.text for ln in lines] == ["may result in termination of this MOA.", "| CML RIGHT5 STAND ARDS",
+                                         "The LEA agrees", "the table goes on"]
+    assert [(c.key, c.number) for c in segmenter.find_candidates(lines)] == [("civil-rights", "|")]
+
+
+def test_document_title_run_into_the_line_after_it():
+    lines = [segmenter.Line(1, "M MORA NDUM OF 4GR M ENT 287(g) Task Force Model"),
+             segmenter.Line(1, "This Memorandum of Agreement (MOA) constitutes an agreement between ICE and the LEA")]
+    assert [(c.key, c.title) for c in segmenter.find_candidates(lines)][:1] == [("doc-title", "M MORA NDUM OF 4GR M ENT")]
 
 
 def test_run_in_heading_is_split_from_its_body():

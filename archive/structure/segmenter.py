@@ -30,8 +30,9 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DO
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 7   # bump when sections or facts would come out differently
-                        # (7: signature blocks read a second time where the text lacks a fact)
+SEGMENTER_VERSION = 8   # bump when sections or facts would come out differently
+                        # (7: signature blocks read a second time where the text lacks a fact;
+                        # 8: headings as scans read them, an addendum without its heading)
 
 
 # --- records -----------------------------------------------------------------------
@@ -108,11 +109,30 @@ def _header_key(line: str) -> str:
     return _letters(_strip_footer(line))
 
 
+# A line of only "|" or "!" (a Roman numeral I as OCR reads it, its title on the next
+# line): it is kept before that line when the line reads like a heading.
+LONE_NUMERAL = re.compile(r"^[|!]\s*[.,:;]?$")
+
+
+def _numeral_joined(lines: list[str]) -> list[str]:
+    """The lines with a LONE_NUMERAL put before the line after it (blank lines between
+    skipped) when that line opens with a word in capitals."""
+    out: list[str] = []
+    mark = ""
+    for ln in lines:
+        if not ln:
+            out.append(ln)
+            continue
+        out.append(mark + ln if mark and _capitals(ln.split(" ")[0]) and re.search(r"[A-Za-z]", ln) else ln)
+        mark = ln + " " if LONE_NUMERAL.match(ln) else ""
+    return out
+
+
 def clean_pages(pages: list[str]) -> tuple[list[Line], list[str], list[tuple[int, str]], set[int]]:
     """Return the clean lines of all pages, the running headers removed (as printed), the
     revision footers seen (page, date as printed) and the pages that carry either."""
     raw = [[ln.strip() for ln in (p or "").splitlines()] for p in pages]
-    raw = [[ln for ln in lines if re.search(r"[A-Za-z0-9]", ln)] for lines in raw]
+    raw = [[ln for ln in _numeral_joined(lines) if re.search(r"[A-Za-z0-9]", ln)] for lines in raw]
     revisions = [(n, "/".join(m.groups()).translate(_DIGITS)) for n, lines in enumerate(raw, 1)
                  for ln in lines for m in REVISION_RE.finditer(ln)]
     # Running headers: edge lines whose letters repeat on many pages.
@@ -163,6 +183,9 @@ ROMANISH = re.compile(r"^(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])$")
 # A number without its period as OCR reads it: "VI&", "VIB" (the period read as a letter), "(" (C).
 NUMBER_MISREAD = re.compile(r"^(?:[IVXlL1|!]{1,4}[&B8E]|[(&8€4|!])$")
 APPENDIX_WORD = "APPENDIX"
+# The addendum's opening sentence, near the top of its page ("... hereby agree to modify the
+# ... Memorandum of Agreement"): where it starts when OCR lost its heading.
+ADDENDUM_OPENING = re.compile(r"\bhereby\s+agree\s+to\s+modify\b", re.I)
 ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
 # Marks a scan puts before a heading (a rule, a speck, a quote).
 LEAD_RE = re.compile(r"^[—–\-_'\"`*•·~>«»]+\s*")
@@ -231,7 +254,10 @@ def _run_in(text: str) -> tuple[str, str] | None:
     caps = 0
     while caps < min(len(words), 12) and _capitals(words[caps]):
         caps += 1
-    best, cut = 0.86, None
+    # a number with its period (or a misreading of it) is a heading's as surely as a
+    # heading on its own line: the same tolerance of OCR noise in the title
+    punct = NUMBER_RE.match(LEAD_RE.sub("", text) or text).group("punct").strip()
+    best, cut = (0.8 if punct else 0.86), None
     for j in range(1, min(caps, len(words) - 1) + 1):
         key, score = _score(" ".join(words[:j]), _VOCAB)
         if key and score >= best:
@@ -260,8 +286,8 @@ def appendix_heading(text: str) -> tuple[str | None, str] | None:
     i = 0
     while i < len(s) and len(chars) < len(APPENDIX_WORD):
         c = s[i]
-        if c == " " and 3 <= len(chars) <= 5 and i + 1 < len(s) and s[i + 1] != " " and " " not in s[:i]:
-            i += 1                                   # "APP ENDIX": one space inside the word
+        if c == " " and 2 <= len(chars) <= 6 and i + 1 < len(s) and s[i + 1] != " " and " " not in s[:i]:
+            i += 1                                   # "APP ENDIX", "AP PENDIX": one space inside the word
             continue
         if not (c.isalnum() or c in "|!"):
             break
@@ -400,11 +426,20 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
                 _similar(ocr_letters(text + nxt).lower(), "memorandumofagreement") >= 0.85:
             out.append(Candidate(i, 2, DOC_TITLE, None, _clean_title(text + " " + nxt), 1.0))
             continue
+        if _page_line(lines, i) < 3 and (title := _title_run_in(text)):
+            out.append(Candidate(i, 1, DOC_TITLE, None, _clean_title(title), 1.0))   # run into the next line
+            continue
         if re.match(r"^This Memorandum of Agreement\b.*\bconstitutes", text, re.I):
             out.append(Candidate(i, 0, OPENING, None, None, 0.5))
             continue
         if _similar(ocr_letters(text).upper()[:16], "ADDENDUMTOMODIFY") >= 0.8:
             out.append(Candidate(i, 1, ADDENDUM, None, _clean_title(text), 1.0))
+            continue
+        if len(text) < 25 and nxt and _similar(ocr_letters(text + nxt).upper()[:16], "ADDENDUMTOMODIFY") >= 0.8:
+            out.append(Candidate(i, 2, ADDENDUM, None, _clean_title(text + " " + nxt), 1.0))   # split over lines
+            continue
+        if ADDENDUM_OPENING.search(text) and _page_line(lines, i) < 6:
+            out.append(Candidate(i, 0, ADDENDUM, None, None, 0.5))   # its heading lost to OCR
             continue
         appx = appendix_heading(text) if len(text) < 80 else None
         if appx:
@@ -435,6 +470,25 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if found:
             out.append(found)
     return out
+
+
+def _title_run_in(text: str) -> str | None:
+    """The document title at the start of a line that goes on ("MEMORANDUM OF AGREEMENT
+    287(g) Task Force Model"): the title's words, in capitals."""
+    words = text.split(" ")
+    for j in range(3, min(len(words), 8)):
+        head = " ".join(words[:j])
+        if _capitals(head.replace(" ", "")) and _similar(ocr_letters(head).lower(), "memorandumofagreement") >= 0.85:
+            return head
+    return None
+
+
+def _page_line(lines: list[Line], i: int) -> int:
+    """How many lines of its page come before line *i*."""
+    k = i
+    while k > 0 and lines[k - 1].page == lines[i].page:
+        k -= 1
+    return i - k
 
 
 def _page_top_appendix(i: int, text: str, nxt: str) -> Candidate | None:
@@ -478,6 +532,23 @@ def align(cands: list[Candidate], expected: tuple[Expected, ...]) -> list[tuple[
         else:
             j += 1
     return pairs
+
+
+def _appendix_first_pages(lines: list[Line], cands: list[Candidate], expected: tuple[Expected, ...],
+                          pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """An appendix begins at the top of a page, and its continuation pages may print its
+    heading again: when a weaker candidate for it opens an earlier page, after the
+    section before, the appendix begins there (its "APPENDIX A" line lost to OCR there)."""
+    out = []
+    for n, (k, j) in enumerate(pairs):
+        if expected[j].key.startswith("appendix-"):
+            after = out[-1][0] if out else -1
+            page = lines[cands[k].index].page
+            earlier = [c for c in range(after + 1, k) if _fit(cands[c], expected[j])
+                       and lines[cands[c].index].page < page and _page_line(lines, cands[c].index) == 0]
+            k = earlier[0] if earlier else k
+        out.append((k, j))
+    return out
 
 
 def _missing(pairs, expected) -> list[Expected]:
@@ -536,6 +607,7 @@ def segment(pages: list[str]) -> Segmentation:
     cands = find_candidates(lines)
     layout, pairs = choose_layout(cands, bool(revisions))
     expected = LAYOUTS[layout]
+    pairs = _appendix_first_pages(lines, cands, expected, pairs)
     problems = [f"missing {e.key}" + (f" (in {e.parent})" if e.parent else "")
                 for e in _missing(pairs, expected)]
     chosen = {j: k for k, j in pairs}
@@ -577,18 +649,33 @@ def segment(pages: list[str]) -> Segmentation:
     elif len(pairs) < 0.5 * sum(not e.optional for e in expected):
         problems.insert(0, f"only {len(pairs)} of the {len(expected)} sections of layout {layout}"
                            f" recognised" + _why(pages))
+    elif problems and unread:       # sections missing and pages unread: say where they may be
+        problems.append(f"page(s) {_pages_text(sorted(unread))} of {len(pages)} have no readable text"
+                        " (blank or OCR noise): the missing sections may be on them; the scan needs reading again")
     return Segmentation(layout, not problems, problems, sections, lines, headers, revisions)
+
+
+# The commonest words of English prose: a page of an agreement, even a signature page or
+# a table of contacts, has at least 16% of its words among them, and the shortest page
+# (a stamp of 18 words) nine (corpus); what OCR makes of an unreadable scan has 5-8%
+# (letters and pairs that happen to spell "a", "as", "be"), or one.
+FUNCTION_WORDS = frozenset("the of and to in a or for by be shall will with this that is as on any all its"
+                           " under are not from at an it may such".split())
+MIN_FUNCTION_SHARE = 0.12
 
 
 def readable(text: str) -> bool:
     """Whether a page's text reads as words (not blank, not OCR noise of a dark or
-    skewed scan): most of its letters are in words with a vowel."""
+    skewed scan): most of its letters are in words with a vowel, and enough of its words
+    (two at least) are English's commonest words."""
     chars = re.sub(r"\s", "", text or "")
     if len(chars) < 20:
         return False
     words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if re.search(r"[aeiouyAEIOUY]", w)
              and (w.islower() or w.isupper() or w.istitle())]
-    return sum(map(len, words)) >= 0.5 * len(chars)
+    tokens = re.findall(r"[A-Za-z]+", text)
+    return sum(map(len, words)) >= 0.5 * len(chars) and \
+        sum(t.lower() in FUNCTION_WORDS for t in tokens) >= max(2, MIN_FUNCTION_SHARE * len(tokens))
 
 
 def _pages_text(pages: list[int]) -> str:
