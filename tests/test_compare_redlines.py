@@ -372,3 +372,29 @@ def test_deviation_of_an_agreement_with_misread_fillins(fixture_archive, tmp_pat
                if o["op"] == "fillin" and re.search(r"[0-9]|rn|vv|cl", o["b"]) and o["b"] not in o["a"]]
     assert misread
     d.close()
+
+
+def test_a_server_loads_the_exports_libraries_and_word_counts_before_it_listens(fixture_archive):
+    """web.warm (called by `moa serve` before it listens): the first pair page and export
+    of a fresh process then load nothing more and compile no template."""
+    import os
+    import subprocess
+    import sys
+    code = (
+        "import sys\n"
+        "from web import create_app, warm\n"
+        "from archive.compare.diff import word_keys\n"
+        f"app = create_app({{'DATA_DIR': {str(fixture_archive.root)!r}}})\n"
+        "print('fpdf' in sys.modules, 'docx' in sys.modules, word_keys.cache_info().currsize)\n"
+        "warm(app)\n"
+        "print('fpdf' in sys.modules, 'docx' in sys.modules, word_keys.cache_info().currsize)\n"
+        "compiled = len(app.jinja_env.cache)\n"
+        "print(compiled == len(app.jinja_env.list_templates()))\n"
+        "c = app.test_client()\n"
+        f"assert c.get('/compare/pair?a={sha(SMITH)}&b={sha(TX_JAN)}').status_code == 200\n"
+        "print(len(app.jinja_env.cache) == compiled, word_keys.cache_info().misses)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "False", "0", "True", "True", "1", "True", "True", "1"], out.stdout

@@ -79,8 +79,9 @@ def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int =
     root = DataDir(data_dir).root
     if not DataDir(root).db_path.is_file():
         announce(f"warning: no archive at {root} yet: pages will say so until `moa update` runs")
-    server = create_server(create_app({"DATA_DIR": str(root)}), host=host, port=port,
-                           threads=threads, ident="moa-archive")
+    app = create_app({"DATA_DIR": str(root)})
+    warm(app)
+    server = create_server(app, host=host, port=port, threads=threads, ident="moa-archive")
     announce(f"serving {root} at http://{host}:{server.effective_port}/ (Ctrl-C to stop)")
     try:
         server.run()
@@ -88,6 +89,16 @@ def serve(data_dir, *, host: str = "127.0.0.1", port: int = 8287, threads: int =
         pass
     finally:
         server.close()
+
+
+def warm(app: Flask) -> None:
+    """Pay before listening what the first requests of a new server would: every template
+    compiled, and the compare stage's libraries and word counts loaded (a second or two
+    that the first visitors, or a crawl begun at once, would otherwise wait for)."""
+    from archive import compare
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
+    compare.warm()
 
 
 def archive() -> DataDir:

@@ -36,11 +36,22 @@ from archive.compare.recent import pair as recent_pair
 from archive.core.progress import Progress
 
 
+def warm() -> None:
+    """Load now what the first redline and the first exports of a process would (English's
+    common words for the diff, python-docx, fpdf2): a server calls it before it listens."""
+    import importlib
+    from archive.compare.diff import word_keys
+    word_keys()
+    for module, available in (("docx", docx_available), ("fpdf", pdf_available)):
+        if available():
+            importlib.import_module(module)
+
+
 def refresh(db, progress: Progress | None = None) -> dict:
     """The pipeline's compare stage: the normalised-text cache, then the stored results."""
     return {"cache": refresh_cache(db), **refresh_results(db, progress)}
 
 __all__ = ["AGREEMENT_KINDS", "Baseline", "change_rows", "Doc", "NormSection", "Norms", "SectionText",
            "agreements", "baseline", "cluster", "compare_pair", "count_changes", "docx_available", "redline_docx", "deviation", "deviation_table",
-           "NotComputed", "Stored", "load_doc", "model_redline", "refresh", "refresh_results", "text_reliability", "models", "models_table", "recent_pair", "redline", "redline_text",
+           "NotComputed", "Stored", "load_doc", "model_redline", "refresh", "refresh_results", "text_reliability", "models", "models_table", "recent_pair", "redline", "redline_text", "warm",
            "refresh_cache", "pdf_available", "redline_pdf", "section_keys", "top_deviations", "variants", "variants_table"]

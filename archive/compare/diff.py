@@ -53,11 +53,11 @@ def is_material(a: list[str], b: list[str]) -> bool:
         return True
     # Letters this alike are OCR noise only where a misreading is involved: a misreading
     # mostly makes no word, a change of wording makes right-spelled ones.
-    return not misread and all(k in _word_keys() for k in a + b)
+    return not misread and all(k in word_keys() for k in a + b)
 
 
 @lru_cache(maxsize=1)
-def _word_keys() -> frozenset[str]:
+def word_keys() -> frozenset[str]:
     """The keys of English's common words (archive.search.vocabulary.common_words)."""
     return frozenset(skeleton(w) for w in common_words())
 
