@@ -68,10 +68,16 @@ def test_incremental_update_adds_changes_and_removes(filled):
     conn.execute("UPDATE pages SET text = text || ' zygomorphic clause' WHERE sha256 = ? AND page = 3",
                  (finney,))
     assert search.search(filled, "zygomorphic").total_documents == 0
+    before = {q: search.search(filled, q, all_results=True) for q in ('"notice to appear"', "detainer", "perfonn")}
     changed = search.update_index(filled)
     assert changed["indexed"] == 1 and changed["unchanged"] == 6
     res = search.search(filled, "zygomorphic")
     assert shas(res) == {finney} and res.hits[0].pages == [3]
+    # the changed document's old units are deleted, not matched (words, phrases)
+    for q, was in before.items():
+        now = search.search(filled, q, all_results=True)
+        assert was.total_documents and shas(now) == shas(was), q
+        assert [h.pages for h in now.hits if h.sha256 == finney] == [h.pages for h in was.hits if h.sha256 == finney]
 
     # a document gone from the database leaves the index
     for table in ("pages", "sections", "facts", "form_fields", "documents"):
@@ -386,6 +392,20 @@ def test_the_private_whoosh_names_we_rely_on_still_exist_and_behave(filled):
             terms = list(ix._CappedFuzzy("content", "perform", maxdist=2, prefixlength=1)._btexts(s.reader()))
             assert b"perfonn" in terms or "perfonn" in terms
             assert len(ix._CappedPrefix("content", "c")._btexts(s.reader())) == ix.MAX_FUZZY_EXPANSIONS
+            # postings read a block at a time (._ids, ._i, ._values) are whoosh's own, one by one
+            for word in ("the", "detainer", "perfonn"):
+                for sub, _ in s.leaf_searchers():
+                    if ("content", word) not in sub.reader():
+                        continue
+                    fast = ix._block_postings(sub.reader().postings("content", word))
+                    slow = dict(sub.reader().postings("content", word).all_items())
+                    assert fast == slow and len(fast) > 0
+                    assert ix._block_ids(sub.reader().postings("content", word)) == sorted(slow)
+            for phrase in ("notice to appear", "the"):
+                words = ix.analyze(phrase)
+                q = ix._Phrase("content", [[w] for w in words] + [[words[0]]], slop=4)
+                assert ix._phrase_ids(s, q) == sorted(s.docs_for_query(q))
+                assert ix._phrase_ids(s, q)
     finally:
         index.close()
     assert "_replacement" in spans.SpanWrappingMatcher.__dict__
