@@ -16,7 +16,8 @@ A token is split into two or three words only when all of these hold:
 - the archive does not use it as a word: it is rarer than 1/FREQUENT of its rarest part
   ("cannot", which the web counts see apart, is far more frequent in an archive; a run
   that one template repeats in every document, "eachlea", is rarer);
-- it is not a misreading of a frequent word (one letter off "office": "ofice"), unless
+- it is not a misreading of a frequent word (one letter off "office": "ofice", or read as
+  another word of the archive by the OCR-confusion model: "actjons"), unless
   English sees its parts apart NEAR_ODDS times as often as the token ("itis", "fora": the
   token itself stays indexed, so a fuzzy "its~" finds it still).
 A possessive's s run into the next word ("Sheriff'sOffice") is split as "s" and the word.
@@ -29,6 +30,7 @@ from functools import lru_cache
 from string import ascii_lowercase
 from typing import Iterable
 
+from archive.read.ocr_confusions import skeleton
 from store import index as ix
 
 MIN_PART_COUNT = 3
@@ -104,6 +106,7 @@ class Splitter:
         self.counts = {w: n for w, n in counts.items() if n >= MIN_PART_COUNT}
         self.total = max(1, sum(self.counts.values()))
         self._memo: dict[str, tuple[str, ...] | None] = {}
+        self._by_skeleton: dict[str, list[tuple[int, str]]] | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(self.counts).encode()
@@ -154,7 +157,7 @@ class Splitter:
         usage = english_usage(token, best)
         if usage == "joined" or self._frequent(token, own, best):
             return None
-        if self._near_frequent_word(token, own) and usage != "apart":
+        if (self._near_frequent_word(token, own) or self._misreading(token, own)) and usage != "apart":
             return None
         if len(self._english(token)) < 2:
             return None                     # English's segmentation keeps it whole
@@ -163,6 +166,20 @@ class Splitter:
     def _frequent(self, token: str, own: int, parts: tuple[str, ...]) -> bool:
         """The archive uses *token* as a word: 1/FREQUENT as often as its rarest part or more."""
         return own >= MIN_PART_COUNT and own * FREQUENT >= min(self.counts.get(w, 0) for w in parts)
+
+    def _misreading(self, token: str, own: int) -> bool:
+        """The OCR-confusion model reads *token* as another word of the archive seen
+        FREQUENT times as often ("actjons", "codifled": a misreading, not a run)."""
+        if self._by_skeleton is None:
+            self._by_skeleton = {}
+            for w, n in self.counts.items():
+                k = skeleton(w)
+                top = self._by_skeleton.setdefault(k, [])
+                top.append((n, w))
+                top.sort(reverse=True)
+                del top[2:]
+        return any(w != token and n >= max(MIN_PART_COUNT, FREQUENT * own)
+                   for n, w in self._by_skeleton.get(skeleton(token), ()))
 
     def _near_frequent_word(self, token: str, own: int) -> bool:
         """One letter off a word seen far more often: a misreading, not a run."""
