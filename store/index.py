@@ -50,7 +50,7 @@ from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.support.charset import accent_map
 from whoosh.support.levenshtein import distance
 
-INDEX_VERSION = 9            # bump when the schema or what is indexed changes: forces a rebuild
+INDEX_VERSION = 10           # bump when the schema or what is indexed changes: forces a rebuild
 VERSION_FILE = "moa-index-version"
 MAX_FUZZY_EXPANSIONS = 64    # a fuzzy or wildcard term matches at most this many index terms
 

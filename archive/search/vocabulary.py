@@ -2,19 +2,24 @@
 run-together tokens ("ofthe", "tortclaims", "ofprofessional") into the words they hold.
 
 A token is split into two or three words only when all of these hold:
-- it is letters only, 5+ long;
+- it is letters only, MIN_LENGTH+ long ("itis", "toan" are runs too);
 - every part is a word of the archive (seen MIN_PART_COUNT+ times, 2+ letters or "a"),
-  or a common English word of 4+ letters (a new or small archive has seen few words);
-- English usage splits it so (wordsegment's segmentation, on Google's web counts), so
+  or an English word of 4+ letters seen ENGLISH_PART+ times on the web (a new or small
+  archive has seen few words);
+- of the splits into such parts, it is the likeliest by each part's share of words, the
+  mean of its share in the archive and in English: the archive's words outweigh English's
+  ("lea for", not "leaf or"; "scso personnel", which English would read "sc so personnel");
+- English's segmentation (wordsegment, on Google's web counts) does not keep it whole, so
   real words such as "into", "within" or "nowhere" are never split;
 - English does not write it as one word: a token the web counts see joined at least
   1/USAGE_ODDS as often as apart ("maybe", "onto", "seton") is a word;
 - the archive does not use it as a word: it is rarer than 1/FREQUENT of its rarest part
   ("cannot", which the web counts see apart, is far more frequent in an archive; a run
   that one template repeats in every document, "eachlea", is rarer);
-- it is not a misreading of a frequent word (one letter off "office": "ofice"), unless
-  English has never seen it as a word and sees its parts apart ("asigned": "a signed";
-  the token itself stays indexed, so a fuzzy "assigned~" finds it still).
+- it is not a misreading of a frequent word (one letter off "office": "ofice", or read as
+  another word of the archive by the OCR-confusion model: "actjons"), unless
+  English sees its parts apart NEAR_ODDS times as often as the token ("itis", "fora": the
+  token itself stays indexed, so a fuzzy "its~" finds it still).
 A possessive's s run into the next word ("Sheriff'sOffice") is split as "s" and the word.
 """
 from __future__ import annotations
@@ -25,11 +30,14 @@ from functools import lru_cache
 from string import ascii_lowercase
 from typing import Iterable
 
+from archive.read.ocr_confusions import skeleton
 from store import index as ix
 
 MIN_PART_COUNT = 3
-ENGLISH_PART = 1e6     # ... or a word of 4+ letters this common in English (web counts)
+MIN_LENGTH = 4
+ENGLISH_PART = 1e5     # ... or a word of 4+ letters this common in English (web counts)
 USAGE_ODDS = 100.0     # English writes a run's words apart this many times as often as joined
+NEAR_ODDS = 300.0      # ... and this many times as often, it is a run even one letter off a frequent word
 FREQUENT = 10          # a token seen this often, relative to its rarest part, is a word
 EXTRA_NAME = "vocabulary.json"
 
@@ -72,6 +80,11 @@ def _english_segment():
     return _english().segment
 
 
+@lru_cache(maxsize=1)
+def _english_total() -> float:
+    return sum(_english().UNIGRAMS.values())
+
+
 def english_usage(token: str, parts: tuple[str, ...]) -> str | None:
     """How English (wordsegment's web counts) writes *token*, a run of *parts*: "joined"
     when it sees the token at least 1/USAGE_ODDS as often as the words apart (for three
@@ -82,7 +95,7 @@ def english_usage(token: str, parts: tuple[str, ...]) -> str | None:
     apart = ws.BIGRAMS.get(" ".join(parts), 0.0) if len(parts) == 2 else 0.0
     if joined and (len(parts) > 2 or joined * USAGE_ODDS >= apart):
         return "joined"
-    return "apart" if apart else None
+    return "apart" if apart and apart >= joined * NEAR_ODDS else None
 
 
 class Splitter:
@@ -93,6 +106,7 @@ class Splitter:
         self.counts = {w: n for w, n in counts.items() if n >= MIN_PART_COUNT}
         self.total = max(1, sum(self.counts.values()))
         self._memo: dict[str, tuple[str, ...] | None] = {}
+        self._by_skeleton: dict[str, list[tuple[int, str]]] | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(self.counts).encode()
@@ -104,13 +118,17 @@ class Splitter:
     def split(self, token: str) -> tuple[str, ...] | None:
         if token in self._memo:
             return self._memo[token]
-        out = self._decide(token) if len(token) >= 5 and token.isalpha() and token.isascii() else None
+        out = self._decide(token) if len(token) >= MIN_LENGTH and token.isalpha() and token.isascii() else None
         self._memo[token] = out
         return out
 
     def _p(self, word: str) -> float:
-        """A part's share of the archive's words (an English-only part as half a word)."""
-        return max(self.counts.get(word, 0), 0.5) / self.total
+        """A part's share of words: the mean of its share of the archive's words (seen
+        MIN_PART_COUNT+ times) and of English's (web counts), so that a word the archive uses
+        often outweighs an English one of the same letters ("lea for", not "leaf or") and an
+        acronym English lacks stands whole ("scso personnel", not "sc so personnel")."""
+        ws = _english()
+        return (self.counts.get(word, 0) / self.total + ws.UNIGRAMS.get(word, 0.0) / _english_total()) / 2
 
     def _is_part(self, word: str) -> bool:
         if len(word) < 2 and word != "a":
@@ -139,17 +157,29 @@ class Splitter:
         usage = english_usage(token, best)
         if usage == "joined" or self._frequent(token, own, best):
             return None
-        if self._near_frequent_word(token, own) and (usage != "apart" or token in _english().UNIGRAMS):
+        if (self._near_frequent_word(token, own) or self._misreading(token, own)) and usage != "apart":
             return None
-        parts = tuple(self._english(token))
-        if parts != best and (not 2 <= len(parts) <= 3 or not all(map(self._is_part, parts))
-                              or english_usage(token, parts) == "joined" or self._frequent(token, own, parts)):
-            return None
-        return parts
+        if len(self._english(token)) < 2:
+            return None                     # English's segmentation keeps it whole
+        return best
 
     def _frequent(self, token: str, own: int, parts: tuple[str, ...]) -> bool:
         """The archive uses *token* as a word: 1/FREQUENT as often as its rarest part or more."""
         return own >= MIN_PART_COUNT and own * FREQUENT >= min(self.counts.get(w, 0) for w in parts)
+
+    def _misreading(self, token: str, own: int) -> bool:
+        """The OCR-confusion model reads *token* as another word of the archive seen
+        FREQUENT times as often ("actjons", "codifled": a misreading, not a run)."""
+        if self._by_skeleton is None:
+            self._by_skeleton = {}
+            for w, n in self.counts.items():
+                k = skeleton(w)
+                top = self._by_skeleton.setdefault(k, [])
+                top.append((n, w))
+                top.sort(reverse=True)
+                del top[2:]
+        return any(w != token and n >= max(MIN_PART_COUNT, FREQUENT * own)
+                   for n, w in self._by_skeleton.get(skeleton(token), ()))
 
     def _near_frequent_word(self, token: str, own: int) -> bool:
         """One letter off a word seen far more often: a misreading, not a run."""
@@ -185,7 +215,7 @@ class Splitter:
         out, last = [], 0
         for m in ix.WORD_RE.finditer(text):
             word = m.group(0)
-            parts = self.split(word.lower()) if len(word) >= 5 else None
+            parts = self.split(word.lower()) if len(word) >= MIN_LENGTH else None
             if parts is None and word[:1] in "sS" and m.start() and text[m.start() - 1] in "'\u2019":
                 parts = self.possessive(word.lower())
             if parts:
