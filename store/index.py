@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import fcntl
 import math
-import pickle
 import os
+import pickle
 import re
 import resource
 import shutil
@@ -44,9 +44,9 @@ from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Toke
 from whoosh.matching import (AndNotMatcher, IntersectionMatcher, NullMatcher, RequireMatcher, UnionMatcher,
                              WrappingMatcher)
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.system import _INT_SIZE
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.spans import SpanWrappingMatcher
+from whoosh.system import _INT_SIZE
 from whoosh.support.charset import accent_map
 from whoosh.support.levenshtein import distance
 
@@ -1064,8 +1064,9 @@ def _phrase_ids(searcher, phrase: "_Phrase") -> list[int]:
                 if len(slot) == 1:
                     return decode(slot[0][unit])
                 return sorted({p for held in slot if unit in held for p in decode(held[unit])})
-            _check_time()
-            for unit in sorted(units):
+            for n, unit in enumerate(sorted(units)):
+                if not n & 1023:
+                    _check_time()
                 places = [positions(slot, unit) for slot in slots]
                 if _in_order(places, slop):
                     out.append(unit + offset)
