@@ -66,9 +66,9 @@ WHOOSH_PRIVATE = {
     "whoosh.index.FileIndex._segments": "the segments of an index (tests, bench)",
     "whoosh.matching.AndNotMatcher._find_first": "fixed in _AndNotMatcher (its first match)",
     "whoosh.matching.AndNotMatcher._find_next": "what _AndNotMatcher._find_first calls",
-    "whoosh.codec.whoosh3.W3LeafMatcher._read_ids": "a block's ids at once (_block_ids; with ._ids, ._i)",
-    "whoosh.codec.whoosh3.W3LeafMatcher._next_block": "the next block of postings (_block_ids)",
-    "whoosh.codec.whoosh3.W3LeafMatcher._read_values": "a block's values at once (_block_postings; ._values)",
+    "whoosh.codec.whoosh3.W3LeafMatcher._read_ids": "a block's ids at once (_blocks; with ._ids, ._i)",
+    "whoosh.codec.whoosh3.W3LeafMatcher._next_block": "the next block of postings (_blocks)",
+    "whoosh.codec.whoosh3.W3LeafMatcher._read_values": "a block's values at once (_blocks; ._values)",
 }
 
 
@@ -1021,14 +1021,12 @@ def _posting_ids(searcher, fieldname: str, words: list[str]) -> list[int]:
     out: set[int] = set()
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
+        deleted = reader.deleted_docs_set
         for word in words:
             _check_time()
             if (fieldname, word) not in reader:
                 continue
-            m, deleted = reader.postings(fieldname, word), reader.deleted_docs_set
-            if isinstance(m, FilterMatcher):
-                m = m.child
-            ids = _block_ids(m)
+            ids = _block_ids(_unfiltered(reader.postings(fieldname, word)))
             if deleted:
                 ids = [i for i in ids if i not in deleted]
             out.update([i + offset for i in ids] if offset else ids)
@@ -1051,8 +1049,7 @@ def _phrase_ids(searcher, phrase: "_Phrase") -> list[int]:
             for word in terms:
                 _check_time()
                 if (phrase.fieldname, word) in reader:
-                    m = reader.postings(phrase.fieldname, word)
-                    slot.append(_block_postings(m.child if isinstance(m, FilterMatcher) else m))
+                    slot.append(_block_postings(_unfiltered(reader.postings(phrase.fieldname, word))))
             if not slot:
                 break
             slots.append(slot)
@@ -1087,32 +1084,39 @@ def _in_order(places: list[list[int]], slop: int) -> bool:
     return True
 
 
-def _block_postings(m) -> dict[int, bytes]:
-    """A fresh leaf matcher's postings, id -> value, a block at a time (WHOOSH_PRIVATE)."""
-    if not isinstance(m, W3LeafMatcher):
-        return dict(m.all_items())
-    out: dict[int, bytes] = {}
+def _unfiltered(m):
+    """A segment's postings without whoosh's filter of its deleted units (the callers
+    take those out as a set)."""
+    return m.child if isinstance(m, FilterMatcher) else m
+
+
+def _blocks(m: W3LeafMatcher, values: bool) -> Iterator[tuple[tuple, tuple | None]]:
+    """A fresh leaf matcher's postings a block at a time: (ids, values or None). The one
+    place that reads whoosh's blocks (WHOOSH_PRIVATE)."""
     while m.is_active():
         if m._ids is None:
             m._read_ids()
-        if m._values is None:
+        if values and m._values is None:
             m._read_values()
-        out.update(zip(m._ids[m._i:], m._values[m._i:]))
+        yield m._ids[m._i:], (m._values[m._i:] if values else None)
         m._next_block()
+
+
+def _block_postings(m) -> dict[int, bytes]:
+    """A fresh leaf matcher's postings, id -> value."""
+    if not isinstance(m, W3LeafMatcher):
+        return dict(m.all_items())
+    out: dict[int, bytes] = {}
+    for ids, values in _blocks(m, True):
+        out.update(zip(ids, values))
     return out
 
 
 def _block_ids(m) -> list[int]:
-    """A fresh leaf matcher's ids, a block at a time (WHOOSH_PRIVATE)."""
+    """A fresh leaf matcher's ids."""
     if not isinstance(m, W3LeafMatcher):
         return list(m.all_ids())
-    ids: list[int] = []
-    while m.is_active():
-        if m._ids is None:
-            m._read_ids()
-        ids.extend(m._ids[m._i:])
-        m._next_block()
-    return ids
+    return [i for ids, _ in _blocks(m, False) for i in ids]
 
 
 # --- a time limit per search -----------------------------------------------------------
@@ -1227,6 +1231,7 @@ class Reader:
         self._cols: dict[str, object] = {}
         self._expanded: dict[object, list[str]] = {} if expanded is None else expanded
         self._values: dict[str, dict[int, object]] = {} if values is None else values
+        self._doc_columns: dict[str, list[tuple[int, str]]] = {}
 
     def expand_leaf(self, node) -> list[str]:
         """The index terms a wildcard or one-word fuzzy leaf stands for (remembered)."""
@@ -1345,10 +1350,9 @@ class Reader:
 
     def _doc_column(self, name: str) -> list[tuple[int, str]]:
         """(doc unit, value) of every doc unit that has a value in column *name*."""
-        cache = self.__dict__.setdefault("_doc_columns", {})
-        if name not in cache:
-            cache[name] = [(d, v) for d in self._doc_units if (v := self.column_text(name, d))]
-        return cache[name]
+        if name not in self._doc_columns:
+            self._doc_columns[name] = [(d, v) for d in self._doc_units if (v := self.column_text(name, d))]
+        return self._doc_columns[name]
 
     @cached_property
     def _doc_sizes(self) -> tuple[dict[int, int], float]:
