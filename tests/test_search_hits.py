@@ -237,3 +237,25 @@ def test_zero_results_say_what_a_looser_query_finds(fixture_archive):
     assert "Did you mean" in html and "proficiency" in html
     api = client.get("/api/search", query_string={"q": "proficency"}).get_json()
     assert any(s["query"] == "proficiency" for s in api["suggestions"])
+
+
+def test_single_word_marks_need_no_word_count(fixture_archive):
+    """Marks of one-word patterns are found without counting the words between them
+    (the fast path); they must be the marks the counted path finds, ASCII or not, and a
+    phrase's marks must still need its words adjacent."""
+    from archive.search.snippets import Pattern, _tokens, match_spans
+    one = [Pattern((frozenset(["detainer", "detain"]),)), Pattern((frozenset(["immigration"]),))]
+    phrase = [Pattern((frozenset(["notice"]), frozenset(["to"]), frozenset(["appear"])))]
+    texts = [r[0] for r in fixture_archive.db.execute("SELECT text FROM pages WHERE text != ''")]
+    texts += [t.replace("the ", "thé ", 3) for t in texts[:5]]       # the non-ASCII path too
+    found = 0
+    for text in texts:
+        wanted = frozenset().union(*(w for p in one for w in p.words))
+        counted = [(t, a, b) for _, t, a, b in _tokens(text, wanted, True)]
+        assert [(t, a, b) for _, t, a, b in _tokens(text, wanted, False)] == counted
+        assert match_spans(text, one) == sorted({(a, b) for _, a, b in counted})
+        spans = match_spans(text, phrase)
+        found += len(spans)
+        for a, b in spans:
+            assert re.findall(r"\w+", text[a:b].lower()) == ["notice", "to", "appear"], text[a:b]
+    assert found, "the fixture holds no 'notice to appear'"

@@ -70,14 +70,16 @@ def _terms(word: str) -> tuple[str, ...]:
     return tuple(terms) + tuple(ix.STEM + s for s in map(ix.stem, terms) if s not in terms)
 
 
-def _tokens(text: str, wanted: frozenset) -> Iterator[tuple[int, str, int, int]]:
+def _tokens(text: str, wanted: frozenset,
+            positions: bool = True) -> Iterator[tuple[int, str, int, int]]:
     """(position, term, start, end) of the words of *text* whose terms are *wanted*;
     positions count words as the index's tokenizer does (one per run of WORD_RE).
     In a text without non-ASCII letters only the words beginning with a wanted word or
     stem (_heads) are looked up, found with str.find; the words between them are only
-    counted (in C)."""
+    counted (in C), and not even counted when *positions* is false (then a position only
+    orders the words found: enough where no pattern has two words)."""
     low = text.lower()
-    if len(low) != len(text) or _NON_ASCII_LETTER.search(text):
+    if not text.isascii() and (len(low) != len(text) or _NON_ASCII_LETTER.search(text)):
         for pos, m in enumerate(WORD_RE.finditer(text)):      # folded one by one
             for term in _terms(m.group(0)):
                 if term in wanted:
@@ -96,7 +98,7 @@ def _tokens(text: str, wanted: frozenset) -> Iterator[tuple[int, str, int, int]]
     pos, last = -1, 0
     count = WORD_RE.findall
     for a, b in sorted(found):
-        pos += len(count(low, last, a)) + 1
+        pos += len(count(low, last, a)) + 1 if positions else 1
         last = b
         for term in _terms(low[a:b]):
             if term in wanted:
@@ -129,7 +131,7 @@ def match_spans(text: str, patterns: Iterable[Pattern]) -> list[tuple[int, int]]
     wanted = frozenset().union(*(w for p in patterns for w in p.words))
     by_word: dict[str, list[int]] = {}
     chars: dict[int, tuple[int, int]] = {}
-    for pos, term, a, b in _tokens(text, wanted):
+    for pos, term, a, b in _tokens(text, wanted, any(len(p.words) > 1 for p in patterns)):
         by_word.setdefault(term, []).append(pos)
         chars.setdefault(pos, (a, b))
     if not by_word:
