@@ -23,6 +23,7 @@ from archive.search.indexing import IndexRebuiltWarning, rebuild_index
 from archive.search.query import (FACETS, _parser, check_cost, filter_query, parse,
                                    tokenize, without_fields)
 from archive.search.snippets import Pattern, excerpt, match_spans, patterns_for
+from archive.search.vocabulary import index_splitter, with_splits
 from store import index as ix
 from store.datadir import DataDir
 
@@ -174,11 +175,12 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
     if sort not in ("relevance", "signed", "oldest"):
         raise QueryError(f"unknown sort {sort!r}: use relevance, signed (newest first) or oldest")
     tree = parse(query)
-    parts = [tree] + filter_query(filters)
-    if within:
-        parts.append(ix.QExact("sha256", within))
-    node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
     with _reading(datadir) as r, _limited(query, time_limit() if seconds is None else seconds):
+        tree = with_splits(tree, index_splitter(datadir.index_dir))
+        parts = [tree] + filter_query(filters)
+        if within:
+            parts.append(ix.QExact("sha256", within))
+        node = ix.QAnd(tuple(parts)) if len(parts) > 1 else tree
         check_cost(node, r)
         found = _run(r, datadir.db, query, tree, node, sort, max(1, page), per_page, all_results,
                      filters or {})

@@ -25,7 +25,9 @@ A possessive's s run into the next word ("Sheriff'sOffice") is split as "s" and 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from dataclasses import replace
 from functools import lru_cache
 from string import ascii_lowercase
 from typing import Iterable
@@ -226,3 +228,55 @@ class Splitter:
             return text
         out.append(text[last:])
         return "".join(out)
+
+
+_INDEX_SPLITTERS: dict[str, Splitter] = {}
+
+
+def index_splitter(index_dir) -> Splitter:
+    """The splitter the current index generation was built with (what an update and a
+    query must split as), read once per generation."""
+    key = os.path.realpath(index_dir)
+    if key not in _INDEX_SPLITTERS:
+        if len(_INDEX_SPLITTERS) >= 4:              # old generations are retired
+            _INDEX_SPLITTERS.clear()
+        _INDEX_SPLITTERS[key] = Splitter.from_json(ix.read_extra(index_dir, EXTRA_NAME))
+    return _INDEX_SPLITTERS[key]
+
+
+def with_splits(node, splitter: Splitter):
+    """*node* (a query tree) with each phrase on content that holds a token the index
+    splits ("email jputnamwellstown org") also asked with that token's words in its
+    place ("email jputnam wellstown org"): the index holds the token at its first and its
+    last word's position, so a phrase with words on both sides of it can only match its
+    words. The phrase as typed is kept (OR), so nothing it found is lost."""
+    if isinstance(node, (ix.QAnd, ix.QOr)):
+        return type(node)(tuple(with_splits(n, splitter) for n in node.items))
+    if isinstance(node, ix.QNot):
+        return ix.QNot(with_splits(node.item, splitter))
+    if isinstance(node, ix.QWords) and node.field == "content":
+        words = ix.analyze(node.text)
+        split = _split_words(words, [False] * len(words), splitter)
+        if len(words) > 1 and split:
+            return ix.QOr((node, replace(node, text=" ".join(split[0]), inflect=False)))
+    if isinstance(node, ix.QPhrase) and node.field == "content":
+        split = _split_words(list(node.words), list(node.fuzzy), splitter)
+        if split:
+            return ix.QOr((node, replace(node, words=tuple(split[0]), fuzzy=tuple(split[1]))))
+    return node
+
+
+def _split_words(words: list, fuzzy: list, splitter: Splitter) -> tuple[list, list] | None:
+    """(words, fuzzy flags) with each as-typed word the splitter splits replaced by its
+    parts; None when none splits."""
+    out_w, out_f, any_split = [], [], False
+    for w, f in zip(words, fuzzy):
+        parts = splitter.split(w) if f is False else None
+        if parts:
+            out_w.extend(parts)
+            out_f.extend([False] * len(parts))
+            any_split = True
+        else:
+            out_w.append(w)
+            out_f.append(f)
+    return (out_w, out_f) if any_split else None
