@@ -189,10 +189,10 @@ def _raw_texts(d, sha: str) -> list[str]:
 def check_run_together(d) -> int:
     """Tokens of the text that are two common words run together ("ofthe": "of" and "the"
     are frequent, "ofthe" is rare and its halves are printed apart elsewhere): the phrase
-    with the word before and after, written apart or as printed, finds the document. The phrases are taken
-    from the page readings: a section's text leaves out the revision footers, so its words
-    can stand next to each other across a footer, which is not what this check is about
-    (known miss, see issue #13's note)."""
+    with the word before and after, written apart or as printed, finds the document. The
+    phrases are taken from the page readings: a section's text leaves out the revision
+    footers, so its words can stand next to each other across a footer, which is not what
+    this check is about (known miss, see issue #13's note)."""
     texts = stored_texts(d, PAGE_READINGS)
     counts: dict[str, int] = {}
     for ts in texts.values():

@@ -256,8 +256,8 @@ def with_splits(node, splitter: Splitter):
         return ix.QNot(with_splits(node.item, splitter))
     if isinstance(node, ix.QWords) and node.field == "content":
         words = ix.analyze(node.text)
-        split = _split_words(words, [False] * len(words), splitter)
-        if len(words) > 1 and split:
+        split = _split_words(words, [False] * len(words), splitter) if len(words) > 1 else None
+        if split:
             return ix.QOr((node, replace(node, text=" ".join(split[0]), inflect=False)))
     if isinstance(node, ix.QPhrase) and node.field == "content":
         split = _split_words(list(node.words), list(node.fuzzy), splitter)
