@@ -738,7 +738,7 @@ def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
             raise
         ix.close()
         for name, data in (extra or {}).items():
-            (new / f"extra-{name}").write_bytes(data)
+            _extra_path(new, name).write_bytes(data)
         (new / VERSION_FILE).write_text(str(INDEX_VERSION))
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
@@ -750,8 +750,16 @@ def build_fresh(root: Path, link: Path, units_for: Iterable[Iterable[dict]],
 def read_extra(link: Path, name: str) -> bytes | None:
     """A file kept beside the current generation by build_fresh (None if absent)."""
     target = _current(link)
+    return _read_extra(target, name) if target else None
+
+
+def _extra_path(target: Path, name: str) -> Path:
+    return target / f"extra-{name}"
+
+
+def _read_extra(target: Path, name: str) -> bytes | None:
     try:
-        return (target / f"extra-{name}").read_bytes() if target else None
+        return _extra_path(target, name).read_bytes()
     except OSError:
         return None
 
@@ -1225,13 +1233,26 @@ class Reader:
     the same generation (a search reads a column value of each document it matched:
     53,000 reads, 0.2 s, at 2,000 documents when read from whoosh's columns each time)."""
 
-    def __init__(self, ix, expanded: dict | None = None, values: dict | None = None):
+    def __init__(self, ix, expanded: dict | None = None, values: dict | None = None,
+                 derived: dict | None = None):
         self.ix = ix
         self.searcher = ix.searcher()
         self._cols: dict[str, object] = {}
         self._expanded: dict[object, list[str]] = {} if expanded is None else expanded
         self._values: dict[str, dict[int, object]] = {} if values is None else values
+        self._derived: dict[str, object] = {} if derived is None else derived
         self._doc_columns: dict[str, list[tuple[int, str]]] = {}
+
+    def extra(self, name: str) -> bytes | None:
+        """A file build_fresh kept beside this reader's generation (None if absent)."""
+        return _read_extra(Path(self.ix.storage.folder), name)
+
+    def derived(self, key: str, make: Callable[[], object]):
+        """make(), computed once per index generation and shared by its readers (what a
+        caller derives from the generation, such as archive.search's splitter)."""
+        if key not in self._derived:
+            self._derived.setdefault(key, make())
+        return self._derived[key]
 
     def expand_leaf(self, node) -> list[str]:
         """The index terms a wildcard or one-word fuzzy leaf stands for (remembered)."""
@@ -1428,6 +1449,7 @@ class _Generation:
         self.retired = False
         self.expanded: dict[object, list[str]] = {}
         self.values: dict[str, dict[int, object]] = {}
+        self.derived: dict[str, object] = {}
 
     def current(self, target: Path | None) -> bool:
         if target != self.target:
@@ -1473,7 +1495,7 @@ def _lend(link: Path) -> tuple[_Generation, Reader]:
         gen.lent += 1
     if reader is None:
         try:
-            reader = Reader(gen.ix, gen.expanded, gen.values)
+            reader = Reader(gen.ix, gen.expanded, gen.values, gen.derived)
         except Exception as e:  # whoosh raises many kinds on damaged or vanished files
             with _generations_guard:
                 gen.lent -= 1

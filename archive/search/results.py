@@ -176,7 +176,7 @@ def search(datadir: DataDir, query: str, *, filters: dict[str, list[str]] | None
         raise QueryError(f"unknown sort {sort!r}: use relevance, signed (newest first) or oldest")
     tree = parse(query)
     with _reading(datadir) as r, _limited(query, time_limit() if seconds is None else seconds):
-        tree = with_splits(tree, index_splitter(datadir.index_dir))
+        tree = with_splits(tree, index_splitter(r))
         parts = [tree] + filter_query(filters)
         if within:
             parts.append(ix.QExact("sha256", within))

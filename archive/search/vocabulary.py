@@ -25,7 +25,6 @@ A possessive's s run into the next word ("Sheriff'sOffice") is split as "s" and 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
@@ -230,18 +229,10 @@ class Splitter:
         return "".join(out)
 
 
-_INDEX_SPLITTERS: dict[str, Splitter] = {}
-
-
-def index_splitter(index_dir) -> Splitter:
-    """The splitter the current index generation was built with (what an update and a
+def index_splitter(reader: ix.Reader) -> Splitter:
+    """The splitter the reader's index generation was built with (what an update and a
     query must split as), read once per generation."""
-    key = os.path.realpath(index_dir)
-    if key not in _INDEX_SPLITTERS:
-        if len(_INDEX_SPLITTERS) >= 4:              # old generations are retired
-            _INDEX_SPLITTERS.clear()
-        _INDEX_SPLITTERS[key] = Splitter.from_json(ix.read_extra(index_dir, EXTRA_NAME))
-    return _INDEX_SPLITTERS[key]
+    return reader.derived(EXTRA_NAME, lambda: Splitter.from_json(reader.extra(EXTRA_NAME)))
 
 
 def with_splits(node, splitter: Splitter):
