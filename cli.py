@@ -381,7 +381,8 @@ def extract(datadir: DataDir, workers: int | None, force: bool, as_json: bool) -
         return exit_status(not s["failed"] and not s["partial"])
     click.echo(f"read {s['ok']} document(s), {s['partial']} partial, {s['failed']} failed; {s['pages']} page(s): "
                f"{s['text_pages']} from the text layer, {s['ocr_pages']} OCR'd "
-               f"({s['ocr_failed_pages']} OCR failure(s)); {s['form_fields']} form value(s); "
+               f"({s['ocr_pages_kept']} of them as an earlier version read them, "
+               f"{s['ocr_failed_pages']} OCR failure(s)); {s['form_fields']} form value(s); "
                f"{s['seconds']} s")
     for f in s["failures"]:
         click.echo(f"{f['status']}: {f['error']}", err=True)

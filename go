@@ -2,7 +2,7 @@
 # Set up everything this project needs on a Debian machine, then run it.
 #   ./go run [moa update options]   install, update the archive from ICE, then serve it
 #   ./go test [pytest options]      install (with test tools), then run the test suite
-# Installs Debian packages (tesseract-ocr, poppler-utils, fonts; chromium for tests) when missing, a virtualenv
+# Installs Debian packages (tesseract-ocr with its English and orientation data, poppler-utils, fonts; chromium for tests) when missing, a virtualenv
 # in .venv, and the project with its Python dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,7 +11,11 @@ want="${1:-}"; shift || true
 case "$want" in run|test) ;; *) echo "usage: ./go run|test [args...]" >&2; exit 2;; esac
 
 need_debs=()
-command -v tesseract >/dev/null 2>&1 || need_debs+=(tesseract-ocr tesseract-ocr-eng)
+command -v tesseract >/dev/null 2>&1 || need_debs+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd)
+# English and orientation data (a tesseract installed without them cannot read, or turn pages)
+for data in eng osd; do
+    ls /usr/share/tesseract-ocr/*/tessdata/$data.traineddata >/dev/null 2>&1 || need_debs+=(tesseract-ocr-$data)
+done
 command -v pdftotext >/dev/null 2>&1 || need_debs+=(poppler-utils)
 # the fonts PDF redlines are set in (archive/compare/redline_pdf.py)
 [ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need_debs+=(fonts-liberation)

@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_ocr.py [--pages 16] [--workers N] [--floor-pages N]
     .venv/bin/python bench/bench_ocr.py --text-only [--before TREE]
     .venv/bin/python bench/bench_ocr.py --all-scanned ARCHIVE [--workers N] [--limit N]
+    .venv/bin/python bench/bench_ocr.py --turned [--pages 12] [--workers N]
     (OCRmyPDF is compared when installed: .venv/bin/pip install -e '.[bench]')
 
 - OCR: a fixed set of image-only corpus pages (pages of fully scanned MOAs), read by
@@ -30,6 +31,12 @@
   worst pages; beside it the plain reading's pages/s and CPU-seconds per page (tesseract
   alone: the engine's floor at those settings) and ours as the archive recorded it.
   Progress and ETA on stderr.
+- --turned: the same image-only pages fed turned (90, 180, 270 degrees in turn, as a
+  scanner fed them): ours upright and turned, side by side, in pages/s and CPU-s per page
+  (the price of finding a page turned and reading it again), the pages read turned, and
+  the share of the upright reading's words each finds; beside it the plain reading of the
+  turned pages (tesseract alone, no orientation check), the engine floor on the upright
+  pages, and OCRmyPDF --rotate-pages when installed.
 
 Prints pages/s for each and the ratios. The machine may be shared: figures are noisy.
 """
@@ -93,15 +100,73 @@ def naive(pages: list[tuple[Path, int]]) -> list[str]:
 
 def ours(pages: list[tuple[Path, int]], workers: int | None, dpi: int = ocr.DEFAULT_DPI) -> list[str]:
     """The extractor's pool and settings (the pool's start-up is counted)."""
+    return [r.text for r in ours_results(pages, workers, dpi)]
+
+
+def ours_results(pages: list[tuple[Path, int]], workers: int | None,
+                 dpi: int = ocr.DEFAULT_DPI) -> list[ocr.OcrResult]:
     with extract.ocr_pool(workers) as pool:
         futures = [pool.submit(extract.ocr_task, str(p), p.name, i, dpi, ocr.DEFAULT_TIMEOUT)
                    for p, i in pages]
-        return [f.result().text for f in futures]
+        return [f.result() for f in futures]
 
 
-def ocrmypdf(pages: list[tuple[Path, int]], workers: int, tmp: Path) -> tuple[list[str], float] | None:
-    """OCRmyPDF --skip-text on a PDF of the same pages: (texts, seconds), or None when it is
-    not installed."""
+TURNS = (90, 180, 270)
+
+
+def turned_pdf(pages: list[tuple[Path, int]], out: Path) -> list[tuple[Path, int]]:
+    """A PDF of *pages*, each turned clockwise by the next of TURNS (rendered turned, as a
+    page fed turned is scanned); its pages."""
+    writer = pypdf.PdfWriter()
+    for k, (path, i) in enumerate(pages):
+        page = writer.add_page(pypdf.PdfReader(path).pages[i])
+        page.rotate(TURNS[k % len(TURNS)])
+    writer.write(out)
+    return [(out, k) for k in range(len(pages))]
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def turned_figures(root: Path, args, tmp: Path) -> None:
+    workers = args.workers or os.cpu_count() or 1
+    pages = scanned_pages(root, args.pages)
+    turned = turned_pdf(pages, tmp / "turned.pdf")
+    print(f"corpus {root}; {len(pages)} image-only pages from {len({p for p, _ in pages})} documents, "
+          f"fed turned {', '.join(map(str, TURNS))} degrees in turn; {workers} workers")
+    floor = engine_floor(pages, ocr.DEFAULT_DPI, True, tmp)
+    rows = {}
+    for key, which in (("ours, upright", pages), ("ours, turned", turned)):
+        c0 = children_cpu()
+        results, s = timed(ours_results, which, args.workers)
+        rows[key] = ([r.text for r in results], len(which) / s, (children_cpu() - c0) / len(which),
+                     sum(ocr.turned_by(r.reader) != 0 for r in results))
+    c0 = children_cpu()
+    plain_turned, s = timed(plain, turned, tmp)
+    rows["plain, turned (no check)"] = (plain_turned, len(turned) / s, (children_cpu() - c0) / len(turned), 0)
+    other = ocrmypdf(turned, workers, tmp, ["--rotate-pages"])
+    if other is not None:
+        texts, s = other
+        rows["OCRmyPDF --rotate-pages"] = (texts, len(turned) / s, None, None)
+    upright = [words(t) for t in rows["ours, upright"][0]]
+    print(f"engine floor, tesseract alone, upright pages, {ocr.DEFAULT_DPI} dpi grey: {floor:.2f} CPU-s/page")
+    print(f"\n{'reading':<28} {'pages/s':>8} {'CPU-s/page':>11} {'read turned':>12} {'words of upright':>17}")
+    for key, (texts, rate, cpu_page, turned_n) in rows.items():
+        share = sum(len(u & words(t)) for u, t in zip(upright, texts)) / max(1, sum(map(len, upright)))
+        print(f"{key:<28} {rate:>8.2f} {'' if cpu_page is None else f'{cpu_page:.2f}':>11} "
+              f"{'' if turned_n is None else f'{turned_n}/{len(turned)}':>12} {share:>17.1%}")
+    up, tu = rows["ours, upright"], rows["ours, turned"]
+    print(f"\nturned/upright: {tu[2] / up[2]:.2f}x the CPU per page, {up[1] / tu[1]:.2f}x the time; "
+          f"upright over the floor: {up[2] / floor:.2f}x")
+    print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def ocrmypdf(pages: list[tuple[Path, int]], workers: int, tmp: Path,
+             options: list[str] = ()) -> tuple[list[str], float] | None:
+    """OCRmyPDF --skip-text (and *options*) on a PDF of the same pages: (texts, seconds),
+    or None when it is not installed."""
     exe = shutil.which("ocrmypdf") or shutil.which("ocrmypdf", path=str(Path(sys.executable).parent))
     if exe is None:
         return None
@@ -111,7 +176,7 @@ def ocrmypdf(pages: list[tuple[Path, int]], workers: int, tmp: Path) -> tuple[li
     source, sidecar = tmp / "pages.pdf", tmp / "sidecar.txt"
     writer.write(source)
     t0 = time.perf_counter()
-    subprocess.run([exe, "--skip-text", "-j", str(workers), "--output-type", "pdf", "-q",
+    subprocess.run([exe, "--skip-text", *options, "-j", str(workers), "--output-type", "pdf", "-q",
                     "--sidecar", str(sidecar), str(source), str(tmp / "out.pdf")], check=True)
     seconds = time.perf_counter() - t0
     return sidecar.read_text(encoding="utf-8").split("\f"), seconds
@@ -351,12 +416,17 @@ def main() -> None:
     ap.add_argument("--all-scanned", type=Path, metavar="ARCHIVE", default=None,
                     help="every page ARCHIVE OCR'd against a plain 300 dpi grey reading")
     ap.add_argument("--limit", type=int, default=None, help="with --all-scanned: the first N pages only")
+    ap.add_argument("--turned", action="store_true", help="the pages fed turned: ours upright and turned")
     ap.add_argument("--before", type=Path, metavar="TREE", default=None,
                     help="with --text-only: also compare with the code tree TREE, alternated")
     args = ap.parse_args()
     root = corpus()
     if args.all_scanned:
         all_scanned(args.all_scanned, root, args.workers or os.cpu_count() or 1, args.limit)
+        return
+    if args.turned:
+        with tempfile.TemporaryDirectory() as tmp:
+            turned_figures(root, args, Path(tmp))
         return
     if not args.text_only:
         with tempfile.TemporaryDirectory() as tmp:

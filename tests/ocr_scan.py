@@ -27,7 +27,8 @@ from PIL import Image, ImageChops, ImageFilter
 from archive.read import ocr
 from archive.read.pdf import open_pdf
 
-PROFILE = "scan-1"      # the degradation below; change the name when it changes
+PROFILE = "scan-2"      # the degradation below; change the name when it changes
+                        # (2: the sensor noise is seeded too, so a page degrades alike every run)
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,30 @@ class Degradation:
 
 # A page scanned so badly that OCR reads only specks (the first pages of issue 15's Live Oak
 # agreement): (name, degradation).
-RUINED_SCAN = ("ruined-1", Degradation(dpi=90, angle=2.0, blur=1.5, noise=45, threshold=140))
+RUINED_SCAN = ("ruined-2", Degradation(dpi=90, angle=2.0, blur=1.5, noise=45, threshold=140))
 
 
-def degrade(image: Image.Image, d: Degradation) -> Image.Image:
-    """A grey rendering (made at *d.dpi*) as the scan would show it at ocr.DEFAULT_DPI."""
+# Standard deviation of the mean of two uniform grey levels (0-255): sqrt((256² - 1) / 24).
+_MEAN_OF_TWO_SD = 52.26
+
+
+def _noise(size: tuple[int, int], sigma: float, rng: random.Random) -> Image.Image:
+    """Sensor noise centred on grey 128 with standard deviation *sigma*, drawn from *rng*
+    (PIL's effect_noise cannot be seeded): the mean of two uniform images, a bell-shaped
+    spread, scaled."""
+    n = size[0] * size[1]
+    a, b = (Image.frombytes("L", size, rng.randbytes(n)) for _ in range(2))
+    k = sigma / _MEAN_OF_TWO_SD
+    lut = [max(0, min(255, round(128 + (v - 127.5) * k))) for v in range(256)]
+    return ImageChops.add(a, b, scale=2.0).point(lut)
+
+
+def degrade(image: Image.Image, d: Degradation, seed: str = "") -> Image.Image:
+    """A grey rendering (made at *d.dpi*) as the scan would show it at ocr.DEFAULT_DPI;
+    its noise drawn from *seed*."""
     img = image.convert("L").rotate(d.angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     img = img.filter(ImageFilter.GaussianBlur(d.blur))
-    noise = Image.effect_noise(img.size, d.noise)          # centred on grey 128
+    noise = _noise(img.size, d.noise, random.Random(f"noise:{seed}"))
     img = ImageChops.add(img, noise, scale=1.0, offset=-128)
     if d.threshold is not None:
         img = img.point(lambda v: 255 if v > d.threshold else 0)
@@ -70,23 +87,29 @@ def _sha(path: Path) -> str:
 
 
 def scan_reading(path: Path, page: int, cache: Path | None = None,
-                 fixed: tuple[str, Degradation] | None = None) -> dict:
+                 fixed: tuple[str, Degradation] | None = None, turn: int = 0) -> dict:
     """Page *page* (1-based) of the PDF at *path* read as a scan: {"text", "degradation",
-    "seconds", "cached"}, degraded as drawn for the page, or as *fixed* (name,
-    degradation). With *cache*, a reading made before is reused."""
+    "seconds", "cached", "turned"}, degraded as drawn for the page, or as *fixed* (name,
+    degradation), and fed turned *turn* degrees counter-clockwise; read as the read stage
+    reads a page (ocr.read_upright: a page found turned is read upright, "turned" says by
+    how much). With *cache*, a reading made before is reused."""
     ocr.limit_threads()
     version = str(pytesseract.get_tesseract_version()).split()[0]
     sha = _sha(path)
-    key = f"{sha[:20]}-p{page}-{fixed[0] if fixed else PROFILE}-tess{version}.json"
+    fed = f"-turn{turn}" if turn else ""
+    key = f"{sha[:20]}-p{page}-{fixed[0] if fixed else PROFILE}{fed}-tess{version}-read2.json"
     if cache is not None and (cache / key).exists():
         return {**json.loads((cache / key).read_text()), "cached": True}
+    name = fixed[0] if fixed else PROFILE
     d = fixed[1] if fixed else Degradation.draw(f"{sha}:{page}:{PROFILE}")
     t0 = time.process_time()
     w0 = time.perf_counter()
     with open_pdf(path) as pdf:
-        image = degrade(pdf.render(page - 1, d.dpi, grey=True), d)
-    text, _, _ = ocr.read_image(image)
-    out = {"sha256": sha, "page": page, "text": text, "degradation": d.__dict__,
+        image = degrade(pdf.render(page - 1, d.dpi, grey=True), d, f"{sha}:{page}:{name}")
+    if turn:
+        image = image.rotate(turn, expand=True, fillcolor=255)
+    text, _, _, turned = ocr.read_upright(image)
+    out = {"sha256": sha, "page": page, "text": text, "degradation": d.__dict__, "turned": turned,
            # tesseract runs in a child process: its CPU time is the wall time's, one thread
            "seconds": round(time.perf_counter() - w0, 2), "render_cpu": round(time.process_time() - t0, 2)}
     if cache is not None:

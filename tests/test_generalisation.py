@@ -218,6 +218,29 @@ def test_sections_hold_when_text_layer_pages_are_read_as_scans(corpus_archive, t
 
 
 @pytest.mark.corpus
+def test_sections_hold_when_pages_are_scanned_turned(corpus_archive, tmp_path):
+    """Held-out documents whose heading pages are scanned (degraded as above) and fed
+    sideways or upside down: each such page is found turned and read upright, and every
+    section the text layer gives is found, same key, same first page."""
+    from ocr_scan import as_scanned, scan_reading
+
+    wrong, turned = [], 0
+    for doc in _scan_subset(corpus_archive)[len(RUINED):len(RUINED) + 2]:
+        base = segment(doc["pages"])
+        pages = _scan_pages(doc, base)[:2]
+        readings = {n: scan_reading(doc["path"], n, _scan_cache(tmp_path), turn=(90, 180)[k % 2])
+                    for k, n in enumerate(pages)}
+        turned += sum(r["turned"] != 0 for r in readings.values())
+        seg = segment(as_scanned(doc["pages"], doc["readers"], {n: r["text"] for n, r in readings.items()}))
+        missed = [(s.key, s.first_page) for s in base.sections
+                  if (s.key, s.first_page) not in {(t.key, t.first_page) for t in seg.sections}]
+        if missed or base.complete and not seg.complete:
+            wrong.append((doc["name"], pages, missed, seg.problems[:4]))
+    assert turned == 4
+    assert wrong == []
+
+
+@pytest.mark.corpus
 def test_first_pages_ruined_in_a_real_scan_reading(corpus_archive, tmp_path):
     """The first pages of a document scanned so badly (90 dpi, skewed, blurred, dark) that
     OCR reads noise: the layout is still known from the rest, every section whose heading

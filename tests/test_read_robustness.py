@@ -72,7 +72,7 @@ def run_moa(data: Path, *args, env_path: str | None = None, **kw) -> subprocess.
 
 # --- tesseract missing or broken ------------------------------------------------------------
 
-@pytest.mark.parametrize("broken", ["missing", "fails", "no-english"])
+@pytest.mark.parametrize("broken", ["missing", "fails", "no-english", "no-orientation"])
 def test_no_working_tesseract_stops_the_run_before_any_page(tmp_path, broken):
     data = tmp_path / "data"
     d = DataDir(data)
@@ -85,12 +85,17 @@ def test_no_working_tesseract_stops_the_run_before_any_page(tmp_path, broken):
     if broken == "fails":          # a tesseract that starts but cannot read (broken install)
         fake = bin_dir / "tesseract"
         fake.write_text("#!/bin/sh\ncase \"$1\" in --version) echo 'tesseract 5.3.0';;\n"
-                        "--list-langs) echo 'List of available languages (1):'; echo eng;;\n"
+                        "--list-langs) echo 'List of available languages (2):'; echo eng; echo osd;;\n"
                         "*) echo 'error while loading shared libraries' >&2; exit 127;; esac\n")
         fake.chmod(0o755)
     elif broken == "no-english":   # the real tesseract without its language data
         env_path = os.environ["PATH"]
         extra = {"env": dict(os.environ, PYTHONPATH=str(ROOT), TESSDATA_PREFIX=str(tmp_path))}
+    elif broken == "no-orientation":   # English, but not the data that finds a page turned
+        tessdata = tmp_path / "tessdata"
+        tessdata.mkdir()
+        (tessdata / "eng.traineddata").symlink_to(next(Path("/usr/share/tesseract-ocr").glob("*/tessdata/eng.traineddata")))
+        extra = {"env": dict(os.environ, PYTHONPATH=str(ROOT), TESSDATA_PREFIX=str(tessdata))}
     if extra:
         res = subprocess.run([sys.executable, "-c", "from cli import main; main()", "--data-dir",
                               str(data), "extract"], capture_output=True, text=True, cwd=ROOT,
@@ -99,6 +104,7 @@ def test_no_working_tesseract_stops_the_run_before_any_page(tmp_path, broken):
         res = run_moa(data, "extract", env_path=env_path)
     assert res.returncode != 0
     assert INSTALL in res.stderr and "./go" in res.stderr
+    assert ("orientation data (for pages scanned turned) (osd.traineddata" in res.stderr) == (broken == "no-orientation")
     assert "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and res.stderr.startswith("Error: ")  # one message
     d = DataDir(data)

@@ -58,10 +58,12 @@ def text_top(path: Path | str, page: int, pattern: re.Pattern, words=None) -> fl
 
 
 def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOCK_PSM,
-               dpi: int = BLOCK_DPI, timeout: float = DEFAULT_TIMEOUT) -> BlockReading:
+               dpi: int = BLOCK_DPI, timeout: float = DEFAULT_TIMEOUT, turn: int = 0) -> BlockReading:
     """Page *page* (1-based) of the PDF at *path* from *top* down, read by tesseract at
     *dpi* in page segmentation mode *psm* (BLOCK_PSM: as one block of text; CHECK_PSM:
-    as a column, the reading that confirms what the first one found). Tesseract trouble
+    as a column, the reading that confirms what the first one found). A page scanned
+    turned is first turned *turn* degrees clockwise (the page reading's, ocr.turned_by),
+    *top* measured on the page upright. Tesseract trouble
     gives an empty reading, never an error: a second reading is a bonus, the page's own
     reading stands without it."""
     t0 = time.process_time()
@@ -69,6 +71,8 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
     text = ""
     with open_pdf(Path(path)) as pdf:
         image = pdf.render(page - 1, dpi)
+    if turn:
+        image = image.rotate(-turn, expand=True)    # PIL turns counter-clockwise
     image = image.crop((0, int(max(0.0, min(top, 1.0)) * image.height), image.width, image.height))
     if image.height > 8 and not is_blank(image):
         image.format = "PPM"

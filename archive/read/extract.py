@@ -55,9 +55,14 @@ from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-EXTRACTOR_VERSION = 4     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
+EXTRACTOR_VERSION = 5     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
                           # 3: OCR reads white-on-black lines too (tesseract's invert pass)
                           # 4: a scan with a few typed words on it is OCR'd (method both)
+                          # 5: a page read with little confidence is checked for being turned
+# Versions whose OCR of a page reads as this one's when its confidence is at least
+# ocr.TURN_BELOW (or the page was blank): a document read by one of them keeps those
+# readings and their word boxes when it is read again, and only its other pages are OCR'd.
+SAME_SURE_OCR = (4,)
 
 TEXT, OCR, BOTH = "text", "ocr", "both"
 PDFIUM, POPPLER_SPACING = "pdfium", "pdfium+poppler spacing"
@@ -172,6 +177,7 @@ def extract_all(datadir: DataDir, *, workers: int | None = None, force: bool = F
         summary["ocr_failed_pages"] += sum(p.ocr_status not in (None, ocr.OK) for p in doc.pages)
         summary["blank_pages"] += sum(p.reader == ocr.BLANK for p in doc.pages)
         summary["form_fields"] += len(doc.form_fields)
+    summary["ocr_pages_kept"] = saved.kept
     summary["boxed_pages"] = box_ocr_pages(datadir, workers=workers, progress=progress, timeout=timeout)
     summary["seconds"] = round(time.monotonic() - t0, 2)
     return summary
@@ -209,23 +215,49 @@ def read_document(datadir: DataDir, ref: str) -> DocumentText:
 
 class _SavedOcr:
     """Good OCR readings of documents not yet stored whole: written one by one as they
-    come back, used instead of OCR by the next run, dropped when the document is stored."""
+    come back, used instead of OCR by the next run, dropped when the document is stored.
+    Without *force*, also the sure readings an earlier version stored (SAME_SURE_OCR)."""
 
     def __init__(self, conn, dpi: int, force: bool):
-        self.conn, self.dpi = conn, dpi
+        self.conn, self.dpi, self.force = conn, dpi, force
+        self.kept = 0           # pages whose earlier version's reading was kept
         if force:
             with transaction(conn):
                 conn.execute("DELETE FROM ocr_results")
 
-    def load(self, sha: str | None) -> dict[int, ocr.OcrResult]:
+    def load(self, sha: str | None, need: list[int]) -> dict[int, ocr.OcrResult]:
+        """The readings there are of the pages *need* (0-based) of document *sha*."""
         if sha is None:
             return {}
-        return {r["page"]: ocr.OcrResult(r["page"], ocr.OK, r["text"], r["confidence"],
-                                         seconds=r["seconds"] or 0.0, reader=r["reader"],
-                                         words=decode_words(r["words"]))
-                for r in self.conn.execute(
-                    "SELECT * FROM ocr_results WHERE sha256 = ? AND extractor_version = ? AND dpi = ?",
-                    (sha, EXTRACTOR_VERSION, self.dpi))}
+        out = {} if self.force else self._earlier(sha)
+        self.kept += sum(k - 1 in need for k in out)
+        out.update({r["page"]: ocr.OcrResult(r["page"], ocr.OK, r["text"], r["confidence"],
+                                             seconds=r["seconds"] or 0.0, reader=r["reader"],
+                                             words=decode_words(r["words"]))
+                    for r in self.conn.execute(
+                        "SELECT * FROM ocr_results WHERE sha256 = ? AND extractor_version = ? AND dpi = ?",
+                        (sha, EXTRACTOR_VERSION, self.dpi))})
+        return {k: v for k, v in out.items() if k - 1 in need}
+
+    def _earlier(self, sha: str) -> dict[int, ocr.OcrResult]:
+        """The pages an earlier version (SAME_SURE_OCR) OCR'd at this dpi that this
+        version would read alike: blank, or read with confidence >= ocr.TURN_BELOW."""
+        rows = self.conn.execute(
+            "SELECT p.page, p.ocr_text, p.ocr_confidence, p.reader, w.words FROM pages p"
+            " LEFT JOIN ocr_words w ON w.sha256 = p.sha256 AND w.page = p.page"
+            f" WHERE p.sha256 = ? AND p.ocr_status = ? AND p.extractor_version IN ({','.join('?' * len(SAME_SURE_OCR))})",
+            (sha, ocr.OK, *SAME_SURE_OCR)).fetchall()
+        out = {}
+        for r in rows:
+            own = ocr.reader_name(self.dpi)
+            reader = r["reader"] or ""
+            if reader == ocr.BLANK or reader == own or reader.startswith(own + " + "):
+                sure = reader == ocr.BLANK or (r["ocr_confidence"] or 0.0) >= ocr.TURN_BELOW
+                if sure and (reader == ocr.BLANK or r["ocr_text"] is not None):
+                    out[r["page"]] = ocr.OcrResult(
+                        r["page"], ocr.OK, r["ocr_text"] or "", r["ocr_confidence"],
+                        reader=ocr.BLANK if reader == ocr.BLANK else own, words=decode_words(r["words"]))
+        return out
 
     def save(self, sha: str | None, result: ocr.OcrResult) -> None:
         if sha is None or result.status != ocr.OK:
@@ -239,7 +271,9 @@ class _SavedOcr:
 
 
 class _NoSaving:
-    def load(self, sha):
+    kept = 0
+
+    def load(self, sha, need):
         return {}
 
     def save(self, sha, result):
@@ -272,7 +306,7 @@ def _read(jobs: Iterable[_Job], *, workers: int | None, dpi: int, timeout: float
         yield from (r.doc for r in readings if r.doc.status == "failed")
         readings = [r for r in readings if r.doc.status != "failed"]
         for r in readings:
-            r.ocr.update({k: v for k, v in saved.load(r.doc.sha256).items() if k - 1 in r.need})
+            r.ocr.update(saved.load(r.doc.sha256, r.need))
         todo = sum(len(r.need) - len(r.ocr) for r in readings)
         progress.start(todo, "pages to OCR")
         pending: dict[Future, tuple[_Reading, int]] = {}

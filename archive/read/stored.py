@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from archive.read.ocr import turned_by
+
 
 def page_count(datadir, sha: str) -> int:
     """Pages of document *sha* as read (0 when it has not been read yet)."""
@@ -36,6 +38,12 @@ def ocr_words(datadir, sha: str, pages) -> dict[int, list[tuple]]:
         f"SELECT page, words FROM ocr_words WHERE sha256 = ? AND page IN ({','.join('?' * len(pages))})",
         (sha, *pages))
     return {r["page"]: list(decode_words(r["words"])) for r in rows}
+
+
+def turned(datadir, sha: str, page: int) -> int:
+    """Degrees (clockwise) page *page* of *sha* was turned to be read upright by OCR; 0."""
+    row = datadir.db.execute("SELECT reader FROM pages WHERE sha256 = ? AND page = ?", (sha, page)).fetchone()
+    return turned_by(row["reader"]) if row else 0
 
 
 def encode_words(words) -> str | None:

@@ -78,12 +78,15 @@ def read_block_again(datadir: DataDir, sha: str, seg: Segmentation,
         return found, 0, 0.0
     path = datadir.blobs.path(sha)
     try:
-        top = blocks.text_top(path, page, CLOSING_END, stored.ocr_words(datadir, sha, [page]).get(page))
-        first = blocks.read_block(path, page, top or 0.0)
+        # a page scanned turned is read upright, whole (its word boxes are on the page as stored)
+        turn = stored.turned(datadir, sha, page)
+        top = None if turn else blocks.text_top(path, page, CLOSING_END,
+                                                stored.ocr_words(datadir, sha, [page]).get(page))
+        first = blocks.read_block(path, page, top or 0.0, turn=turn)
         added = facts.from_block(seg, found, first)
         if not added:
             return found, 1, first.cpu_seconds
-        check = blocks.read_block(path, page, top or 0.0, psm=blocks.CHECK_PSM)
+        check = blocks.read_block(path, page, top or 0.0, psm=blocks.CHECK_PSM, turn=turn)
     except (DocumentError, OSError):     # the page reading stands; the read stage reports the file
         return found, 0, 0.0
     return found + facts.confirmed(added, check), 2, first.cpu_seconds + check.cpu_seconds
