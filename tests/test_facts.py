@@ -447,14 +447,22 @@ def test_a_real_signature_block_read_again_by_tesseract(fixture_archive, fixture
 
 def test_a_file_that_cannot_be_read_again_keeps_the_page_reading(fixture_corpus, datadir):
     """The second reading of a block is a bonus: a stored file that no longer opens as a PDF
-    leaves the facts read from the page's text as they are, and the stage goes on."""
+    leaves the facts read from the page's text as they are, and the stage goes on. A block
+    read once is kept: cutting the document again reads it from the archive."""
+    from archive.harvest.recording import Source, record_file
     from archive.structure.facts import signatures
     from archive.structure.stage import read_block_again
+    from store.db import utc_now
     path = fixture_corpus / "pdfs" / "GraysonCountyDCKY_JEM_MOA_030425.pdf"
     seg = segment(text_layer(path))
     found = signatures(seg)
     sha = datadir.blobs.put(b"%PDF-1.4 truncated")
     assert read_block_again(datadir, sha, seg, found) == (found, 0, 0.0)
-    sha = datadir.blobs.put(path.read_bytes())
+    sha = record_file(datadir, path.read_bytes(), kind="moa", file_name=path.name,
+                      source=Source(url="https://www.ice.gov/doclib/287gMOA/" + path.name, fetched_at=utc_now())).sha256
     again, readings, cpu = read_block_again(datadir, sha, seg, found)
     assert readings in (1, 2) and cpu > 0 and again[:len(found)] == found
+    # the document cut again (a new SEGMENTER_VERSION): the block readings are kept, not made again
+    kept = datadir.db.execute("SELECT COUNT(*) FROM block_readings WHERE sha256 = ?", (sha,)).fetchone()[0]
+    assert kept == readings
+    assert read_block_again(datadir, sha, seg, found) == (again, 0, 0.0)

@@ -127,6 +127,60 @@ def test_damaged_or_missing_first_pages(corpus_archive, mode, k):
     assert wrong == []
 
 
+# --- headings set otherwise (issue 15, items 1, 4) ----------------------------------
+_SMALL_WORDS = {"of", "and", "the", "to", "this", "on", "in", "for", "a", "an", "or"}
+_ACRONYMS = {"MOA", "ICE", "SOP", "LEA"}
+
+
+def title_case(heading: str) -> str:
+    """A heading as a retyped agreement sets it: its number as printed, its words in title
+    case ("IV. Responsibilities", "Effective Date, Suspension, and Termination of this
+    MOA", "Appendix B"), small words in lower case, acronyms kept."""
+    m = re.match(r"^((?:[IVXL]+|[A-J])[.,:;]?\s+)?(.*)$", heading)
+    words = []
+    for k, w in enumerate(re.split(r"(\s+)", m.group(2))):
+        bare = re.sub(r"\W", "", w)
+        if not bare or bare in _ACRONYMS or (bare.isdigit() or len(bare) == 1):
+            words.append(w)
+        elif bare.lower() in _SMALL_WORDS and k:
+            words.append(w.lower())
+        else:
+            words.append(w[:1] + w[1:].lower() if w[:1].isalpha() else w[:2] + w[2:].lower())
+    return (m.group(1) or "") + "".join(words)
+
+
+def _set_in_title_case(pages: list[str], seg) -> list[str]:
+    heads: dict[int, set[str]] = {}
+    for sec in seg.sections:
+        for ln in seg.lines[sec.heading]:
+            heads.setdefault(ln.page, set()).add(ln.text)
+    return ["\n".join(title_case(ln.strip()) if ln.strip() in heads.get(n, ()) else ln
+                      for ln in (p or "").splitlines()) for n, p in enumerate(pages, 1)]
+
+
+@pytest.mark.corpus
+def test_headings_set_in_title_case_are_found(corpus_archive):
+    """Every heading of every agreement set in title case, as a retyped agreement (or a
+    small-capitals font read as lower case) sets it: an agreement whose headings read
+    clean (every title as the template prints it) is cut exactly as before; one whose
+    headings carry OCR's misreadings too ("CML RIGHTS": a double damage), in >= 80%."""
+    from archive.structure.layouts import APPENDIX_TITLES, TITLES
+    printed = {re.sub(r"[^A-Z]", "", t.upper()) for ts in (*TITLES.values(), *APPENDIX_TITLES.values()) for t in ts}
+    assert title_case("VIII. EFFECTIVE DATE, SUSPENSION, AND TERMINATION OF THIS MOA") == \
+        "VIII. Effective Date, Suspension, and Termination of this MOA"
+    assert title_case("APPENDIX B") == "Appendix B"
+    clean, misread = [], []
+    for name, pages in _documents(corpus_archive):
+        base = segment(pages)
+        seg = segment(_set_in_title_case(pages, base))
+        same = _cut(seg) == _cut(base) and seg.complete == base.complete
+        titles = [re.sub(r"[^A-Z]", "", s.title.upper()) for s in base.sections if s.title and s.number]
+        (clean if all(t in printed for t in titles) else misread).append((name, same, seg.problems[:3]))
+    assert len(clean) >= 10 and len(misread) >= 10, (len(clean), len(misread))
+    assert [x for x in clean if not x[1]] == []
+    assert sum(same for _, same, _ in misread) >= 0.8 * len(misread), [x for x in misread if not x[1]]
+
+
 def test_unreadable_document_says_why():
     rng = random.Random(7)
     seg = segment([noise_page(rng) for _ in range(4)])

@@ -177,6 +177,18 @@ def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     (["ADOENDUM TO", "MODIFY MEMORANDUM OF AGREEMENT"], [("addendum", None)]),   # split over two lines
     (["CIVILRIGHTS STANDARDS"], [("civil-rights", None)]),
     (["IV. Responsibilities"], [("responsibilities", "IV")]),
+    # set in title case (a retyped agreement), small words in lower case
+    (["III. Policy"], [("policy", "III")]),
+    (["XVI. Civil Rights Standards"], [("civil-rights", "XVI")]),
+    (["VIII. Effective Date, Suspension, and Termination of this MOA"], [("termination", "VIII")]),
+    (["VI =Modifications to this MOA"], [("modifications", "VI")]),
+    (["Appendix B", "Complaint Procedure"], [("appendix-complaint", "APPENDIX B")]),
+    (["Appendix C: Public Information Points of Contact"], [("appendix-public-info-poc", "APPENDIX C")]),
+    (["Standard Operating Procedures (SOP)"], [("appendix-sop", None)]),
+    # but not prose that opens with a title's words
+    (["III. Policy makers in the county will be informed."], []),
+    (["Appendix B describes the complaint procedure to be followed."], []),
+    (["Communication"], []),
 ])
 def test_headings_through_ocr_confusions(lines, want):
     cands = segmenter.find_candidates([segmenter.Line(1, t) for t in lines + ["Body text follows here."]])

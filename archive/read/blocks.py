@@ -12,7 +12,8 @@ two layouts seldom misread a scrawl or a crossed-out name alike.
 
 Cost: one render and one tesseract run of the lower part of one page per document that
 asks, and a second run only when the first added something (bench/bench_sections.py
-prints it beside a whole-page reading).
+prints it beside a whole-page reading). Readings are kept (``block_readings``,
+:func:`stored_block`): a document cut again reads no block twice.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import pytesseract
 
 from archive.read.ocr import BOX_UNITS, DEFAULT_TIMEOUT, LANG, is_blank
 from archive.read.pdf import open_pdf
+from store.db import transaction, utc_now
 
 BLOCK_DPI = 400
 BLOCK_PSM = 6          # one uniform block: a line's two columns stay on one line
@@ -39,7 +41,9 @@ class BlockReading:
     top: float             # where on the page the region begins (0 top, 1 bottom)
     text: str              # lines as tesseract read them ("" when nothing was read)
     reader: str            # READER
-    cpu_seconds: float     # this process's and tesseract's CPU time
+    cpu_seconds: float     # this process's and tesseract's CPU time (0 for a kept reading)
+    failed: bool = False   # tesseract failed: the empty text is no reading (and is not kept)
+    kept: bool = False     # given from block_readings, not read now
 
 
 def text_top(path: Path | str, page: int, pattern: re.Pattern, words=None) -> float | None:
@@ -68,7 +72,7 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
     reading stands without it."""
     t0 = time.process_time()
     children = _children_cpu()
-    text = ""
+    text, failed = "", False
     with open_pdf(Path(path)) as pdf:
         image = pdf.render(page - 1, dpi)
     if turn:
@@ -79,11 +83,32 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
         try:
             text = pytesseract.image_to_string(image, lang=LANG, config=f"--oem 1 --psm {psm}", timeout=timeout)
         except (RuntimeError, pytesseract.TesseractError, OSError, ValueError):
-            text = ""
+            text, failed = "", True
     text = "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
     cpu = time.process_time() - t0 + _children_cpu() - children
     reader = READER if psm == BLOCK_PSM else f"{READER} (psm {psm})"
-    return BlockReading(page, top, text, reader, round(cpu, 3))
+    return BlockReading(page, top, text, reader, round(cpu, 3), failed)
+
+
+def stored_block(datadir, sha: str, page: int, top: float = 0.0, *, psm: int = BLOCK_PSM,
+                 dpi: int = BLOCK_DPI, turn: int = 0) -> BlockReading:
+    """:func:`read_block` of document *sha*'s PDF in *datadir*, kept in ``block_readings``:
+    the same region read before in the same way is given again without tesseract
+    (``kept``); a new reading is stored, unless tesseract failed on it."""
+    top = round(max(0.0, min(top, 1.0)), 4)
+    conn = datadir.db
+    row = conn.execute("SELECT text, reader FROM block_readings WHERE sha256 = ? AND page = ? AND top = ?"
+                       " AND psm = ? AND dpi = ? AND turn = ?", (sha, page, top, psm, dpi, turn)).fetchone()
+    if row is not None:
+        return BlockReading(page, top, row["text"], row["reader"], 0.0, kept=True)
+    reading = read_block(datadir.blobs.path(sha), page, top, psm=psm, dpi=dpi, turn=turn)
+    if not reading.failed:
+        with transaction(conn):
+            conn.execute("INSERT OR REPLACE INTO block_readings(sha256, page, top, psm, dpi, turn, text, reader,"
+                         " cpu_seconds, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (sha, page, top, psm, dpi, turn, reading.text, reading.reader, reading.cpu_seconds,
+                          utc_now()))
+    return reading
 
 
 def _children_cpu() -> float:

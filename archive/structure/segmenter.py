@@ -30,9 +30,10 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DO
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 8   # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 9   # bump when sections or facts would come out differently
                         # (7: signature blocks read a second time where the text lacks a fact;
-                        # 8: headings as scans read them, an addendum without its heading)
+                        # 8: headings as scans read them, an addendum without its heading;
+                        # 9: headings set in title case)
 
 
 # --- records -----------------------------------------------------------------------
@@ -216,9 +217,10 @@ def _score(title: str, vocab: list[tuple[str, str]], caps: bool = True) -> tuple
     """The key whose printed title *title* is closest to (OCR noise allowed) and how close;
     only titles in capitals unless *caps* is False."""
     letters = ocr_letters(title)
-    if not letters or caps and not _capitals(title):
+    capitals = _capitals(title)
+    if not letters or caps and not capitals:
         return None, 0.0     # headings are printed in capitals; body text is not
-    up = letters.replace("l", "I").upper()     # in a line of capitals, "l" is a misread I
+    up = (letters.replace("l", "I") if capitals else letters).upper()   # in capitals, "l" is a misread I
     best, score = None, 0.0
     for key, want in vocab:
         if abs(len(want) - len(up)) > max(3, len(want) // 3):
@@ -235,10 +237,17 @@ def _capitals(word: str) -> bool:
     return not letters or sum(c.isupper() for c in letters) >= 0.75 * len(letters)
 
 
-def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86) -> str | None:
+def _match(title: str, vocab: list[tuple[str, str]], threshold: float = 0.86, caps: bool = True) -> str | None:
     """The key whose printed title *title* is (OCR noise allowed), or None."""
-    key, score = _score(title, vocab)
+    key, score = _score(title, vocab, caps)
     return key if score >= threshold else None
+
+
+def _title_cased(title: str) -> bool:
+    """A title set in title case ("Complaint Procedure", "Effective Date, Suspension, and
+    Termination of this MOA"): every word of five letters or more begins with a capital."""
+    words = re.findall(r"[A-Za-z]{5,}", title)
+    return bool(words) and all(w[0].isupper() for w in words)
 
 
 def _run_in(text: str) -> tuple[str, str] | None:
@@ -379,10 +388,11 @@ def _worded_differently(title: str) -> str | None:
 
 def _lower_case(i: int, forms: list[tuple[str, str]], length: int) -> Candidate | None:
     """A numbered heading not in capitals ("IV. Responsibilities": a retyped agreement, a
-    small-caps font read as lower case): a short line whose title is a known one."""
+    small-caps font read as lower case): a line in title case whose title is a known one."""
     for num, title in forms:
+        title = re.sub(r"^\W+", "", title)             # a mark OCR read between number and title
         key, score = _score(title, _VOCAB, caps=False)
-        if length < 60 and key and score >= 0.9 and title[:1].isupper():
+        if length < 90 and key and score >= 0.86 and title[:1].isupper() and _title_cased(title):
             return Candidate(i, 1, key, num.strip(), _clean_title(title), 0.5)
     return None
 
@@ -398,6 +408,10 @@ def _unnumbered(i: int, text: str, nxt: str) -> Candidate | None:
     """A known title with no number (lost to OCR, or never printed), on one line or two."""
     for span, title in ((1, text), (2, text + " " + nxt)):
         if not _capitals(text):
+            # an appendix's own title set in title case, on a line of its own
+            key = _match(title, _APPX_VOCAB_UNIQUE, 0.92, caps=False) if span == 1 and _title_cased(text) else None
+            if key:
+                return Candidate(i, 1, key, None, _clean_title(title), 0.4)
             break
         key = _match(title, _VOCAB, 0.92) or _match(title, _APPX_VOCAB_UNIQUE, 0.88)
         if key:
@@ -447,10 +461,11 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
             span = 1
             if not title:
                 title, span = nxt, 2
-            key = _match(title, _APPX_VOCAB, 0.8)
+            # after the word APPENDIX, a title in title case is as sure as one in capitals
+            key = _match(title, _APPX_VOCAB, 0.8, caps=not _title_cased(title))
             if key is None and i + span < len(texts):   # title wrapped onto the next line
                 joined = title + " " + texts[i + span]
-                if (key := _match(joined, _APPX_VOCAB, 0.8)):
+                if (key := _match(joined, _APPX_VOCAB, 0.8, caps=not _title_cased(joined))):
                     title, span = joined, span + 1
             if key:
                 out.append(Candidate(i, span, key, f"APPENDIX {letter}" if letter else "APPENDIX",

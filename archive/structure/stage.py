@@ -70,9 +70,9 @@ def segment_all(datadir: DataDir, *, force: bool = False,
 def read_block_again(datadir: DataDir, sha: str, seg: Segmentation,
                      found: list[facts.Fact]) -> tuple[list[facts.Fact], int, float]:
     """*found* with the signing facts a second reading of the signature block adds, when
-    the page's text lacks one and the PDF is at hand; and the block readings made and
-    their CPU seconds. Bounded: one page's block, read once, and once more only to
-    confirm what the first reading added."""
+    the page's text lacks one and the PDF is at hand; and the block readings made (not
+    kept from an earlier cut) and their CPU seconds. Bounded: one page's block, read once,
+    and once more only to confirm what the first reading added."""
     page = signature_page(seg)
     if page is None or not facts.missing_signing(found) or not datadir.blobs.exists(sha):
         return found, 0, 0.0
@@ -82,11 +82,12 @@ def read_block_again(datadir: DataDir, sha: str, seg: Segmentation,
         turn = stored.turned(datadir, sha, page)
         top = None if turn else blocks.text_top(path, page, CLOSING_END,
                                                 stored.ocr_words(datadir, sha, [page]).get(page))
-        first = blocks.read_block(path, page, top or 0.0, turn=turn)
+        first = blocks.stored_block(datadir, sha, page, top or 0.0, turn=turn)
         added = facts.from_block(seg, found, first)
         if not added:
-            return found, 1, first.cpu_seconds
-        check = blocks.read_block(path, page, top or 0.0, psm=blocks.CHECK_PSM, turn=turn)
+            return found, int(not first.kept), first.cpu_seconds
+        check = blocks.stored_block(datadir, sha, page, top or 0.0, psm=blocks.CHECK_PSM, turn=turn)
     except (DocumentError, OSError):     # the page reading stands; the read stage reports the file
         return found, 0, 0.0
-    return found + facts.confirmed(added, check), 2, first.cpu_seconds + check.cpu_seconds
+    return (found + facts.confirmed(added, check), int(not first.kept) + int(not check.kept),
+            first.cpu_seconds + check.cpu_seconds)
