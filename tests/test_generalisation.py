@@ -181,6 +181,33 @@ def test_headings_set_in_title_case_are_found(corpus_archive):
     assert sum(same for _, same, _ in misread) >= 0.8 * len(misread), [x for x in misread if not x[1]]
 
 
+@pytest.mark.corpus
+def test_an_appendix_whose_title_is_lost_is_found_by_its_letter(corpus_archive):
+    """Every appendix's title line lost (OCR read it as nothing, or it is worded as no
+    template words it), its "APPENDIX B" line kept and clean: every agreement is cut as
+    before, and every appendix is still found where it begins."""
+    wrong, damaged_docs = [], 0
+    for name, pages in _documents(corpus_archive):
+        base = segment(pages)
+        lost: dict[int, set[str]] = {}
+        for sec in base.sections:
+            heading = base.lines[sec.heading]
+            # (only where the line reads "APPENDIX B" as printed: "APP N IX" with its title lost says nothing)
+            if sec.key.startswith("appendix-") and len(heading) >= 2 and re.match(r"^\W*APPENDIX\s*[A-D]\W*$", heading[0].text):
+                for ln in heading[1:]:
+                    lost.setdefault(ln.page, set()).add(ln.text)
+        if not lost:
+            continue
+        damaged_docs += 1
+        damaged = ["\n".join(ln for ln in (p or "").splitlines() if ln.strip() not in lost.get(n, ()))
+                   for n, p in enumerate(pages, 1)]
+        seg = segment(damaged)
+        if [(k, f) for k, f, _ in _cut(seg)] != [(k, f) for k, f, _ in _cut(base)] or seg.complete != base.complete:
+            wrong.append((name, seg.problems[:3]))
+    assert damaged_docs >= 30
+    assert wrong == []
+
+
 def test_unreadable_document_says_why():
     rng = random.Random(7)
     seg = segment([noise_page(rng) for _ in range(4)])

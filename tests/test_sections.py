@@ -185,10 +185,19 @@ def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     (["Appendix B", "Complaint Procedure"], [("appendix-complaint", "APPENDIX B")]),
     (["Appendix C: Public Information Points of Contact"], [("appendix-public-info-poc", "APPENDIX C")]),
     (["Standard Operating Procedures (SOP)"], [("appendix-sop", None)]),
+    # an appendix letter-spaced, its letter quoted or bracketed, its title worded otherwise or lost
+    (["A P P E N D I X  B", "COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),
+    (["APPENDIX (B)", "COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),
+    (["APPENDIX “C”", "PUBLIC INFORMATION POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
+    (["APPENDIX B", "COMPLAINT PROCEDURES FOR THE 287(g) PROGRAM"], [("appendix-complaint", "APPENDIX B")]),
+    (["**APPENDIX B**"], [("appendix-complaint", "APPENDIX B")]),
+    (["APPENDIX D", "RESOLUTION OF THE COUNTY BOARD"], []),          # no template letters a D
     # but not prose that opens with a title's words
     (["III. Policy makers in the county will be informed."], []),
     (["Appendix B describes the complaint procedure to be followed."], []),
     (["Communication"], []),
+    (["Appendix B of this MOA sets out the procedure."], []),
+    (["Appendix B."], []),                          # a sentence's end ("... as set out in")
 ])
 def test_headings_through_ocr_confusions(lines, want):
     cands = segmenter.find_candidates([segmenter.Line(1, t) for t in lines + ["Body text follows here."]])

@@ -138,3 +138,17 @@ def template_numbers(expected: tuple[Expected, ...]) -> list[str | None]:
     return out
 
 
+
+
+def _appendix_keys() -> dict[str, tuple[str, ...]]:
+    """"APPENDIX B" -> the keys an appendix of that letter has in the layouts
+    (APPENDIX A is the SOP in JEM/WSO, the points of contact in TFM)."""
+    out: dict[str, list[str]] = {}
+    for expected in LAYOUTS.values():
+        for e, number in zip(expected, template_numbers(expected)):
+            if number and number.startswith("APPENDIX") and e.key not in out.setdefault(number, []):
+                out[number].append(e.key)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+APPENDIX_KEYS = _appendix_keys()

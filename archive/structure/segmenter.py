@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from archive.structure.layouts import (ADDENDUM, APPENDIX_TITLES, ATTACHMENT, DOC_TITLE, FAMILIES,
+from archive.structure.layouts import (ADDENDUM, APPENDIX_KEYS, APPENDIX_TITLES, ATTACHMENT, DOC_TITLE, FAMILIES,
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
@@ -309,12 +309,23 @@ def appendix_heading(text: str) -> tuple[str | None, str] | None:
     if len(word) < 7 or _similar(word, APPENDIX_WORD) < 0.8 or not word.startswith("A"):
         return None
     rest = s[i:]
-    m = re.match(r"^\s*[-:.]?\s*(?P<letter>\S)(?=[\s\-:.,]|$)", rest)
+    # the letter, maybe quoted or in brackets ("APPENDIX “B”", "APPENDIX (B)", "APPENDIX B**")
+    m = re.match(r"^\s*[-:.]?\s*[“\"'(\[]?(?P<letter>[^\s“”\"'(\[])[”\"')\]]?(?=[\s\-:.,*_]|$)", rest)
     letter = None
     if m and (m.group("letter") in APPENDIX_LETTERS or m.group("letter").upper() in "ABCD"):
         letter = APPENDIX_LETTERS.get(m.group("letter"), m.group("letter").upper())
         rest = rest[m.end():]
-    return letter, re.sub(r"^\s*[-:.]?\s*", "", rest).strip()
+    return letter, re.sub(r"^[\s\-:.*_]*", "", rest).strip()
+
+
+# A line set letter-spaced ("A P P E N D I X  B"): a run of single signs, one space apart.
+LETTER_SPACED = re.compile(r"(?<!\S)(?:[A-Za-z0-9&|!] ){3,}[A-Za-z0-9&|!](?!\S)")
+
+
+def unspaced(text: str) -> str:
+    """*text* with each letter-spaced run joined ("A P P E N D I X  B" -> "APPENDIX  B");
+    words two spaces apart stay apart."""
+    return LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
 def _is_heading_text(s: str) -> bool:
@@ -455,11 +466,12 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if ADDENDUM_OPENING.search(text) and _page_line(lines, i) < 6:
             out.append(Candidate(i, 0, ADDENDUM, None, None, 0.5))   # its heading lost to OCR
             continue
-        appx = appendix_heading(text) if len(text) < 80 else None
+        appx = appendix_heading(unspaced(text)) if len(text) < 80 else None
         if appx:
             letter, title = appx
+            alone = not title
             span = 1
-            if not title:
+            if alone:
                 title, span = nxt, 2
             # after the word APPENDIX, a title in title case is as sure as one in capitals
             key = _match(title, _APPX_VOCAB, 0.8, caps=not _title_cased(title))
@@ -470,6 +482,15 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
             if key:
                 out.append(Candidate(i, span, key, f"APPENDIX {letter}" if letter else "APPENDIX",
                                      _clean_title(title), 1.0))
+            elif alone and letter and _page_line(lines, i) <= 6 and not re.search(r"[.,;]$", text) \
+                    and (keys := APPENDIX_KEYS.get(f"APPENDIX {letter}")):
+                # "APPENDIX B" alone near the top of a page (a text layer may put a page's
+                # typed values above it; a sentence ending "... in Appendix B." is not it),
+                # its title worded otherwise or unreadable: the appendix of that letter, as
+                # the templates letter them
+                titled = bool(nxt) and len(nxt) < 80 and _capitals(nxt)
+                out.append(Candidate(i, 2 if titled else 1, keys[0], f"APPENDIX {letter}",
+                                     _clean_title(nxt) if titled else None, 0.6, keys[1] if len(keys) > 1 else None))
             continue
         span = 1
         if re.fullmatch(r"(?:[IVXLHDEmlivx1|!]{1,5}|[^\s.,:;]{1,2}\s*[.,:;])\s*[.,:;]?", text) and nxt:
