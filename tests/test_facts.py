@@ -466,3 +466,24 @@ def test_a_file_that_cannot_be_read_again_keeps_the_page_reading(fixture_corpus,
     kept = datadir.db.execute("SELECT COUNT(*) FROM block_readings WHERE sha256 = ?", (sha,)).fetchone()[0]
     assert kept == readings
     assert read_block_again(datadir, sha, seg, found) == (again, 0, 0.0)
+
+
+def test_a_digital_stamp_whose_signer_ocr_misread_gives_its_columns_date():
+    """A real block (Tulsa County's 2020 JEM, read at 400 dpi): "Digitally signed b -", the
+    signer's name broken over the lines, the stamp's date with its time of day in ICE's
+    column (left in the 2019-2020 template): ICE's date, beside the county board's typed
+    one; no signer is made of the broken name."""
+    lines = ["Digitally signed b -",
+             "Date: CHRISTOPH ER CHRISTOPHER MCRONEN Date, OS 7 a oO",
+             "M CRON EN —e 2020.06.08 10:57:21 ee Z ;",
+             "C.M. Cronen ic Regalado",
+             "Assistant Director, Enforcement Sheriff",
+             "Enforcement and Removal Operations Tulsa County Sheriff's Office",
+             "U.S. Immigration and Customs Enforcement",
+             "Department of Homeland Security Date:__ 05/26/2020",
+             "Board of Bed Commissioners of",
+             "the Coystty of Tulsa, Oklahoma",
+             "Approved as to form:"]
+    got = _signing(_block(lines, layout="jem-wso-2020"))
+    assert got.get("signed_ice") == "2020-06-08" and got.get("signed_agency") == "2020-05-26"
+    assert "ice_signatory" not in got or got["ice_signatory"] == "C.M. Cronen"

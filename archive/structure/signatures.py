@@ -442,6 +442,7 @@ class _Reader:
             m = re.search(r"Digitally\s+signed\s+by\s*:?\s*(?P<name>[A-Za-z][A-Za-z.'\- ]{3,40}?)\s*(?:Date\b|$)",
                           text, re.I)
             if not m:
+                self._stamp_alone(found, k, ln, text)
                 continue
             signer = re.sub(r"\s+", " ", m.group("name")).title()
             at = re.search(r"Digitally", ln.text, re.I).start()
@@ -456,6 +457,17 @@ class _Reader:
             if not any(a != b and (a in b or b in a) for a in words for b in words) \
                     and len(set(words)) == len(words):      # "Christopher Mcronen Cronen": two prints run together
                 found.add(f"{party}_signatory", bare_name(signer), ln.page)
+
+    def _stamp_alone(self, found: _Found, k: int, ln: Line, text: str) -> None:
+        """A stamp whose "signed by NAME" OCR misread ("Digitally signed b -"): its date and
+        time of day ("2020.06.08 10:57:21", which no typed or written date carries) are the
+        signing date of the column the stamp stands in."""
+        at = re.search(r"Digitally", ln.text, re.I).start()
+        stamp = re.search(r"(?<![0-9])(20\d{2})\.(\d{2})\.(\d{2})\s+\d{2}:\d{2}(?::\d{2})?(?![0-9])", text)
+        party = self.party_at(k, at)
+        if stamp and party and (d := make_date(*(int(x) for x in stamp.groups()))) \
+                and self.earliest <= d <= self.latest:
+            found.add(f"signed_{party}", d, ln.page)
 
     def _party_of_name(self, signer: str) -> str | None:
         """The party of the signatory already read whose surname the stamp's signer has."""
