@@ -247,9 +247,8 @@ class _SavedOcr:
             " LEFT JOIN ocr_words w ON w.sha256 = p.sha256 AND w.page = p.page"
             f" WHERE p.sha256 = ? AND p.ocr_status = ? AND p.extractor_version IN ({','.join('?' * len(SAME_SURE_OCR))})",
             (sha, ocr.OK, *SAME_SURE_OCR)).fetchall()
-        out = {}
+        out, own = {}, ocr.reader_name(self.dpi)
         for r in rows:
-            own = ocr.reader_name(self.dpi)
             reader = r["reader"] or ""
             if reader == ocr.BLANK or reader == own or reader.startswith(own + " + "):
                 sure = reader == ocr.BLANK or (r["ocr_confidence"] or 0.0) >= ocr.TURN_BELOW

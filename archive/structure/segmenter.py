@@ -33,7 +33,8 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_KEYS, APPENDIX_TITLES,
 SEGMENTER_VERSION = 9   # bump when sections or facts would come out differently
                         # (7: signature blocks read a second time where the text lacks a fact;
                         # 8: headings as scans read them, an addendum without its heading;
-                        # 9: headings set in title case)
+                        # 9: headings set in title case, an appendix known by its letter alone,
+                        #    a digital stamp's date when OCR misread its signer)
 
 
 # --- records -----------------------------------------------------------------------
