@@ -487,3 +487,14 @@ def test_a_digital_stamp_whose_signer_ocr_misread_gives_its_columns_date():
     got = _signing(_block(lines, layout="jem-wso-2020"))
     assert got.get("signed_ice") == "2020-06-08" and got.get("signed_agency") == "2020-05-26"
     assert "ice_signatory" not in got or got["ice_signatory"] == "C.M. Cronen"
+
+
+def test_a_date_whose_day_ocr_split_is_read_whole():
+    """Clay County's 2025 TFM block as tesseract read it: "Date: 2/2 1/2025" is the 21st
+    (the day's digits split between its separators); digits split elsewhere are no date."""
+    from archive.structure.signatures import find_dates
+    assert find_dates("Date: 2/2 1/2025 Date: February 26, 2025") == ["2025-02-21", "2025-02-26"]
+    assert find_dates("Date: 2/3 4/2025") == [] and find_dates("3/1 2025") == []
+    got = _signing(_block(["For the LEA: For ICE:", "Date: 2/2 1/2025 Date: February 26, 2025",
+                           "Title: Sheriff Clay County Title; Acting Director"], layout="tfm-2025", page=9))
+    assert got["signed_agency"] == "2025-02-21" and got["signed_ice"] == "2025-02-26"

@@ -48,7 +48,8 @@ from archive.structure.segmenter import REVISION_RE, Line, Segmentation
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 # a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
 DATE_RES = [
-    re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
+    # (a day's two digits split by OCR, "2/2 1/2025", between its separators)
+    re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d\s\d|\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
     re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
     # a month's last letter misread as a digit ("Apri1 2, 2025") is the month's, not the
     # day's; a day split by OCR ("1 2") only after a separator
