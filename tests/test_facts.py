@@ -498,3 +498,17 @@ def test_a_date_whose_day_ocr_split_is_read_whole():
     got = _signing(_block(["For the LEA: For ICE:", "Date: 2/2 1/2025 Date: February 26, 2025",
                            "Title: Sheriff Clay County Title; Acting Director"], layout="tfm-2025", page=9))
     assert got["signed_agency"] == "2025-02-21" and got["signed_ice"] == "2025-02-26"
+
+
+def test_a_date_typed_over_its_blank_beside_a_scrawl_is_the_last_columns():
+    """Live Oak PD's 2025 TFM block at 400 dpi: ICE's typed date set on the line above the
+    two "Date:" blanks, after what OCR made of the agency's handwritten one ("2A 4"), and
+    the agency's blank read as "OAS": the date is ICE's (the right column's), the scrawl
+    nobody's. The same date alone over both blanks is left unplaced."""
+    lines = ["For the LEA: For ICE:", "2A 4 04/14/2025", "Date: OAS Date:", "Signature: a Mel, Signature:",
+             "Name: Eugene Keith Davis Name: Todd M. Lyons", "Title: Chief of Police Title. Acting Director"]
+    got = _signing(_block(lines, layout="tfm-2025", page=9))
+    assert got.get("signed_ice") == "2025-04-14" and "signed_agency" not in got
+    lines[1] = "04/14/2025"
+    got = _signing(_block(lines, layout="tfm-2025", page=9))
+    assert "signed_ice" not in got and "signed_agency" not in got

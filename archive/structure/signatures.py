@@ -391,7 +391,7 @@ class _Reader:
                     continue
                 value = clean_value(cell.value)
                 if cell.label == "date" and len(parties) > 1 and not re.search(r"[A-Za-z0-9]", value):
-                    value = self._date_above(k, cells)
+                    value = self._date_above(k, cells, cell)
                 if cell.label == "date" and (dates := self.dates(value)):
                     found.add(f"signed_{party}", dates[0], ln.page)
                 elif cell.label == "name":
@@ -496,17 +496,28 @@ class _Reader:
                                            for p, v in zip(self.cols, c))]
         return list(zip(self.cols, cuts[0])) if len(cuts) == 1 else None
 
-    def _date_above(self, k: int, cells: Sequence[Cell]) -> str:
-        """A blank "Date:" beside the other column's date: a date typed over its blank,
-        which OCR sets alone on the line above (nothing else on it), is the blank's."""
+    def _date_above(self, k: int, cells: Sequence[Cell], cell: Cell) -> str:
+        """A blank "Date:" (*cell*) beside the other column's date: a date typed over its
+        blank, which OCR sets alone on the line above (nothing else on it), is the blank's.
+        Beside a date no reading could make out (a scrawl read as "OAS"), the last column's
+        blank takes the one date that ends the line above after such marks ("2A 4
+        04/14/2025"): OCR sets a line's columns left to right."""
         filled = [c for c in cells if self.dates(clean_value(c.value))]
-        if len(filled) != len(cells) - 1 or k == 0 or k - 1 in self.other or self.parsed[k - 1][1]:
+        if k == 0 or k - 1 in self.other or self.parsed[k - 1][1]:
             return ""
         above = clean_value(self.block[k - 1].text)
-        rest = above
+        if len(self.dates(above)) != 1:
+            return ""
+        rest, last = above, None
         for rx in DATE_RES:
+            last = last or next((m for m in rx.finditer(above) if self.dates(m.group(0))), None)
             rest = rx.sub("", rest)
-        return above if len(self.dates(above)) == 1 and not re.search(r"[A-Za-z0-9]", rest) else ""
+        if len(filled) == len(cells) - 1 and not re.search(r"[A-Za-z0-9]", rest):
+            return above
+        if not filled and cell is cells[-1] and last is not None and not above[last.end():].strip() \
+                and above[:last.start()].strip():
+            return above
+        return ""
 
     def _bare_name_above(self, k: int, values: Iterable[str]) -> str | None:
         """A blank "Name:" under two columns: a name OCR set alone on one of the three
