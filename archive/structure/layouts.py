@@ -138,8 +138,6 @@ def template_numbers(expected: tuple[Expected, ...]) -> list[str | None]:
     return out
 
 
-
-
 def _appendix_keys() -> dict[str, tuple[str, ...]]:
     """"APPENDIX B" -> the keys an appendix of that letter has in the layouts
     (APPENDIX A is the SOP in JEM/WSO, the points of contact in TFM)."""
