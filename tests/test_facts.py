@@ -512,3 +512,18 @@ def test_a_date_typed_over_its_blank_beside_a_scrawl_is_the_last_columns():
     lines[1] = "04/14/2025"
     got = _signing(_block(lines, layout="tfm-2025", page=9))
     assert "signed_ice" not in got and "signed_agency" not in got
+
+
+def test_form_field_dates_under_stacked_headings_follow_the_templates_columns():
+    """Pasco County's 2025 TFM: the text layer gives "For ICE:" and "For the LEA:" stacked,
+    ICE's first, and the dates only as form fields "Date" and "Date_2". A form tool numbers
+    fields left to right, and the 2025 templates put the LEA left: "Date" is the agency's,
+    "Date_2" ICE's. (The text's order of the headings is not the fields'.)"""
+    lines = ["For ICE:", "Date:______________________________", "Signature:__________________________",
+             "For the LEA:", "Date:_______________________", "Signature: _________________",
+             "Title: Sheriff Title:______________________________"]
+    fields = [("Date", "02/19/25", 9), ("Date_2", "February 27, 2025", 9), ("Title", "Acting Director", 9)]
+    got = _signing(_block(lines, layout="tfm-2025", page=9), fields)
+    assert got["signed_agency"] == "2025-02-19" and got["signed_ice"] == "2025-02-27"
+    # a template whose columns are not known places neither
+    assert "signed_ice" not in _signing(_block(lines, layout=None, page=9), fields)

@@ -227,6 +227,11 @@ def _is_header(text: str, headers: list[str]) -> bool:
 
 # Templates whose signature columns carry no "For ...:" headings, and their order.
 UNHEADED_COLUMNS = {"jem-wso-2020": ["ice", "agency"]}
+# Every template's columns, left to right: the 2025 templates head "For the LEA:" left and
+# "For ICE:" right (a text layer may give the two stacked, in either order). Form fields,
+# which a form tool numbers left to right, are placed by it when the text shows no order.
+TEMPLATE_COLUMNS = {**UNHEADED_COLUMNS, "jem-wso-2025": ["agency", "ice"], "tfm-2025": ["agency", "ice"],
+                    "tfm-2025-01": ["agency", "ice"]}
 
 
 class _Reader:
@@ -593,8 +598,8 @@ def read_signatures(seg: Segmentation, form_fields: Sequence[tuple[str, str, int
     for name in [n for n in facts if n.endswith("_signatory")]:
         if _spelled_otherwise(facts[name][0], seg.lines, {ln.page for ln in block}):
             del facts[name]
-    for name, found in _form_fields({ln.page for ln in block}, reader.cols, form_fields,
-                                    earliest, latest).items():
+    for name, found in _form_fields({ln.page for ln in block}, reader.cols or TEMPLATE_COLUMNS.get(seg.layout or ""),
+                                    form_fields, earliest, latest).items():
         facts.setdefault(name, found)
     return [(name, *facts[name]) for name in ORDER if name in facts]
 
