@@ -158,3 +158,31 @@ def test_a_block_of_a_page_read_turned_is_read_turned_upright_too(turned, fixtur
     again = blocks.read_block(pdf_path, n, 0.6, turn=stored.turned(d, sha, n), dpi=300).text
     assert len(upright) > 200
     assert SequenceMatcher(None, upright, again, autojunk=False).ratio() >= 0.9
+
+
+def test_a_turned_page_is_read_within_the_pages_timeout(turned):
+    """Finding a page turned and reading it upright is done within the page's one timeout:
+    given a little more time than its first reading takes, the page gives that reading
+    (unsure, not turned) in that time, not the three readings' worth of time it would
+    take with a timeout for each; or, when even the first reading ran out, a timeout."""
+    import time
+    d, sha, pdf_path = turned
+    n = next(n for n, fed in FED.items() if fed == 180)
+    with open_pdf(pdf_path) as pdf:
+        image = pdf.render(n - 1, ocr.DEFAULT_DPI)
+    t0 = time.monotonic()
+    assert ocr.read_upright(image)[3] == 180          # given the time, it is read upright
+    whole = time.monotonic() - t0
+    t0 = time.monotonic()
+    first = ocr.read_image(image)
+    alone = time.monotonic() - t0
+    assert whole > 1.6 * alone, (whole, alone)         # the check and second reading cost
+    limit = 1.3 * alone
+    t0 = time.monotonic()
+    try:
+        text, confidence, _, turn = ocr.read_upright(image, timeout=limit)
+    except RuntimeError as e:                          # the first reading ran out
+        assert "timeout" in str(e).lower()
+    else:
+        assert (text, confidence, turn) == (first[0], first[1], 0)
+    assert time.monotonic() - t0 <= limit + 2.0

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytesseract
 
-from archive.read.ocr import BOX_UNITS, DEFAULT_TIMEOUT, LANG, is_blank
+from archive.read.ocr import BOX_UNITS, DEFAULT_TIMEOUT, LANG, is_blank, upright
 from archive.read.pdf import open_pdf
 from store.db import transaction, utc_now
 
@@ -75,8 +75,7 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
     text, failed = "", False
     with open_pdf(Path(path)) as pdf:
         image = pdf.render(page - 1, dpi)
-    if turn:
-        image = image.rotate(-turn, expand=True)    # PIL turns counter-clockwise
+    image = upright(image, turn)
     image = image.crop((0, int(max(0.0, min(top, 1.0)) * image.height), image.width, image.height))
     if image.height > 8 and not is_blank(image):
         image.format = "PPM"

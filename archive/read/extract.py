@@ -227,7 +227,7 @@ class _SavedOcr:
 
     def load(self, sha: str | None, need: list[int]) -> dict[int, ocr.OcrResult]:
         """The readings there are of the pages *need* (0-based) of document *sha*."""
-        if sha is None:
+        if sha is None or not need:
             return {}
         out = {} if self.force else self._earlier(sha)
         self.kept += sum(k - 1 in need for k in out)

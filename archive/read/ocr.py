@@ -16,7 +16,7 @@ text, so that a search hit on a scanned page can be boxed on the page image.
 A page scanned sideways or upside down reads as nonsense (low confidence): a reading whose
 mean word confidence is under TURN_BELOW is checked by tesseract's orientation detection
 (OSD, ``--psm 0``), and when that says the page is turned, the page is read again turned
-upright; the upright reading is kept when it is surer by TURN_GAIN (its reader says
+upright, both within what is left of the page's timeout; the upright reading is kept when it is surer by TURN_GAIN (its reader says
 "turned 180°"; its word boxes are given on the page as it is stored, not as turned).
 """
 from __future__ import annotations
@@ -204,18 +204,34 @@ def read_upright(image, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, float
     """:func:`read_image`'s reading of a page image, or, when it is unsure (TURN_BELOW)
     and OSD finds the page turned, the reading of the page turned upright if that is surer
     by TURN_GAIN: (text, confidence, words with their boxes on *image* as it is, degrees
-    the page was turned clockwise to be read)."""
+    the page was turned clockwise to be read). The check and the second reading have what
+    is left of *timeout*; when it runs out, the unsure reading stands."""
+    deadline = time.monotonic() + timeout
     reading = read_image(image, timeout=timeout)
     if reading[1] is None or reading[1] >= TURN_BELOW:
         return (*reading, 0)
-    turn = orientation(image, timeout=timeout)
-    if turn not in TURNS:
+    try:
+        turn = orientation(image, timeout=_left(deadline))
+        if turn not in TURNS:
+            return (*reading, 0)
+        text, confidence, words = read_image(upright(image, turn), timeout=_left(deadline))
+    except RuntimeError:                  # pytesseract's timeout: no time left to turn
         return (*reading, 0)
-    # PIL turns counter-clockwise: turning clockwise by *turn* is rotating by -turn
-    text, confidence, words = read_image(image.rotate(-turn, expand=True), timeout=timeout)
     if confidence is None or confidence < reading[1] + TURN_GAIN:
         return (*reading, 0)
     return text, confidence, tuple(unturn(w, turn) for w in words), turn
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise RuntimeError("Tesseract process timeout")
+    return left
+
+
+def upright(image, turn: int):
+    """*image* of a page fed turned, turned *turn* degrees clockwise to stand upright."""
+    return image.rotate(-turn, expand=True) if turn else image    # PIL turns counter-clockwise
 
 
 def unturn(word: Word, turn: int) -> Word:

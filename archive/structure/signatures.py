@@ -455,10 +455,7 @@ class _Reader:
             party = self._party_of_name(signer) or self.party_at(k, at)
             if not party:
                 continue
-            stamp = re.search(r"(20\d{2})\.(\d{2})\.(\d{2})", text[m.start():])
-            if stamp and (d := make_date(*(int(x) for x in stamp.groups()))) \
-                    and self.earliest <= d <= self.latest:
-                found.add(f"signed_{party}", d, ln.page)
+            self._stamp_date(found, party, text[m.start():], ln.page)
             words = [w.lower().strip(".") for w in signer.split()]
             if not any(a != b and (a in b or b in a) for a in words for b in words) \
                     and len(set(words)) == len(words):      # "Christopher Mcronen Cronen": two prints run together
@@ -468,12 +465,17 @@ class _Reader:
         """A stamp whose "signed by NAME" OCR misread ("Digitally signed b -"): its date and
         time of day ("2020.06.08 10:57:21", which no typed or written date carries) are the
         signing date of the column the stamp stands in."""
-        at = re.search(r"Digitally", ln.text, re.I).start()
-        stamp = re.search(r"(?<![0-9])(20\d{2})\.(\d{2})\.(\d{2})\s+\d{2}:\d{2}(?::\d{2})?(?![0-9])", text)
-        party = self.party_at(k, at)
-        if stamp and party and (d := make_date(*(int(x) for x in stamp.groups()))) \
+        if party := self.party_at(k, re.search(r"Digitally", ln.text, re.I).start()):
+            self._stamp_date(found, party, text, ln.page, timed=True)
+
+    def _stamp_date(self, found: _Found, party: str, text: str, page: int, *, timed: bool = False) -> None:
+        """A digital stamp's date in *text* ("2025.03.18", with its time of day when
+        *timed*) as *party*'s signing date, when it falls within the agreement's dates."""
+        time_of_day = r"\s+\d{2}:\d{2}(?::\d{2})?(?![0-9])" if timed else ""
+        stamp = re.search(r"(?<![0-9])(20\d{2})\.(\d{2})\.(\d{2})" + time_of_day, text)
+        if stamp and (d := make_date(*(int(x) for x in stamp.groups()))) \
                 and self.earliest <= d <= self.latest:
-            found.add(f"signed_{party}", d, ln.page)
+            found.add(f"signed_{party}", d, page)
 
     def _party_of_name(self, signer: str) -> str | None:
         """The party of the signatory already read whose surname the stamp's signer has."""
