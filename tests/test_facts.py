@@ -527,3 +527,26 @@ def test_form_field_dates_under_stacked_headings_follow_the_templates_columns():
     assert got["signed_agency"] == "2025-02-19" and got["signed_ice"] == "2025-02-27"
     # a template whose columns are not known places neither
     assert "signed_ice" not in _signing(_block(lines, layout=None, page=9), fields)
+
+
+def test_an_agency_name_ocr_garbled_gives_way_to_the_openings_next_naming():
+    """A filled-in name OCR read as lower-case nonsense (West Virginia's opening, a real
+    reading) is not the agency when the opening names it again; a name read clean is kept
+    even beside a second naming."""
+    from archive.structure.facts import agency
+
+    def opening(first: str, second: str) -> list[str]:
+        return ["MEMORANDUM OF AGREEMENT\n287(g) Task Force Model\n"
+                "This Memorandum of Agreement (MOA) constitutes an agreement between United States\n"
+                "Immigration and Customs Enforcement (ICE), a component of the Department of Homeland\n"
+                f"Security (DHS), and {first} , pursuant to which ICE delegates to nominated,\n"
+                f"trained, and certified officers or employees of the {second} — (hereinafter\n"
+                "interchangeably referred to as “Law Enforcement Agency” (LEA)), the authority to perform\n"
+                "I. PURPOSE\nThe purpose of this MOA is to set forth the terms and conditions.\n"]
+
+    garbled = agency(segment(opening("thevvermessen oy aneny", "West Virginia National Guard/Military Authority")))
+    assert (garbled.value, garbled.page) == ("West Virginia National Guard/Military Authority", 1)
+    clean = agency(segment(opening("Wells Maine Police Department", "Town of Wells")))
+    assert clean.value == "Wells Maine Police Department"
+    alone = agency(segment(opening("thevvermessen oy aneny", "thevvermessen oy aneny")))
+    assert alone.value == "thevvermessen oy aneny"          # nothing better: as read

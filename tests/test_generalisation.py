@@ -149,13 +149,21 @@ def title_case(heading: str) -> str:
     return (m.group(1) or "") + "".join(words)
 
 
-def _set_in_title_case(pages: list[str], seg) -> list[str]:
+def _restyled(pages: list[str], seg, restyle) -> list[str]:
+    """*pages* with every heading line *seg* found set by *restyle* (line -> line)."""
     heads: dict[int, set[str]] = {}
     for sec in seg.sections:
         for ln in seg.lines[sec.heading]:
             heads.setdefault(ln.page, set()).add(ln.text)
-    return ["\n".join(title_case(ln.strip()) if ln.strip() in heads.get(n, ()) else ln
+    return ["\n".join(restyle(ln.strip()) if ln.strip() in heads.get(n, ()) else ln
                       for ln in (p or "").splitlines()) for n, p in enumerate(pages, 1)]
+
+
+def _printed_clean(seg) -> bool:
+    """Every numbered title of *seg* reads as a template prints it (no OCR misreading)."""
+    from archive.structure.layouts import APPENDIX_TITLES, TITLES
+    printed = {re.sub(r"[^A-Z]", "", t.upper()) for ts in (*TITLES.values(), *APPENDIX_TITLES.values()) for t in ts}
+    return all(re.sub(r"[^A-Z]", "", s.title.upper()) in printed for s in seg.sections if s.title and s.number)
 
 
 @pytest.mark.corpus
@@ -164,21 +172,61 @@ def test_headings_set_in_title_case_are_found(corpus_archive):
     small-capitals font read as lower case) sets it: an agreement whose headings read
     clean (every title as the template prints it) is cut exactly as before; one whose
     headings carry OCR's misreadings too ("CML RIGHTS": a double damage), in >= 80%."""
-    from archive.structure.layouts import APPENDIX_TITLES, TITLES
-    printed = {re.sub(r"[^A-Z]", "", t.upper()) for ts in (*TITLES.values(), *APPENDIX_TITLES.values()) for t in ts}
     assert title_case("VIII. EFFECTIVE DATE, SUSPENSION, AND TERMINATION OF THIS MOA") == \
         "VIII. Effective Date, Suspension, and Termination of this MOA"
     assert title_case("APPENDIX B") == "Appendix B"
+    _cut_as_before_when_restyled(corpus_archive, title_case, misread_share=0.8)
+
+
+def _roman_bracketed(heading: str) -> str:
+    return re.sub(r"^([IVXL]+|[A-J])[.,:;]\s*", r"\1) ", heading)
+
+
+def _roman_in_brackets(heading: str) -> str:
+    return re.sub(r"^([IVXL]+|[A-J])[.,:;]\s*", r"(\1) ", heading)
+
+
+def _roman_dashed(heading: str) -> str:
+    return re.sub(r"^([IVXL]+|[A-J])[.,:;]\s*", r"\1 - ", heading)
+
+
+def _letter_spaced(heading: str) -> str:
+    """As a text layer gives a heading set with wide tracking: a space between signs,
+    three between words."""
+    return "   ".join(" ".join(w) for w in heading.split())
+
+
+def _number_lost(heading: str) -> str:
+    return re.sub(r"^\S{1,5}[.,:;]\s+(?=\S)", "", heading)
+
+
+def _run_together(heading: str) -> str:
+    return re.sub(r"\s+", "", heading)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("restyle, misread_share", [
+    (_roman_bracketed, 1.0), (_roman_in_brackets, 1.0), (_roman_dashed, 1.0),
+    (_letter_spaced, 1.0), (_run_together, 1.0), (_number_lost, 0.8)])
+def test_headings_set_otherwise_are_found(corpus_archive, restyle, misread_share):
+    """Every heading of every agreement set as a retyped agreement or a text layer may
+    set it: its number bracketed ("IV)", "(IV)") or dashed ("IV - "), letter-spaced
+    ("P U R P O S E"), its spaces lost ("IV.RESPONSIBILITIES"), or its number lost to OCR
+    (decided by the title and its place). Clean headings are cut exactly as before; those
+    OCR also misread, in *misread_share* of the agreements."""
+    _cut_as_before_when_restyled(corpus_archive, restyle, misread_share)
+
+
+def _cut_as_before_when_restyled(corpus_archive, restyle, misread_share: float) -> None:
     clean, misread = [], []
     for name, pages in _documents(corpus_archive):
         base = segment(pages)
-        seg = segment(_set_in_title_case(pages, base))
+        seg = segment(_restyled(pages, base, restyle))
         same = _cut(seg) == _cut(base) and seg.complete == base.complete
-        titles = [re.sub(r"[^A-Z]", "", s.title.upper()) for s in base.sections if s.title and s.number]
-        (clean if all(t in printed for t in titles) else misread).append((name, same, seg.problems[:3]))
+        (clean if _printed_clean(base) else misread).append((name, same, seg.problems[:3]))
     assert len(clean) >= 10 and len(misread) >= 10, (len(clean), len(misread))
     assert [x for x in clean if not x[1]] == []
-    assert sum(same for _, same, _ in misread) >= 0.8 * len(misread), [x for x in misread if not x[1]]
+    assert sum(same for _, same, _ in misread) >= misread_share * len(misread), [x for x in misread if not x[1]]
 
 
 @pytest.mark.corpus

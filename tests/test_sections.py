@@ -192,6 +192,15 @@ def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     (["APPENDIX B", "COMPLAINT PROCEDURES FOR THE 287(g) PROGRAM"], [("appendix-complaint", "APPENDIX B")]),
     (["**APPENDIX B**"], [("appendix-complaint", "APPENDIX B")]),
     (["APPENDIX D", "RESOLUTION OF THE COUNTY BOARD"], []),          # no template letters a D
+    # numbers bracketed or dashed (a retyped agreement), a heading letter-spaced
+    (["IV) RESPONSIBILITIES"], [("responsibilities", "IV")]),
+    (["(IV) RESPONSIBILITIES"], [("responsibilities", "IV")]),
+    (["(C) COSTS AND EXPENDITURES"], [("costs", "C")]),
+    (["IV - RESPONSIBILITIES"], [("responsibilities", "IV")]),
+    (["M E M O R A N D U M   O F   A G R E E M E N T"], [("doc-title", None)]),
+    (["I I I .   P O L I C Y"], [("policy", "III")]),
+    # a title alone (its number lost) over the document title is not part of it
+    (["PARTIES", "MEMORANDUM OF AGREEMENT"], [("parties", None), ("doc-title", None)]),
     # but not prose that opens with a title's words
     (["III. Policy makers in the county will be informed."], []),
     (["Appendix B describes the complaint procedure to be followed."], []),

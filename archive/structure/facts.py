@@ -79,22 +79,36 @@ def _plausible_agency(name: str) -> bool:
         w.lower() in ("pursuant", "hereinafter", "delegates", "which") for w in words)
 
 
+def _reads_as_name(name: str) -> bool:
+    """Most of its words (small words aside) begin with a capital, or it has an agency's
+    word ("Sheriff", "Police", ...)."""
+    words = [w for w in re.findall(r"[A-Za-z]{3,}", name) if w.lower() not in ("the", "and", "for", "through")]
+    return bool(AGENCY_WORDS.search(name)) or 2 * sum(w[0].isupper() for w in words) >= len(words) > 0
+
+
 AGENCY_WORDS = re.compile(r"\b(Office|Department|Sheriff|Police|County|City|Agency|Patrol|Guard|"
                           r"Commission|Corrections|Attorney|University|Marshal)", re.I)
 
 
 def agency(seg: Segmentation, form_fields: Sequence[tuple[str, str, int | None]] = ()) -> Fact | None:
     """The agency as the MOA names it in its opening (parties) paragraph; else as filled
-    in a form field; else the running header, which is the agency's name."""
+    in a form field; else the running header, which is the agency's name. Of the names
+    the opening gives ("... and NAME, pursuant to", "... employees of NAME (hereinafter"),
+    the first that reads as a name (its words capitalised, or an agency's word in it): a
+    field OCR read as "thevvermessen oy aneny" gives way to the next naming."""
     lines = _section_lines(seg, "parties")
     text = " ".join(ln.text for ln in lines)
+    names = []
     for rx in AGENCY_RES:
         for m in rx.finditer(text):
             name = re.sub(r"^the(?=[A-Z])", "", re.sub(r"\s+", " ", m.group("a")))
             name = re.sub(r"^[^A-Za-z0-9]+|[^A-Za-z0-9.)]+$", "", name)
             if _plausible_agency(name):
-                page = next((ln.page for ln in lines if name[:12] in ln.text), lines[0].page)
-                return Fact("agency", name, page)
+                names.append(name)
+    if names:
+        name = next((n for n in names if _reads_as_name(n)), names[0])
+        page = next((ln.page for ln in lines if name[:12] in ln.text), lines[0].page)
+        return Fact("agency", name, page)
     # A fillable template keeps the name in a form field, not in the page text.
     named = Counter((v.strip(), page) for _, v, page in form_fields
                     if AGENCY_WORDS.search(v) and _plausible_agency(v) and len(v) < 100)

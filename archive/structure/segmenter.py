@@ -30,11 +30,13 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_KEYS, APPENDIX_TITLES,
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 9   # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 10  # bump when sections or facts would come out differently
                         # (7: signature blocks read a second time where the text lacks a fact;
                         # 8: headings as scans read them, an addendum without its heading;
                         # 9: headings set in title case, an appendix known by its letter alone,
-                        #    a digital stamp's date when OCR misread its signer)
+                        #    a digital stamp's date when OCR misread its signer;
+                        # 10: numbers bracketed or dashed, headings letter-spaced, a title
+                        #    misread whose number OCR lost)
 
 
 # --- records -----------------------------------------------------------------------
@@ -180,7 +182,10 @@ def clean_pages(pages: list[str]) -> tuple[list[Line], list[str], list[tuple[int
 # --- headings ----------------------------------------------------------------------
 # A section number before a title: Roman numerals and letters as OCR reads them ("1V",
 # "Vl", "¥", "(", "8"); decided by the title that follows and the position in the layout.
-NUMBER_RE = re.compile(r"^(?P<num>[^\s.,:;]{1,5}?)(?P<punct>\s*[.,:;]\s*|\s+)(?P<title>\S.*)$")
+# Its period may be a comma or colon as OCR reads it, or a bracket ("IV)", "(IV)") or a
+# dash ("IV - ") as a retyped agreement sets it.
+NUMBER_RE = re.compile(r"^(?:\((?=[^\s.,:;()]{1,5}\)))?(?P<num>[^\s.,:;)]{1,5}?)"
+                       r"(?P<punct>\s*[.,:;)]\s*|\s+[-–—]\s+|\s+)(?P<title>\S.*)$")
 ROMANISH = re.compile(r"^(?:[IVXLHDEmlivx1|!]{1,5}|[A-J])$")
 # A number without its period as OCR reads it: "VI&", "VIB" (the period read as a letter), "(" (C).
 NUMBER_MISREAD = re.compile(r"^(?:[IVXlL1|!]{1,4}[&B8E]|[(&8€4|!])$")
@@ -319,8 +324,9 @@ def appendix_heading(text: str) -> tuple[str | None, str] | None:
     return letter, re.sub(r"^[\s\-:.*_]*", "", rest).strip()
 
 
-# A line set letter-spaced ("A P P E N D I X  B"): a run of single signs, one space apart.
-LETTER_SPACED = re.compile(r"(?<!\S)(?:[A-Za-z0-9&|!] ){3,}[A-Za-z0-9&|!](?!\S)")
+# A line set letter-spaced ("A P P E N D I X  B", "I I I .  P O L I C Y"): a run of single
+# signs, one space apart.
+LETTER_SPACED = re.compile(r"(?<!\S)(?:[A-Za-z0-9&|!.,] ){3,}[A-Za-z0-9&|!.,](?!\S)")
 
 
 def unspaced(text: str) -> str:
@@ -416,6 +422,11 @@ def _reworded(i: int, forms: list[tuple[str, str]]) -> Candidate | None:
     return None
 
 
+# How close a title with no number must read to a known one (OCR's misreadings allowed:
+# "CML RIGHTS STANDARDS"); the layout's order decides among the candidates.
+UNNUMBERED = 0.88
+
+
 def _unnumbered(i: int, text: str, nxt: str) -> Candidate | None:
     """A known title with no number (lost to OCR, or never printed), on one line or two."""
     for span, title in ((1, text), (2, text + " " + nxt)):
@@ -425,11 +436,11 @@ def _unnumbered(i: int, text: str, nxt: str) -> Candidate | None:
             if key:
                 return Candidate(i, 1, key, None, _clean_title(title), 0.4)
             break
-        key = _match(title, _VOCAB, 0.92) or _match(title, _APPX_VOCAB_UNIQUE, 0.88)
+        key = _match(title, _VOCAB, UNNUMBERED) or _match(title, _APPX_VOCAB_UNIQUE, UNNUMBERED)
         if key:
             title = re.sub(r"^\S{1,6}[.,:;]\s+", "", title)   # a number OCR made unreadable
             # an appendix whose "APPENDIX B" line OCR lost shows its title alone
-            alt = _match(title, _APPX_VOCAB, 0.92)
+            alt = _match(title, _APPX_VOCAB, UNNUMBERED)
             return Candidate(i, span, key, None, _clean_title(title), 0.4, alt if alt != key else None)
         if not nxt or len(nxt) > 50:
             break
@@ -443,12 +454,14 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if out and i < out[-1].index + out[-1].span:
             continue                                    # the title line of the heading above
         text = LEAD_RE.sub("", raw) or raw
+        if len(text) < 80:
+            text = unspaced(text)                       # "M E M O R A N D U M  O F ..."
         # a heading is printed on one page: its title never continues on the next
         nxt = texts[i + 1] if i + 1 < len(texts) and lines[i + 1].page == lines[i].page else ""
         if len(text) < 40 and _similar(ocr_letters(text).lower(), "memorandumofagreement") >= 0.85:
             out.append(Candidate(i, 1, DOC_TITLE, None, _clean_title(text), 1.0))
             continue
-        if len(text) < 25 and len(nxt) < 25 and \
+        if len(text) < 25 and len(nxt) < 25 and not _match(text, _VOCAB, 0.92) and \
                 _similar(ocr_letters(text + nxt).lower(), "memorandumofagreement") >= 0.85:
             out.append(Candidate(i, 2, DOC_TITLE, None, _clean_title(text + " " + nxt), 1.0))
             continue
@@ -467,7 +480,7 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
         if ADDENDUM_OPENING.search(text) and _page_line(lines, i) < 6:
             out.append(Candidate(i, 0, ADDENDUM, None, None, 0.5))   # its heading lost to OCR
             continue
-        appx = appendix_heading(unspaced(text)) if len(text) < 80 else None
+        appx = appendix_heading(text) if len(text) < 80 else None
         if appx:
             letter, title = appx
             alone = not title
