@@ -195,3 +195,16 @@ def damage_block(rng: random.Random, texts: list[str]) -> list[str]:
         if out[k] and out[k - 1] and rng.random() < 0.08:
             out[k - 1], out[k] = out[k - 1] + " " + out[k], ""
     return out
+
+
+DIGIT_MISREADINGS = {"0": "Oo", "1": "lI|", "5": "S", "8": "B"}
+
+
+def misread_date_digits(rng: random.Random, texts: list[str], p: float = 0.25) -> list[str]:
+    """Lines with the digits of their dates ("6/11/2025", a stamp's "2025.06.11", "June 11,
+    2025") read as the letters OCR takes them for (0/O, 1/l, 5/S, 8/B), each digit with
+    probability *p*."""
+    def damage(m: re.Match) -> str:
+        return _confuse(rng, m.group(0), p, DIGIT_MISREADINGS)
+    dates = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b20\d\d\.\d\d\.\d\d\b|(?<=[a-z] )\d{1,2}, 20\d\d\b")
+    return [dates.sub(damage, t) for t in texts]

@@ -550,3 +550,19 @@ def test_an_agency_name_ocr_garbled_gives_way_to_the_openings_next_naming():
     assert clean.value == "Wells Maine Police Department"
     alone = agency(segment(opening("thevvermessen oy aneny", "thevvermessen oy aneny")))
     assert alone.value == "thevvermessen oy aneny"          # nothing better: as read
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Date: O6/l1/2O25", ["2025-06-11"]),             # digits OCR read as letters
+    ("Date: 3/1S/2025", ["2025-03-15"]),
+    ("Date: 2O25.O3.l8 09:52:57 -04'00'", ["2025-03-18"]),
+    ("March l7, 2O25", ["2025-03-17"]),
+    ("Date: 6/11/2025", ["2025-06-11"]),
+    ("Il/Il/2O2O", []),                                # too few true digits to say
+    ("May l, 2O25", []),
+    ("Oct/l/2025", []),
+    ("ISO 9001 SOIL/BOOS", []),
+])
+def test_dates_whose_digits_ocr_read_as_letters(text, want):
+    from archive.structure.signatures import find_dates
+    assert find_dates(text) == want

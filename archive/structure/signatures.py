@@ -69,9 +69,37 @@ def _date(m: re.Match) -> str | None:
         return None
 
 
+# A date whose digits OCR read as letters ("O6/l1/2O25", "2O25.03.l8", "March l7, 2O25"):
+# numeric with two separators, a stamp's, or a month's name and day; a four-figure year;
+# at least four true digits.
+_D = "[0-9OoIl|SB]"
+_YEAR = rf"2[0Oo]{_D}{{2}}(?![A-Za-z0-9])"
+_DIGITS_AS_READ = [
+    re.compile(rf"(?<![A-Za-z0-9])(?P<digits>{_D}{{1,2}}\s*/\s*{_D}{{1,2}}\s*/\s*{_YEAR})"),
+    re.compile(rf"(?<![A-Za-z0-9])(?P<digits>2[0Oo]{_D}{{2}}\.{_D}{{2}}\.{_D}{{2}})(?![A-Za-z0-9])"),
+    re.compile(rf"(?<![A-Za-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+               rf"(?P<digits>{_D}{{1,2}}\s*,?\s*{_YEAR})", re.I),
+]
+_AS_DIGITS = str.maketrans("OoIl|SB", "0011158")
+
+
+def ocr_digits(text: str) -> str:
+    """*text* with the letters OCR read for digits in a date read back as digits."""
+    def fix(m: re.Match) -> str:
+        digits = m.group("digits")
+        if len(re.findall(r"\d", digits)) < 4:
+            return m.group(0)
+        return m.group(0)[:m.start("digits") - m.start()] + digits.translate(_AS_DIGITS)
+    for rx in _DIGITS_AS_READ:
+        text = rx.sub(fix, text)
+    return text
+
+
 def find_dates(text: str) -> list[str]:
     """The dates written in *text* (YYYY-MM-DD), in order, 2015-2030. A date typed or
-    stamped on a blank whose rule OCR read into it ("O_C_T_1_5_2_01_9") counts."""
+    stamped on a blank whose rule OCR read into it ("O_C_T_1_5_2_01_9") counts, and one
+    whose digits OCR read as letters (:func:`ocr_digits`)."""
+    text = ocr_digits(text)
     found = []
     for rx in DATE_RES:
         found += [(m.start(), d) for m in rx.finditer(text) if (d := _date(m)) and "2015" <= d[:4] <= "2030"]
@@ -444,7 +472,7 @@ class _Reader:
         for k, ln in enumerate(self.block):
             if not re.search(r"Digitally", ln.text, re.I) or k in self.other:
                 continue
-            text = " ".join(b.text for b in self.block[k:k + 3])
+            text = ocr_digits(" ".join(b.text for b in self.block[k:k + 3]))
             m = re.search(r"Digitally\s+signed\s+by\s*:?\s*(?P<name>[A-Za-z][A-Za-z.'\- ]{3,40}?)\s*(?:Date\b|$)",
                           text, re.I)
             if not m:
@@ -512,7 +540,7 @@ class _Reader:
         filled = [c for c in cells if self.dates(clean_value(c.value))]
         if k == 0 or k - 1 in self.other or self.parsed[k - 1][1]:
             return ""
-        above = clean_value(self.block[k - 1].text)
+        above = ocr_digits(clean_value(self.block[k - 1].text))
         if len(self.dates(above)) != 1:
             return ""
         rest, last = above, None
