@@ -16,8 +16,9 @@ text, so that a search hit on a scanned page can be boxed on the page image.
 A page scanned sideways or upside down reads as nonsense (low confidence): a reading whose
 mean word confidence is under TURN_BELOW is checked by tesseract's orientation detection
 (OSD, ``--psm 0``), and when that says the page is turned, the page is read again turned
-upright, both within what is left of the page's timeout; the upright reading is kept when it is surer by TURN_GAIN (its reader says
-"turned 180°"; its word boxes are given on the page as it is stored, not as turned).
+upright, both within what is left of the page's timeout; the upright reading is kept when
+it is surer by TURN_GAIN (its reader says "turned 180°"; its word boxes are given on the
+page as it is stored, not as turned).
 """
 from __future__ import annotations
 
