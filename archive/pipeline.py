@@ -52,7 +52,7 @@ def process(datadir: DataDir, *, workers: int | None = None, force: bool = False
     r = ProcessResult()
     # Stages are added here in pipeline order, one line each.
     r.extract = extract.extract_all(datadir, workers=workers, force=force, progress=progress("read"))
-    r.sections = stage.segment_all(datadir, force=force, progress=progress("sections"))
+    r.sections = stage.segment_all(datadir, force=force, workers=workers, progress=progress("sections"))
     r.index = search.update_index(datadir, progress=progress("index"))
     r.compare = compare.refresh(datadir, progress=progress("compare"))
     # Saved searches (archive/watch), on the fresh index: record what newly matches them.

@@ -566,3 +566,38 @@ def test_an_agency_name_ocr_garbled_gives_way_to_the_openings_next_naming():
 def test_dates_whose_digits_ocr_read_as_letters(text, want):
     from archive.structure.signatures import find_dates
     assert find_dates(text) == want
+
+
+def test_blocks_read_in_worker_processes_give_what_one_process_reads(fixture_corpus, tmp_path):
+    """The structure stage reads signature blocks in a pool of worker processes while it
+    cuts the next documents: the facts are those the block read in this process gives, the
+    readings are kept, and a cut again reads none of them."""
+    from archive.harvest.importer import import_paths
+    from archive.read.extract import extract_all
+    from archive.structure.stage import load_pages, read_block_again, segment_all
+    from store.datadir import DataDir
+    d = DataDir(tmp_path / "data")
+    names = ["GraysonCountyDCKY_JEM_MOA_030425.pdf", "LawrenceCoSheriffsOfficeAL_TFM_MOA_06182025.pdf",
+             "RuskCoSOTX_WSO_MOA_030425.pdf", "TexasOfficeAttorneyGeneral_TFM_MOA_01.30.25.pdf"]
+    import_paths(d, [fixture_corpus / "pdfs" / n for n in names])
+    assert extract_all(d, workers=2)["ok"] == len(names)
+    first = segment_all(d, workers=2)
+    assert first["documents"] == len(names) and first["block_readings"] >= 2, first
+    assert first["block_cpu_seconds"] > 0
+    stored = {(r["sha256"], r["name"], r["value"], r["page"], r["reader"])
+              for r in d.db.execute("SELECT * FROM facts")}
+    here = DataDir(tmp_path / "here")           # the same blocks read again in this process
+    import_paths(here, [fixture_corpus / "pdfs" / n for n in names])
+    for (sha,) in d.db.execute("SELECT sha256 FROM documents").fetchall():
+        seg = segment(load_pages(d.db, sha))
+        row = d.db.execute("SELECT model FROM documents WHERE sha256 = ?", (sha,)).fetchone()
+        fields = [(r["name"], r["value"], r["page"]) for r in d.db.execute(
+            "SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY page, name", (sha,))]
+        found, _, _ = read_block_again(here, sha, seg, extract(seg, roster_model=row["model"], form_fields=fields))
+        assert {(sha, f.name, f.value, f.page, f.reader) for f in found} == {x for x in stored if x[0] == sha}
+    again = segment_all(d, force=True, workers=2)
+    assert again["block_readings"] == 0 and again["block_cpu_seconds"] == 0
+    assert {(r["sha256"], r["name"], r["value"], r["page"], r["reader"])
+            for r in d.db.execute("SELECT * FROM facts")} == stored
+    d.close()
+    here.close()

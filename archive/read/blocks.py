@@ -13,7 +13,7 @@ two layouts seldom misread a scrawl or a crossed-out name alike.
 Cost: one render and one tesseract run of the lower part of one page per document that
 asks, and a second run only when the first added something (bench/bench_sections.py
 prints it beside a whole-page reading). Readings are kept (``block_readings``,
-:func:`stored_block`): a document cut again reads no block twice.
+:func:`kept_block`, :func:`keep_block`): a document cut again reads no block twice.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytesseract
 
-from archive.read.ocr import BOX_UNITS, DEFAULT_TIMEOUT, LANG, is_blank, upright
+from archive.read.ocr import BOX_UNITS, DEFAULT_TIMEOUT, LANG, is_blank, limit_threads, upright
 from archive.read.pdf import open_pdf
 from store.db import transaction, utc_now
 
@@ -70,6 +70,7 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
     *top* measured on the page upright. Tesseract trouble
     gives an empty reading, never an error: a second reading is a bonus, the page's own
     reading stands without it."""
+    limit_threads()        # tesseract's own threads only slow it (archive.read.ocr)
     t0 = time.process_time()
     children = _children_cpu()
     text, failed = "", False
@@ -89,25 +90,33 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
     return BlockReading(page, top, text, reader, round(cpu, 3), failed)
 
 
-def stored_block(datadir, sha: str, page: int, top: float = 0.0, *, psm: int = BLOCK_PSM,
-                 dpi: int = BLOCK_DPI, turn: int = 0) -> BlockReading:
-    """:func:`read_block` of document *sha*'s PDF in *datadir*, kept in ``block_readings``:
-    the same region read before in the same way is given again without tesseract
-    (``kept``); a new reading is stored, unless tesseract failed on it."""
-    top = round(max(0.0, min(top, 1.0)), 4)
-    conn = datadir.db
-    row = conn.execute("SELECT text, reader FROM block_readings WHERE sha256 = ? AND page = ? AND top = ?"
-                       " AND psm = ? AND dpi = ? AND turn = ?", (sha, page, top, psm, dpi, turn)).fetchone()
-    if row is not None:
-        return BlockReading(page, top, row["text"], row["reader"], 0.0, kept=True)
-    reading = read_block(datadir.blobs.path(sha), page, top, psm=psm, dpi=dpi, turn=turn)
-    if not reading.failed:
-        with transaction(conn):
-            conn.execute("INSERT OR REPLACE INTO block_readings(sha256, page, top, psm, dpi, turn, text, reader,"
-                         " cpu_seconds, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (sha, page, top, psm, dpi, turn, reading.text, reading.reader, reading.cpu_seconds,
-                          utc_now()))
-    return reading
+def block_top(top: float) -> float:
+    """*top* as regions are kept: within the page, to four places."""
+    return round(max(0.0, min(top, 1.0)), 4)
+
+
+def kept_block(datadir, sha: str, page: int, top: float = 0.0, *, psm: int = BLOCK_PSM,
+               dpi: int = BLOCK_DPI, turn: int = 0) -> BlockReading | None:
+    """The reading of that region of document *sha* made before in the same way, from
+    ``block_readings`` (``kept``: no tesseract now); None when there is none."""
+    top = block_top(top)
+    row = datadir.db.execute("SELECT text, reader FROM block_readings WHERE sha256 = ? AND page = ? AND top = ?"
+                             " AND psm = ? AND dpi = ? AND turn = ?", (sha, page, top, psm, dpi, turn)).fetchone()
+    return None if row is None else BlockReading(page, top, row["text"], row["reader"], 0.0, kept=True)
+
+
+def keep_block(datadir, sha: str, reading: BlockReading, *, psm: int = BLOCK_PSM,
+               dpi: int = BLOCK_DPI, turn: int = 0) -> None:
+    """Store a reading just made of document *sha* (not one kept already, nor one tesseract
+    failed on), so that the document cut again reads it from the archive."""
+    if reading.kept or reading.failed:
+        return
+    with transaction(datadir.db):
+        datadir.db.execute(
+            "INSERT OR REPLACE INTO block_readings(sha256, page, top, psm, dpi, turn, text, reader,"
+            " cpu_seconds, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha, reading.page, block_top(reading.top), psm, dpi, turn, reading.text, reading.reader,
+             reading.cpu_seconds, utc_now()))
 
 
 def _children_cpu() -> float:
