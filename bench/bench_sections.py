@@ -7,7 +7,11 @@ blocks cost (CPU per document, beside a plain whole-page OCR of the same page).
 
 DATA_DIR is an archive whose pages are extracted (default: MOA_TEST_CORPUS_ARCHIVE or
 ./moa-data). Segmentation is re-run on every document (force) and timed; the archive's
-stored sections are replaced by the same result.
+stored sections are replaced by the same result. With --fresh-blocks, every signature
+block is read again, on a copy of the database (the archive's kept readings stay): in the
+stage's pool (one worker per core), in a pool of one, and in this process the way
+version 9 read them (one after another, as the stage did, with tesseract's threads
+limited as the pool's are).
 """
 from __future__ import annotations
 
@@ -116,9 +120,49 @@ def block_cost(d: DataDir, summary: dict, sample: int = 5) -> None:
           f"load average {os.getloadavg()[0]:.1f}")
 
 
+def fresh_blocks(d: DataDir) -> None:
+    """Every block read afresh, on copies of the database: the pool, a pool of one, and
+    one process reading them one after another (stage.read_block_again)."""
+    import shutil
+    import tempfile
+
+    from archive.structure import facts
+    print(f"reading every signature block afresh ({os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}):")
+    d.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for label, workers in (("stage's pool", None), ("pool of one", 1), ("one process, in turn", 0)):
+        with tempfile.TemporaryDirectory(prefix="moa-bench-") as tmp:
+            root = Path(tmp)
+            shutil.copy(d.db_path, root / d.db_path.name)
+            (root / "files").symlink_to(d.files_dir)
+            copy = DataDir(root)
+            with copy.db:
+                copy.db.execute("DELETE FROM block_readings")
+            t = os.times()
+            cpu0, t0 = t.user + t.system + t.children_user + t.children_system, time.perf_counter()
+            if workers == 0:
+                readings = 0
+                for sha, model in copy.db.execute("SELECT e.sha256, d.model FROM extractions e JOIN documents d"
+                                                  " ON d.sha256 = e.sha256 WHERE e.status = 'ok'").fetchall():
+                    seg = segmenter.segment(stage.load_pages(copy.db, sha))
+                    fields = [(r["name"], r["value"], r["page"]) for r in copy.db.execute(
+                        "SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY page, name", (sha,))]
+                    found = facts.extract(seg, roster_model=model, form_fields=fields)
+                    readings += stage.read_block_again(copy, sha, seg, found)[1]
+            else:
+                readings = stage.segment_all(copy, force=True, workers=workers)["block_readings"]
+            t = os.times()
+            cpu = t.user + t.system + t.children_user + t.children_system - cpu0
+            print(f"  {label:22} {readings} readings in {time.perf_counter() - t0:6.1f} s wall, {cpu:6.1f} CPU-s")
+            copy.close()
+
+
 def main() -> None:
-    where = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("MOA_TEST_CORPUS_ARCHIVE", "./moa-data")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    where = args[0] if args else os.environ.get("MOA_TEST_CORPUS_ARCHIVE", "./moa-data")
     d = DataDir(where)
+    from archive.read import ocr
+    ocr.limit_threads()            # as the stage's workers: a fair whole-page baseline
     t0 = time.perf_counter()
     summary = stage.segment_all(d, force=True)
     seconds = time.perf_counter() - t0
@@ -134,6 +178,8 @@ def main() -> None:
     block_cost(d, summary)
     damaged(d)
     signing(d)
+    if "--fresh-blocks" in sys.argv:
+        fresh_blocks(d)
     d.close()
 
 
