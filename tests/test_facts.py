@@ -562,8 +562,15 @@ def test_an_agency_name_ocr_garbled_gives_way_to_the_openings_next_naming():
     ("May l, 2O25", []),
     ("Oct/l/2025", []),
     ("ISO 9001 SOIL/BOOS", []),
+    # the day first, as a military office or a county's own signature page writes it
+    ("Date: 11 June 2025", ["2025-06-11"]),
+    ("11-Jun-2025", ["2025-06-11"]),
+    ("Signed this 5th day of March, 2025.", ["2025-03-05"]),
+    ("Date: 2025-06-11", ["2025-06-11"]),
+    ("for 12 Months 2025", []),
+    ("2025-13-40", []),
 ])
-def test_dates_whose_digits_ocr_read_as_letters(text, want):
+def test_dates_as_they_are_written_and_misread(text, want):
     from archive.structure.signatures import find_dates
     assert find_dates(text) == want
 

@@ -56,6 +56,10 @@ DATE_RES = [
     re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)"
                r"(?:[1|](?=[\s,.]))?\.?(?:[\s,]+(?P<d>\d{1,2}|\d\s\d)|(?P<d2>\d{1,2}))"
                r"(?:st|nd|rd|th)?\s*,?\s*(?P<y>20\d{2}|20\d\s\d)\b", re.I),
+    # the day first: "11 June 2025", "11-Jun-2025", "this 5th day of March, 2025"
+    re.compile(r"(?<![0-9A-Za-z])(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+day\s+of|[\s\-])\s*"
+               r"(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?[\s,\-]+(?P<y>20\d{2})\b", re.I),
+    re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![0-9])"),     # ISO
 ]
 
 
