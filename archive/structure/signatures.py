@@ -46,6 +46,7 @@ from archive.core.dates import make_date
 from archive.structure.segmenter import REVISION_RE, Line, Segmentation
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH = "(?:" + "|".join(MONTHS) + ")"     # the months, as a pattern (their names begin so)
 # a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
 DATE_RES = [
     # (a day's two digits split by OCR, "2/2 1/2025", between its separators)
@@ -53,12 +54,12 @@ DATE_RES = [
     re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
     # a month's last letter misread as a digit ("Apri1 2, 2025") is the month's, not the
     # day's; a day split by OCR ("1 2") only after a separator
-    re.compile(r"(?<![A-Za-z])(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)"
+    re.compile(rf"(?<![A-Za-z])(?P<mon>{_MONTH}[a-z]*)"
                r"(?:[1|](?=[\s,.]))?\.?(?:[\s,]+(?P<d>\d{1,2}|\d\s\d)|(?P<d2>\d{1,2}))"
                r"(?:st|nd|rd|th)?\s*,?\s*(?P<y>20\d{2}|20\d\s\d)\b", re.I),
     # the day first: "11 June 2025", "11-Jun-2025", "this 5th day of March, 2025"
     re.compile(r"(?<![0-9A-Za-z])(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+day\s+of|[\s\-])\s*"
-               r"(?P<mon>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?[\s,\-]+(?P<y>20\d{2})\b", re.I),
+               rf"(?P<mon>{_MONTH}[a-z]*)\.?[\s,\-]+(?P<y>20\d{{2}})\b", re.I),
     re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![0-9])"),     # ISO
 ]
 
@@ -81,7 +82,7 @@ _YEAR = rf"2[0Oo]{_D}{{2}}(?![A-Za-z0-9])"
 _DIGITS_AS_READ = [
     re.compile(rf"(?<![A-Za-z0-9])(?P<digits>{_D}{{1,2}}\s*/\s*{_D}{{1,2}}\s*/\s*{_YEAR})"),
     re.compile(rf"(?<![A-Za-z0-9])(?P<digits>2[0Oo]{_D}{{2}}\.{_D}{{2}}\.{_D}{{2}})(?![A-Za-z0-9])"),
-    re.compile(rf"(?<![A-Za-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+    re.compile(rf"(?<![A-Za-z]){_MONTH}[a-z]*\.?\s+"
                rf"(?P<digits>{_D}{{1,2}}\s*,?\s*{_YEAR})", re.I),
 ]
 _AS_DIGITS = str.maketrans("OoIl|SB", "0011158")
