@@ -126,7 +126,6 @@ def fresh_blocks(d: DataDir) -> None:
     import shutil
     import tempfile
 
-    from archive.structure import facts
     print(f"reading every signature block afresh ({os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}):")
     d.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -142,13 +141,8 @@ def fresh_blocks(d: DataDir) -> None:
             cpu0, t0 = t.user + t.system + t.children_user + t.children_system, time.perf_counter()
             if workers == 0:
                 readings = 0
-                for sha, model in copy.db.execute("SELECT e.sha256, d.model FROM extractions e JOIN documents d"
-                                                  " ON d.sha256 = e.sha256 WHERE e.status = 'ok'").fetchall():
-                    seg = segmenter.segment(stage.load_pages(copy.db, sha))
-                    fields = [(r["name"], r["value"], r["page"]) for r in copy.db.execute(
-                        "SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY page, name", (sha,))]
-                    found = facts.extract(seg, roster_model=model, form_fields=fields)
-                    readings += stage.read_block_again(copy, sha, seg, found)[1]
+                for (sha,) in copy.db.execute("SELECT sha256 FROM extractions WHERE status = 'ok'").fetchall():
+                    readings += stage.read_block_again(copy, sha, *stage.cut_document(copy.db, sha))[1]
             else:
                 readings = stage.segment_all(copy, force=True, workers=workers)["block_readings"]
             t = os.times()

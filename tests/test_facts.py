@@ -581,7 +581,7 @@ def test_blocks_read_in_worker_processes_give_what_one_process_reads(fixture_cor
     readings are kept, and a cut again reads none of them."""
     from archive.harvest.importer import import_paths
     from archive.read.extract import extract_all
-    from archive.structure.stage import load_pages, read_block_again, segment_all
+    from archive.structure.stage import cut_document, read_block_again, segment_all
     from store.datadir import DataDir
     d = DataDir(tmp_path / "data")
     names = ["GraysonCountyDCKY_JEM_MOA_030425.pdf", "LawrenceCoSheriffsOfficeAL_TFM_MOA_06182025.pdf",
@@ -596,11 +596,7 @@ def test_blocks_read_in_worker_processes_give_what_one_process_reads(fixture_cor
     here = DataDir(tmp_path / "here")           # the same blocks read again in this process
     import_paths(here, [fixture_corpus / "pdfs" / n for n in names])
     for (sha,) in d.db.execute("SELECT sha256 FROM documents").fetchall():
-        seg = segment(load_pages(d.db, sha))
-        row = d.db.execute("SELECT model FROM documents WHERE sha256 = ?", (sha,)).fetchone()
-        fields = [(r["name"], r["value"], r["page"]) for r in d.db.execute(
-            "SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY page, name", (sha,))]
-        found, _, _ = read_block_again(here, sha, seg, extract(seg, roster_model=row["model"], form_fields=fields))
+        found, _, _ = read_block_again(here, sha, *cut_document(d.db, sha))
         assert {(sha, f.name, f.value, f.page, f.reader) for f in found} == {x for x in stored if x[0] == sha}
     again = segment_all(d, force=True, workers=2)
     assert again["block_readings"] == 0 and again["block_cpu_seconds"] == 0

@@ -102,14 +102,19 @@ def segment_all(datadir: DataDir, *, force: bool = False, workers: int | None = 
     return summary
 
 
-def _cut(datadir: DataDir, sha: str) -> _Cut:
-    conn = datadir.db
+def cut_document(conn, sha: str) -> tuple[Segmentation, list[facts.Fact]]:
+    """Document *sha* as stored, segmented, and the facts its pages, form fields and
+    roster model give (before any second reading of its signature block)."""
     row = conn.execute("SELECT model FROM documents WHERE sha256 = ?", (sha,)).fetchone()
     fields = [(r["name"], r["value"], r["page"]) for r in conn.execute(
         "SELECT name, value, page FROM form_fields WHERE sha256 = ? ORDER BY page, name", (sha,))]
+    seg = segment(load_pages(conn, sha))
+    return seg, facts.extract(seg, roster_model=row["model"] if row else None, form_fields=fields)
+
+
+def _cut(datadir: DataDir, sha: str) -> _Cut:
     try:
-        seg = segment(load_pages(conn, sha))
-        found = facts.extract(seg, roster_model=row["model"] if row else None, form_fields=fields)
+        seg, found = cut_document(datadir.db, sha)
         block = block_to_read(datadir, sha, seg, found)
         return _Cut(sha, seg, found, block, block is not None and _to_read(block, seg, found))
     except Exception as e:  # a bug on one odd document must not stop the batch
