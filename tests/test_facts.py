@@ -373,6 +373,49 @@ def test_a_date_typed_over_its_blank_is_the_blank_beside_the_other_columns_date(
     assert got == {"signed_ice": "2025-04-15"}
 
 
+def _read_with_places(rows: list[list[tuple[str, int]]], layout: str = "tfm-2025") -> dict:
+    """A block reading as tesseract gives it: each row's words with where each begins (in
+    hundredths of the width; a word's width from its letters, as on a 400-dpi reading of a
+    letter page); read by second_reading with those places."""
+    from archive.structure.signatures import second_reading
+    text = "\n".join(" ".join(w for w, _ in row) for row in rows)
+    words = [(w, x * 100, 30 * n, 85 * len(w), 25, n) for n, row in enumerate(rows) for w, x in row]
+    return {n: v for n, v, _ in second_reading(_block([], layout, 9), [], text, 9, "2025-01-01", words=words)}
+
+
+def test_a_date_typed_alone_over_the_blanks_is_the_column_it_stands_in():
+    """West Virginia National Guard's 2025 TFM block as tesseract read it at 400 dpi: ICE's
+    typed date alone on the line over "Date: <scrawl> Date:", the agency's handwritten date
+    read as marks. Where the reading saw the date says whose it is: right of a column's
+    label and left of the next one's, whatever marks OCR read on the blank. Moved over
+    the other column, it is the other's; with a label lost it is nobody's; without the words' places the line proves nothing, as before."""
+    heading = [("For", 11), ("the", 15), ("LEA:", 18), ("For", 49), ("ICE:", 52)]
+    labels = [("Date:", 11), (".5", 17), ("GL", 19), ("\u2014,", 25), ("|", 39), ("Date:", 49)]
+    names = [("Name:", 11), ("MG", 17), ("James", 21), ("D.", 28), ("Seward", 30),
+             ("Name:", 49), ("Madison", 54), ("Sheahane", 62)]
+
+    def read(above, date_line=labels):
+        return _read_with_places([heading, above, date_line, names])
+    got = read([("\u2014_", 18), ("\u2014", 33), ("6/11/2025", 60)])
+    assert got["signed_ice"] == "2025-06-11" and "signed_agency" not in got
+    assert got["ice_signatory"] == "Madison Sheahane" and got["agency_signatory"] == "MG James D. Seward"
+    blanks = [("Date:", 11), ("__", 17), ("Date:", 49), ("__", 55)]
+    for x in (12, 25, 40):                      # over the agency's blank, as far as ICE's label
+        got = read([("6/11/2025", x)], blanks)
+        assert got.get("signed_agency") == "2025-06-11" and "signed_ice" not in got, x
+        got = read([("6/11/2025", x)])         # over what OCR read on the agency's blank
+        assert got.get("signed_agency") == "2025-06-11" and "signed_ice" not in got, x
+    got = read([("June", 58), ("11,", 62), ("2025", 65)])               # a date of three words
+    assert got.get("signed_ice") == "2025-06-11"
+    got = read([("5/27/2025", 20), ("6/11/2025", 60)])          # two: one per column, as before
+    assert (got["signed_agency"], got["signed_ice"]) == ("2025-05-27", "2025-06-11")
+    assert not {"signed_ice", "signed_agency"} & set(read([("6/11/2025", 60)], labels[:-1]))
+    from archive.structure.signatures import second_reading
+    rows = [heading, [("6/11/2025", 60)], labels, names]
+    text = "\n".join(" ".join(w for w, _ in row) for row in rows)
+    assert "signed_ice" not in dict((n, v) for n, v, _ in second_reading(_block([], "tfm-2025", 9), [], text, 9))
+
+
 def test_a_date_label_with_misread_words_before_it_is_the_right_columns():
     """Calhoun County's 2025 TFM block as OCR reads it: the agency's handwritten date and its
     label misread into words, then ICE's "Date." and typed date: the right column's. Words

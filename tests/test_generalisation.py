@@ -540,3 +540,103 @@ def test_a_second_reading_of_a_damaged_block_reads_nothing_otherwise(corpus_arch
                     bad.append((name, seed, n, v, base.get(n)))
     assert runs >= 100 and read >= 20, (runs, read)
     assert bad == [], bad
+
+
+def _block_readings_with_date_lines(corpus_archive):
+    """Every first reading of a signature block the corpus archive keeps, with its words'
+    places, and its lines of one "Date:" per column at least one of which holds a date."""
+    from archive.read.stored import decode_words
+    from archive.structure.signatures import cells_of
+    rows = corpus_archive.db.execute(
+        "SELECT b.sha256, d.file_name, b.page, b.text, b.words FROM block_readings b"
+        " JOIN documents d ON d.sha256 = b.sha256 WHERE b.psm = 6 AND b.words IS NOT NULL ORDER BY d.file_name")
+    for r in rows:
+        words = [list(w) for w in decode_words(r["words"])]
+        lines = [k for k, t in enumerate(r["text"].splitlines())
+                 if len(cells := cells_of(t)[1]) >= 2 and {c.label for c in cells} == {"date"}]
+        if lines:
+            yield r, words, lines
+
+
+def _text_of(words) -> str:
+    lines: dict[int, list[str]] = {}
+    for w in words:
+        lines.setdefault(w[5], []).append(w[0])
+    return "\n".join(" ".join(lines[n]) for n in sorted(lines))
+
+
+def _cells_words(words, k: int) -> list[tuple[list, list, list]]:
+    """Per "Date:" cell of line *k*: the words of its label, the words of the date in its
+    value (none when it holds no date, or the date runs into its label) and all the words
+    of its value."""
+    from archive.structure.signatures import DATE_RES, LABEL_RE, ocr_digits
+    line = [w for w in words if w[5] == k]
+    text = ocr_digits(" ".join(w[0] for w in line))
+    starts, at = [], 0
+    for w in line:
+        starts.append(at)
+        at += len(w[0]) + 1
+    labels = [m for m in LABEL_RE.finditer(text)]
+    out = []
+    for j, m in enumerate(labels):
+        end = labels[j + 1].start() if j + 1 < len(labels) else len(text)
+        spans = [d.span() for rx in DATE_RES for d in rx.finditer(text, m.end(), end)]
+        label = [w for w, s in zip(line, starts) if s < m.end() and m.start() < s + len(w[0])]
+        date = [w for w, s in zip(line, starts) if spans and s < spans[0][1] and spans[0][0] < s + len(w[0])]
+        value = [w for w, s in zip(line, starts) if s >= m.end() and s < end and id(w) not in set(map(id, label))]
+        out.append((label, [] if set(map(id, date)) & set(map(id, label)) else date, value))
+    return out
+
+
+def _moved_above(words, k: int, moving: list, dropped=(), shift: int = 0) -> list:
+    """The reading's words with *moving* (words of line *k*) set alone on a new line over
+    line *k*, *shift* BOX_UNITS to the right, and *dropped* left out."""
+    ids, gone = set(map(id, moving)), set(map(id, dropped))
+    out = []
+    for w in words:
+        if id(w) in gone:
+            continue
+        line = w[5] + (w[5] >= k)
+        out.append([w[0], w[1] + shift, *w[2:5], k] if id(w) in ids else [*w[:5], line])
+    return sorted(out, key=lambda w: w[5])
+
+
+@pytest.mark.corpus
+def test_a_date_moved_off_its_blank_is_placed_by_where_it_stands(corpus_archive):
+    """Real block readings (tesseract at 400 dpi, its words' places as read) of lines of
+    one "Date:" per column, each date in turn taken off its blank and set alone on the line
+    above where it stood, as OCR sets a date typed over its blank: it is read as the
+    column's date it was; moved by the distance between the labels into the other column
+    (that column's blank emptied), it is the other column's; never another value."""
+    from archive.structure.signatures import find_dates, second_reading
+
+    def read(seg, r, words):
+        return {n: v for n, v, _ in second_reading(seg, [], _text_of(words), r["page"], "2019-01-01",
+                                                   words=[tuple(w) for w in words])
+                if n.startswith("signed_")}
+    tried = placed = moved = wrong = 0
+    for r, words, lines in _block_readings_with_date_lines(corpus_archive):
+        assert _text_of(words) == r["text"], r["file_name"]       # the places are the text's
+        seg = segment(load_pages(corpus_archive.db, r["sha256"]))
+        base = read(seg, r, words)
+        for k in lines:
+            cells = _cells_words(words, k)
+            if len(cells) != 2:
+                continue
+            for j, (label, date, _) in enumerate(cells):
+                value = find_dates(" ".join(w[0] for w in date))
+                parties = [n for n, v in base.items() if value and v == value[0]]
+                if len(parties) != 1:
+                    continue        # no date read on this blank, or both parties' the same
+                party = parties[0]
+                tried += 1
+                got = read(seg, r, _moved_above(words, k, date))
+                placed += got.get(party) == base[party]
+                wrong += sum(got[n] != v for n, v in base.items() if n in got)
+                other_label = cells[1 - j][0]
+                shift = other_label[0][1] - label[0][1]
+                got = read(seg, r, _moved_above(words, k, date, dropped=cells[1 - j][2], shift=shift))
+                other = "signed_ice" if party == "signed_agency" else "signed_agency"
+                moved += got.get(other) == base[party] and got.get(party) != base[party]
+    assert tried >= 20, tried
+    assert placed == moved == tried and wrong == 0, (tried, placed, moved, wrong)

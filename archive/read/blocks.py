@@ -8,7 +8,9 @@ page's text, asks for the block alone: the page from a given height down, render
 BLOCK_DPI and read by tesseract as one uniform block of text (psm 6), which keeps the
 two columns of a line on one line ("Date: 3/3/2025 Date: March 5, 2025"). What that
 reading adds is confirmed by reading the same region once more as one column (psm 4):
-two layouts seldom misread a scrawl or a crossed-out name alike.
+two layouts seldom misread a scrawl or a crossed-out name alike. Where tesseract saw each
+word of the first reading is kept with it (:data:`archive.read.ocr.Word`, in BOX_UNITS of
+the region): a value typed alone on its line is placed in its column by where it stands.
 
 Cost: one render and one tesseract run of the lower part of one page per document that
 asks, and a second run only when the first added something (bench/bench_sections.py
@@ -25,8 +27,9 @@ from pathlib import Path
 
 import pytesseract
 
-from archive.read.ocr import BOX_UNITS, DEFAULT_TIMEOUT, LANG, is_blank, limit_threads, upright
+from archive.read.ocr import BOX_UNITS, DEFAULT_TIMEOUT, Word, is_blank, limit_threads, read_image, upright
 from archive.read.pdf import open_pdf
+from archive.read.stored import decode_words, encode_words
 from store.db import transaction, utc_now
 
 BLOCK_DPI = 400
@@ -44,6 +47,7 @@ class BlockReading:
     cpu_seconds: float     # this process's and tesseract's CPU time (0 for a kept reading)
     failed: bool = False   # tesseract failed: the empty text is no reading (and is not kept)
     kept: bool = False     # given from block_readings, not read now
+    words: tuple[Word, ...] = ()   # where each word of *text* is in the region (line: its line of *text*)
 
 
 def text_top(path: Path | str, page: int, pattern: re.Pattern, words=None) -> float | None:
@@ -73,21 +77,20 @@ def read_block(path: Path | str, page: int, top: float = 0.0, *, psm: int = BLOC
     limit_threads()        # tesseract's own threads only slow it (archive.read.ocr)
     t0 = time.process_time()
     children = _children_cpu()
-    text, failed = "", False
+    text, words, failed = "", (), False
     with open_pdf(Path(path)) as pdf:
         image = pdf.render(page - 1, dpi)
     image = upright(image, turn)
     image = image.crop((0, int(max(0.0, min(top, 1.0)) * image.height), image.width, image.height))
     if image.height > 8 and not is_blank(image):
-        image.format = "PPM"
         try:
-            text = pytesseract.image_to_string(image, lang=LANG, config=f"--oem 1 --psm {psm}", timeout=timeout)
+            text, _, words = read_image(image, timeout=timeout, config=f"--oem 1 --psm {psm}")
         except (RuntimeError, pytesseract.TesseractError, OSError, ValueError):
             text, failed = "", True
-    text = "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
+    text = "\n".join(ln for ln in text.splitlines() if ln)     # (a word's line counts these lines)
     cpu = time.process_time() - t0 + _children_cpu() - children
     reader = READER if psm == BLOCK_PSM else f"{READER} (psm {psm})"
-    return BlockReading(page, top, text, reader, round(cpu, 3), failed)
+    return BlockReading(page, top, text, reader, round(cpu, 3), failed, words=words)
 
 
 def block_top(top: float) -> float:
@@ -98,11 +101,15 @@ def block_top(top: float) -> float:
 def kept_block(datadir, sha: str, page: int, top: float = 0.0, *, psm: int = BLOCK_PSM,
                dpi: int = BLOCK_DPI, turn: int = 0) -> BlockReading | None:
     """The reading of that region of document *sha* made before in the same way, from
-    ``block_readings`` (``kept``: no tesseract now); None when there is none."""
+    ``block_readings`` (``kept``: no tesseract now); None when there is none, or when a
+    first reading was kept without its words' places (made before they were kept)."""
     top = block_top(top)
-    row = datadir.db.execute("SELECT text, reader FROM block_readings WHERE sha256 = ? AND page = ? AND top = ?"
-                             " AND psm = ? AND dpi = ? AND turn = ?", (sha, page, top, psm, dpi, turn)).fetchone()
-    return None if row is None else BlockReading(page, top, row["text"], row["reader"], 0.0, kept=True)
+    row = datadir.db.execute("SELECT text, reader, words FROM block_readings WHERE sha256 = ? AND page = ?"
+                             " AND top = ? AND psm = ? AND dpi = ? AND turn = ?",
+                             (sha, page, top, psm, dpi, turn)).fetchone()
+    if row is None or (psm == BLOCK_PSM and row["words"] is None):
+        return None
+    return BlockReading(page, top, row["text"], row["reader"], 0.0, kept=True, words=decode_words(row["words"]))
 
 
 def keep_block(datadir, sha: str, reading: BlockReading, *, psm: int = BLOCK_PSM,
@@ -114,9 +121,9 @@ def keep_block(datadir, sha: str, reading: BlockReading, *, psm: int = BLOCK_PSM
     with transaction(datadir.db):
         datadir.db.execute(
             "INSERT OR REPLACE INTO block_readings(sha256, page, top, psm, dpi, turn, text, reader,"
-            " cpu_seconds, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " cpu_seconds, read_at, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sha, reading.page, block_top(reading.top), psm, dpi, turn, reading.text, reading.reader,
-             reading.cpu_seconds, utc_now()))
+             reading.cpu_seconds, utc_now(), encode_words(reading.words) or "[]"))
 
 
 def _children_cpu() -> float:

@@ -138,12 +138,14 @@ def ocr_image(image, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, float | 
     return text, confidence
 
 
-def read_image(image, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, float | None, tuple[Word, ...]]:
-    """:func:`ocr_image` with where each word of the text is on the image (:data:`Word`)."""
+def read_image(image, *, timeout: float = DEFAULT_TIMEOUT, config: str = CONFIG
+               ) -> tuple[str, float | None, tuple[Word, ...]]:
+    """:func:`ocr_image` with where each word of the text is on the image (:data:`Word`);
+    *config*, tesseract's options (another layout mode, for a region of a page)."""
     # pytesseract hands tesseract a temporary file in the image's format (PNG when unset);
     # uncompressed PNM is written 20x faster and reads the same.
     image.format = "PPM"
-    data = pytesseract.image_to_data(image, lang=LANG, config=CONFIG, timeout=timeout,
+    data = pytesseract.image_to_data(image, lang=LANG, config=config, timeout=timeout,
                                      output_type=pytesseract.Output.DICT)
     width, height = max(image.width, 1), max(image.height, 1)
     lines: dict[tuple, list[tuple[str, tuple[int, int, int, int]]]] = {}

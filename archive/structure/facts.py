@@ -177,7 +177,8 @@ def from_block(seg: Segmentation, found: Sequence[Fact], block: BlockReading) ->
     (archive.structure.signatures.second_reading), each with its page and reader."""
     read = [(f.name, f.value, f.page) for f in found if f.name in ORDER]
     return [Fact(name, value, page, reader=block.reader)
-            for name, value, page in second_reading(seg, read, block.text, block.page, _earliest(seg))]
+            for name, value, page in second_reading(seg, read, block.text, block.page, _earliest(seg),
+                                                    words=block.words)]
 
 
 def confirmed(added: Sequence[Fact], check: BlockReading) -> list[Fact]:

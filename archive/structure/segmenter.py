@@ -30,7 +30,7 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_KEYS, APPENDIX_TITLES,
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 10  # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 11  # bump when sections or facts would come out differently
                         # (7: signature blocks read a second time where the text lacks a fact;
                         # 8: headings as scans read them, an addendum without its heading;
                         # 9: headings set in title case, an appendix known by its letter alone,

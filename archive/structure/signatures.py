@@ -246,8 +246,12 @@ def block_lines(seg: Segmentation) -> list[Line]:
 
 
 def _without_headers(lines: list[Line], running_headers: Sequence[str]) -> list[Line]:
-    headers = [re.sub(r"[^a-z]", "", h.lower()) for h in running_headers]
+    headers = _header_letters(running_headers)
     return [ln for ln in lines if not _is_header(ln.text, headers)]
+
+
+def _header_letters(running_headers: Sequence[str]) -> list[str]:
+    return [re.sub(r"[^a-z]", "", h.lower()) for h in running_headers]
 
 
 def _is_header(text: str, headers: list[str]) -> bool:
@@ -267,13 +271,18 @@ TEMPLATE_COLUMNS = {**UNHEADED_COLUMNS, "jem-wso-2025": ["agency", "ice"], "tfm-
                     "tfm-2025-01": ["agency", "ice"]}
 
 
+# Where a reading saw a line's words: (text, left, right) each, in BOX_UNITS of the width.
+Places = tuple[tuple[str, int, int], ...]
+
+
 class _Reader:
     def __init__(self, block: list[Line], earliest: str, latest: str, layout: str | None = None,
-                 known: dict[str, str] | None = None):
+                 known: dict[str, str] | None = None, places: Sequence[Places] | None = None):
         self.known = known or {}         # signatories another reading of the block gave
+        kept = [(ln, pl) for ln, pl in zip(block, places or [()] * len(block)) if ln.text.strip()]
+        self.places = [pl for _, pl in kept]     # per line, where its words are (() unknown)
         # a blank's rule OCR read into the word on it ("F_or t_h_e LE_A:") is no letter
-        self.block = block = [Line(ln.page, re.sub(r"(?<=\w)_+(?=\w)", "", ln.text))
-                              for ln in block if ln.text.strip()]
+        self.block = block = [Line(ln.page, re.sub(r"(?<=\w)_+(?=\w)", "", ln.text)) for ln, _ in kept]
         self.earliest, self.latest, self.layout = earliest, latest, layout
         self.parsed = [cells_of(ln.text) for ln in block]
         self.other = self._other_signers()
@@ -428,8 +437,12 @@ class _Reader:
                 if party is None:
                     continue
                 value = clean_value(cell.value)
-                if cell.label == "date" and len(parties) > 1 and not re.search(r"[A-Za-z0-9]", value):
-                    value = self._date_above(k, cells, cell)
+                if cell.label == "date" and len(parties) > 1 and not self.dates(value):
+                    placed = self._date_placed(k, cells, cell)
+                    if placed is not None:
+                        value = placed
+                    elif not re.search(r"[A-Za-z0-9]", value):
+                        value = self._date_above(k, cells, cell)
                 if cell.label == "date" and (dates := self.dates(value)):
                     found.add(f"signed_{party}", dates[0], ln.page)
                 elif cell.label == "name":
@@ -559,6 +572,29 @@ class _Reader:
             return above
         return ""
 
+    def _date_placed(self, k: int, cells: Sequence[Cell], cell: Cell) -> str | None:
+        """A "Date:" (*cell*) holding no date, on a line of one "Date:" per column, where
+        the reading saw the words (None when it did not say): the one date on the line
+        above, in no cell of its own, is the cell's when it stands in the cell's column,
+        right of its label and left of the next column's. A date typed over its blank sits
+        there, whatever else OCR read on either line (the blank's rule, the scrawl of a
+        handwritten date cut in two)."""
+        if k == 0 or not self.places[k] or not self.places[k - 1]:
+            return None
+        if k - 1 in self.other or self.parsed[k - 1][1]:
+            return ""
+        above = self.places[k - 1]
+        text = ocr_digits(" ".join(w for w, _, _ in above))     # (letter for letter: the places hold)
+        spans = [m.span() for rx in DATE_RES for m in rx.finditer(text) if self.dates(m.group(0))]
+        labels = [m.start() for m in LABEL_RE.finditer(" ".join(w for w, _, _ in self.places[k]))
+                  if m.lastgroup == "date"]
+        if len(spans) != 1 or len(labels) != len(cells):
+            return ""
+        left, right = _extent(above, *spans[0])
+        lefts = [_extent(self.places[k], at, at + 1)[0] for at in labels]
+        column = max([j for j, x in enumerate(lefts) if x <= (left + right) / 2], default=0)
+        return text[slice(*spans[0])] if cells[column] is cell else ""
+
     def _bare_name_above(self, k: int, values: Iterable[str]) -> str | None:
         """A blank "Name:" under two columns: a name OCR set alone on one of the three
         lines above, when it is none of the names the line does print."""
@@ -576,6 +612,17 @@ class _Reader:
                 if (name := bare_name(m.group(0))) and _similar(value, name):
                     return name
         return None
+
+
+def _extent(words: Places, start: int, end: int) -> tuple[int, int]:
+    """Left and right of the words holding characters *start*..*end* of the words joined by
+    spaces."""
+    at, boxes = 0, []
+    for text, left, right in words:
+        if at < end and start < at + len(text):
+            boxes.append((left, right))
+        at += len(text) + 1
+    return min(b[0] for b in boxes), max(b[1] for b in boxes)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -646,21 +693,26 @@ def signature_page(seg: Segmentation) -> int | None:
 
 
 def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text: str, page: int,
-                   earliest: str = "2015-01-01", latest: str | None = None) -> list[tuple[str, str, int]]:
+                   earliest: str = "2015-01-01", latest: str | None = None,
+                   words: Sequence[tuple] = ()) -> list[tuple[str, str, int]]:
     """What a second reading of the signature block (*text*, of page *page*: tesseract on
-    the block alone, archive.read.blocks) adds to *read*, the facts read from the page's
-    text: the facts *read* lacks, read from *text* by the same rules. Nothing, when the
-    second reading reads any fact *read* has otherwise (the two see the block
-    differently and which is right is unknowable), or gives one party's name as the
-    other's."""
-    lines = [Line(page, t) for t in (REVISION_RE.sub(" ", t).strip() for t in text.splitlines()) if t]
-    marks = [k for k, ln in enumerate(lines) if CLOSING.search(ln.text)]
-    lines = _without_headers(lines[marks[-1] + 1:] if marks else lines, seg.running_headers)
-    if not lines:
+    the block alone, archive.read.blocks; *words*, where it saw each word, as
+    archive.read.ocr.Word) adds to *read*, the facts read from the page's text: the facts
+    *read* lacks, read from *text* by the same rules. Nothing, when the second reading
+    reads any fact *read* has otherwise (the two see the block differently and which is
+    right is unknowable), or gives one party's name as the other's."""
+    placed = _places(text, words)
+    pairs = [(Line(page, t), pl) for t, pl in
+             ((REVISION_RE.sub(" ", t).strip(), pl) for t, pl in zip(text.splitlines(), placed)) if t]
+    marks = [k for k, (ln, _) in enumerate(pairs) if CLOSING.search(ln.text)]
+    pairs = pairs[marks[-1] + 1:] if marks else pairs
+    headers = _header_letters(seg.running_headers)
+    pairs = [(ln, pl) for ln, pl in pairs if not _is_header(ln.text, headers)]
+    if not pairs:
         return []
     latest = latest or date.today().isoformat()
     known = {name: value for name, value, _ in read}
-    facts = _Reader(lines, earliest, latest, seg.layout, known).read()
+    facts = _Reader([ln for ln, _ in pairs], earliest, latest, seg.layout, known, [pl for _, pl in pairs]).read()
     for name in [n for n in facts if n.endswith("_signatory")]:
         if _spelled_otherwise(facts[name][0], seg.lines, {page}):
             del facts[name]
@@ -673,6 +725,17 @@ def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text
                 _same_value(other, first[other], value) or _within(first[other], value)):
             return []
     return [(name, *facts[name]) for name in ORDER if name in facts and name not in first]
+
+
+def _places(text: str, words: Sequence[tuple]) -> list[Places]:
+    """Per line of *text*, where its words are ((text, left, right) from *words*, the
+    reading's word boxes by line); () for a line whose words are not what it reads (a
+    reading kept without its boxes, or with other ones)."""
+    by_line: dict[int, list] = {}
+    for w, left, _top, width, _height, line in words:
+        by_line.setdefault(line, []).append((w, left, left + width))
+    lines = [tuple(by_line.get(n, ())) for n in range(len(text.splitlines()))]
+    return [ws if " ".join(w for w, _, _ in ws) == t else () for ws, t in zip(lines, text.splitlines())]
 
 
 def confirmed_by(name: str, value: str, text: str) -> bool:
