@@ -388,7 +388,8 @@ def test_a_date_typed_alone_over_the_blanks_is_the_column_it_stands_in():
     typed date alone on the line over "Date: <scrawl> Date:", the agency's handwritten date
     read as marks. Where the reading saw the date says whose it is: right of a column's
     label and left of the next one's, whatever marks OCR read on the blank. Moved over
-    the other column, it is the other's; with a label lost it is nobody's; without the words' places the line proves nothing, as before."""
+    the other column, it is the other's; with ICE's label lost, ICE's column read apart
+    (test_columns_read_apart_where_the_reading_saw_them) still holds it; without the words' places the line proves nothing, as before."""
     heading = [("For", 11), ("the", 15), ("LEA:", 18), ("For", 49), ("ICE:", 52)]
     labels = [("Date:", 11), (".5", 17), ("GL", 19), ("\u2014,", 25), ("|", 39), ("Date:", 49)]
     names = [("Name:", 11), ("MG", 17), ("James", 21), ("D.", 28), ("Seward", 30),
@@ -409,11 +410,47 @@ def test_a_date_typed_alone_over_the_blanks_is_the_column_it_stands_in():
     assert got.get("signed_ice") == "2025-06-11"
     got = read([("5/27/2025", 20), ("6/11/2025", 60)])          # two: one per column, as before
     assert (got["signed_agency"], got["signed_ice"]) == ("2025-05-27", "2025-06-11")
-    assert not {"signed_ice", "signed_agency"} & set(read([("6/11/2025", 60)], labels[:-1]))
+    got = read([("6/11/2025", 60)], labels[:-1])     # ICE's label lost: its column read apart says
+    assert got.get("signed_ice") == "2025-06-11" and "signed_agency" not in got
     from archive.structure.signatures import second_reading
     rows = [heading, [("6/11/2025", 60)], labels, names]
     text = "\n".join(" ".join(w for w, _ in row) for row in rows)
     assert "signed_ice" not in dict((n, v) for n, v, _ in second_reading(_block([], "tfm-2025", 9), [], text, 9))
+
+
+def test_columns_read_apart_where_the_reading_saw_them():
+    """Waller County's and Clay County's 2019-2020 blocks as tesseract read them at 400
+    dpi (ICE's column left): the two names side by side, the agency's title misread
+    ("Sherif?") or the agency's name cut by its signature ("arry!"), so the line cannot
+    be cut by its words. Where the words stand can: the second column begins where words
+    after a wide gap begin on several lines; each column is read under its own heading.
+    A block of one column, or without the places, is read as before."""
+    from archive.structure.signatures import column_edge
+    waller = [[("Date:", 12), ("2-V2-2oe2ze", 19), ("Pate:", 52), ("~-", 61)],
+              [("Timothy", 12), ("S.", 19), ("Robbins", 21), ("R.", 54), ("Glenn", 56), ("Smith", 61)],
+              [("Acting", 12), ("Executive", 18), ("Associate", 26), ("Director", 34), ("Sherif?", 54)],
+              [("Entorcement", 12), ("and", 23), ("Removal", 26), ("Operations", 33), ("Waller", 54),
+               ("County", 59), ("Sheriff's", 66), ("OMice", 73)]]
+    got = _read_with_places(waller, "jem-wso-2020")
+    assert got == {"ice_signatory": "Timothy S. Robbins", "agency_signatory": "R. Glenn Smith"}
+    clay = [[("Date:", 11), ("Se", 21), ("eage", 26), ("Date", 51), ("FA", 61)],
+            [("CM.", 11), ("Cronen", 17), ("arry!", 52)],
+            [("Assistant", 11), ("Director,", 19), ("Enforcement", 26), ("heriff", 52)],
+            [("Enforcement", 11), ("and", 21), ("Removal", 25), ("Operations", 32), ("Clay", 51),
+             ("County", 55), ("Sheriff's", 61), ("Office", 68)]]
+    assert _read_with_places(clay, "jem-wso-2020") == {"ice_signatory": "CM. Cronen"}
+    # the columns the other way round, under headings that say so (the 2025 templates)
+    swapped = [sorted([(w, x - 40 if x > 40 else x + 40) for w, x in row], key=lambda wx: wx[1]) for row in waller]
+    headings = [("For", 12), ("the", 16), ("LEA:", 20), ("For", 52), ("ICE:", 56)]
+    assert _read_with_places([headings, *swapped], "tfm-2025") == {"ice_signatory": "Timothy S. Robbins",
+                                                                  "agency_signatory": "R. Glenn Smith"}
+    words = [[(w, x * 100, x * 100 + 85 * len(w)) for w, x in row] for row in waller]
+    assert 5100 <= column_edge(words) <= 5400
+    assert column_edge(words[1:2]) is None                          # one line shows no edge
+    assert column_edge([[(w, x * 100, x * 100 + 85 * len(w)) for w, x in row if x < 50] for row in waller]) is None
+    from archive.structure.signatures import second_reading
+    text = "\n".join(" ".join(w for w, _ in row) for row in clay)
+    assert second_reading(_block([], "jem-wso-2020", 9), [], text, 9, "2019-01-01") == []
 
 
 def test_a_date_label_with_misread_words_before_it_is_the_right_columns():

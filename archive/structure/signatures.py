@@ -712,7 +712,10 @@ def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text
         return []
     latest = latest or date.today().isoformat()
     known = {name: value for name, value, _ in read}
-    facts = _Reader([ln for ln, _ in pairs], earliest, latest, seg.layout, known, [pl for _, pl in pairs]).read()
+    reader = _Reader([ln for ln, _ in pairs], earliest, latest, seg.layout, known, [pl for _, pl in pairs])
+    facts = reader.read()
+    if apart := _columns_apart(pairs, reader.cols or TEMPLATE_COLUMNS.get(seg.layout or "")):
+        facts = _by_place(_Reader(apart, earliest, latest, seg.layout, known).read(), facts)
     for name in [n for n in facts if n.endswith("_signatory")]:
         if _spelled_otherwise(facts[name][0], seg.lines, {page}):
             del facts[name]
@@ -725,6 +728,68 @@ def second_reading(seg: Segmentation, read: Sequence[tuple[str, str, int]], text
                 _same_value(other, first[other], value) or _within(first[other], value)):
             return []
     return [(name, *facts[name]) for name in ORDER if name in facts and name not in first]
+
+
+# Between two columns: a gap between words on a line wider than COLUMN_GAP (in BOX_UNITS
+# of the width; a space between words is ~100, between a label and a value typed on its
+# blank up to ~400), after which words begin at one tab stop (within COLUMN_ALIGN: a
+# column's labels, names and titles are set flush left; values and stamps inside it are
+# not) on two lines or more, in the middle half of the width (two columns share it).
+COLUMN_GAP, COLUMN_ALIGN, COLUMN_SLACK = 700, 100, 150
+COLUMN_BAND = (2500, 7500)
+
+
+def column_edge(places: Sequence[Places]) -> int | None:
+    """Where the second of two columns begins on the block's lines (*places*), in
+    BOX_UNITS of the width: the tab stop most words that begin after a gap as wide as
+    between columns are aligned on; None when no two lines show one."""
+    starts = [b[1] for words in places for a, b in zip(words, words[1:])
+              if b[1] - a[2] >= COLUMN_GAP and COLUMN_BAND[0] <= b[1] <= COLUMN_BAND[1]]
+    best = max(starts, key=lambda x: (sum(abs(y - x) <= COLUMN_ALIGN for y in starts), -x), default=None)
+    near = [y for y in starts if best is not None and abs(y - best) <= COLUMN_ALIGN]
+    return min(near) if len(near) >= 2 else None
+
+
+def _columns_apart(pairs: Sequence[tuple[Line, Places]], cols: Sequence[str] | None) -> list[Line]:
+    """The block's two columns read apart, one under the other, each under its "For ...:"
+    heading (*cols*: the parties left to right): every line's words cut where the second
+    column begins (:func:`column_edge`; a word that begins there, give or take
+    COLUMN_SLACK, or after it is the second column's). Words beside another column's
+    label with no label of their own are left out: their label was misread ("Dat YS
+    Date: February 26, 2025" is no name). Empty when the reading gave no places, or no
+    edge."""
+    edge = column_edge([pl for _, pl in pairs])
+    if edge is None or not cols or len(cols) != 2 or not all(pl for _, pl in pairs):
+        return []
+    heading = {"agency": "For the LEA:", "ice": "For ICE:"}
+    out: list[list[Line]] = [[], []]
+    for ln, words in pairs:
+        labelled = bool(cells_of(ln.text)[1])
+        for side, part in enumerate(([w for w, left, _ in words if left < edge - COLUMN_SLACK],
+                                     [w for w, left, _ in words if left >= edge - COLUMN_SLACK])):
+            text = REVISION_RE.sub(" ", " ".join(part)).strip()
+            if text and not (labelled and not cells_of(text)[1]):
+                out[side].append(Line(ln.page, text))
+    page = pairs[0][0].page
+    return [Line(page, heading[cols[0]]), *out[0], Line(page, heading[cols[1]]), *out[1]]
+
+
+def _by_place(apart: dict, lines: dict) -> dict:
+    """The facts of the columns read apart (*apart*), with those the lines read whole
+    (*lines*) add. Where a value stands says whose it is: a value the columns apart give
+    one party is not the other's for being next to its title; a fact both read otherwise
+    is left out (which is right is unknowable)."""
+    out = dict(apart)
+    for name, (value, at) in lines.items():
+        other = {"ice": "agency", "agency": "ice"}
+        party = name.removeprefix("signed_").split("_")[0]
+        twin = name.replace(party, other[party])
+        if name in apart:
+            if not _same_value(name, apart[name][0], value):
+                del out[name]
+        elif not (twin in apart and _same_value(name, apart[twin][0], value)):
+            out[name] = (value, at)
+    return out
 
 
 def _places(text: str, words: Sequence[tuple]) -> list[Places]:
