@@ -693,3 +693,27 @@ def test_a_scrawl_over_one_column_leaves_the_other_as_read(corpus_archive):
                         kept += got.get(n, (None,))[0] == value
     assert wrong == []
     assert tried >= 10 and kept >= 0.9 * tried, (kept, tried)
+
+
+@pytest.mark.corpus
+def test_a_block_scanned_off_centre_or_scaled_reads_the_same(corpus_archive):
+    """Real block readings with their words' places, as a scan set off centre or at
+    another scale sets them (every box moved by up to a tenth of the width, or scaled by
+    0.85-1.1 about the page's left edge): the same facts as the reading as made."""
+    from archive.read.stored import decode_words
+    from archive.structure.signatures import second_reading
+    compared = 0
+    for r in corpus_archive.db.execute(
+            "SELECT b.sha256, b.page, b.text, b.words FROM block_readings b"
+            " WHERE b.psm = 6 AND b.words IS NOT NULL ORDER BY b.sha256").fetchall():
+        words = decode_words(r["words"])
+        seg = segment(load_pages(corpus_archive.db, r["sha256"]))
+
+        def read(ws):
+            return second_reading(seg, [], r["text"], r["page"], "2019-01-01", words=ws)
+        base = read(words)
+        for shift, scale in ((-800, 1.0), (1000, 1.0), (0, 0.85), (0, 1.1), (500, 0.9)):
+            moved = [(w[0], round(w[1] * scale + shift), w[2], round(w[3] * scale), *w[4:]) for w in words]
+            assert read(moved) == base, (r["sha256"][:12], shift, scale)
+            compared += 1
+    assert compared >= 100, compared
