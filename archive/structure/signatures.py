@@ -32,6 +32,9 @@ time (archive.read.blocks, 400 dpi, one text block: a line's two columns stay on
 line) and :func:`second_reading` reads it by the same rules. It adds only the facts the
 page's text lacks, nothing when it reads any fact otherwise than the text does, and only
 what a reading in another layout mode reads letter for letter too (:func:`confirmed_by`).
+That reading says where it saw each word, and where a value stands says whose it is: a
+date alone over a line of one "Date:" per column is the column's it stands in, and the
+two columns are read apart too, cut where the second begins (:func:`column_edge`).
 """
 from __future__ import annotations
 
@@ -781,9 +784,8 @@ def _by_place(apart: dict, lines: dict) -> dict:
     is left out (which is right is unknowable)."""
     out = dict(apart)
     for name, (value, at) in lines.items():
-        other = {"ice": "agency", "agency": "ice"}
         party = name.removeprefix("signed_").split("_")[0]
-        twin = name.replace(party, other[party])
+        twin = name.replace(party, "agency" if party == "ice" else "ice")      # the other party's
         if name in apart:
             if not _same_value(name, apart[name][0], value):
                 del out[name]
