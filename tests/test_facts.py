@@ -453,6 +453,20 @@ def test_columns_read_apart_where_the_reading_saw_them():
     assert second_reading(_block([], "jem-wso-2020", 9), [], text, 9, "2019-01-01") == []
 
 
+def test_a_block_of_one_column_is_not_read_apart():
+    """A retyped block with the parties one under the other, each value typed at one tab
+    stop after its label, ICE's name beside its title: the words after the gap share a
+    tab stop, but no line shows two columns side by side, so the block is read as its
+    lines say, not cut into a column of labels and one of values (which would make ICE's
+    name, left of the tab stop, the agency's)."""
+    rows = [[("For", 11), ("the", 15), ("LEA:", 18)], [("Date:", 11), ("3/3/2025", 45)],
+            [("Name:", 11), ("Bobbie", 45), ("Vickery", 52)], [("Title:", 11), ("Sheriff", 45)],
+            [("For", 11), ("ICE:", 15)], [("Date:", 11), ("March", 45), ("5,", 52), ("2025", 55)],
+            [("Caleb", 11), ("Vitello", 18), ("Acting", 45), ("Director", 52)]]
+    assert _read_with_places(rows) == {"signed_agency": "2025-03-03", "agency_signatory": "Bobbie Vickery",
+                                       "signed_ice": "2025-03-05"}      # (a name beside a title: no bare name)
+
+
 def test_a_date_label_with_misread_words_before_it_is_the_right_columns():
     """Calhoun County's 2025 TFM block as OCR reads it: the agency's handwritten date and its
     label misread into words, then ICE's "Date." and typed date: the right column's. Words

@@ -759,22 +759,38 @@ def _columns_apart(pairs: Sequence[tuple[Line, Places]], cols: Sequence[str] | N
     column begins (:func:`column_edge`; a word that begins there, give or take
     COLUMN_SLACK, or after it is the second column's). Words beside another column's
     label with no label of their own are left out: their label was misread ("Dat YS
-    Date: February 26, 2025" is no name). Empty when the reading gave no places, or no
-    edge."""
+    Date: February 26, 2025" is no name). Empty when the reading gave no places, no
+    edge, or no line that shows two columns side by side (:func:`_two_columns`)."""
     edge = column_edge([pl for _, pl in pairs])
     if edge is None or not cols or len(cols) != 2 or not all(pl for _, pl in pairs):
         return []
     heading = {"agency": "For the LEA:", "ice": "For ICE:"}
     out: list[list[Line]] = [[], []]
+    side_by_side = False
     for ln, words in pairs:
         labelled = bool(cells_of(ln.text)[1])
-        for side, part in enumerate(([w for w, left, _ in words if left < edge - COLUMN_SLACK],
-                                     [w for w, left, _ in words if left >= edge - COLUMN_SLACK])):
-            text = REVISION_RE.sub(" ", " ".join(part)).strip()
+        parts = [REVISION_RE.sub(" ", " ".join(w for w, left, _ in words if (left >= edge - COLUMN_SLACK) == right)
+                                 ).strip() for right in (False, True)]
+        side_by_side = side_by_side or _two_columns(parts, cols)
+        for side, text in enumerate(parts):
             if text and not (labelled and not cells_of(text)[1]):
                 out[side].append(Line(ln.page, text))
+    if not side_by_side:
+        return []
     page = pairs[0][0].page
     return [Line(page, heading[cols[0]]), *out[0], Line(page, heading[cols[1]]), *out[1]]
+
+
+def _two_columns(parts: Sequence[str], cols: Sequence[str]) -> bool:
+    """Whether a line cut in two (*parts*) shows two columns side by side: a label or a
+    "For ...:" heading on each side, or each side naming its own column's party. (A
+    block of one column whose values stand at one tab stop is cut into labels and
+    values: no line of it shows this.)"""
+    if not all(parts):
+        return False
+    if all(cells_of(p)[1] or FOR_RE.search(p) for p in parts):
+        return True
+    return [parties_of(p) for p in parts] == [{c} for c in cols]
 
 
 def _by_place(apart: dict, lines: dict) -> dict:
