@@ -21,7 +21,11 @@ import unicodedata
 GOLDEN: dict[str, tuple] = {
     # 2019-2020: ICE's column left, the agency's right, no "For ...:" labels; dates mostly
     # handwritten or stamped, names typed under the signature line.
-    "287gJEM_%20etowahCoAL_06-09-2020.pdf": (7, "2020-06-09", "C.M. Cronen", "2020-04-30", "Jonathon W. Horton"),
+    # ICE's digital signature: its appearance (drawn by poppler, not by pdfium without its
+    # forms) prints "CHRISTOPHER M CRONEN / Digitally signed by CHRISTOPHER M CRONEN Date:
+    # 2020.06.09 14:38:27 -04'00'" over the typed "C.M. Cronen"
+    "287gJEM_%20etowahCoAL_06-09-2020.pdf": (7, "2020-06-09", ("C.M. Cronen", "Christopher M Cronen"), "2020-04-30",
+                                             "Jonathon W. Horton"),
     "287gJEM_CalhounCoTX_03-13-2020.pdf": (7, "2020-03-13", "C.M. Cronen", "2020-03-09", "Bobbie Vickery"),
     "287gJEM_ClayCoFl2020-03-11.pdf": (7, "2020-03-11", "C.M. Cronen", "2020-03-08", "Darryl Daniels"),
     "287gJEM_FL_DOC_FL_08-21-2020.pdf": (7, "2020-08-21", "C.M. Cronen", "2020-08-17", "Mark S. Inch"),

@@ -431,4 +431,13 @@ def test_corpus_scanner_text_layers_are_kept(corpus_archive):
     assert quality["good"] > 350 and quality["shifted-glyphs-repaired"] >= 8
     assert quality["empty"] + quality["too-short"] >= 274   # MANIFEST: 274 image-only pages
     form_values = corpus_archive.db.execute("SELECT count(*) FROM form_fields").fetchone()[0]
-    assert form_values == 9 + 10 + 7 + 18 + 4      # Smith, Chattahoochee, Mineral, Pasco, Walworth
+    assert form_values == 9 + 10 + 7 + 18 + 4 + 2   # Smith, Chattahoochee, Mineral, Pasco, Walworth;
+    signed = dict(corpus_archive.db.execute(           # and two signed signature fields
+        "SELECT d.file_name, f.value FROM form_fields f JOIN documents d ON d.sha256 = f.sha256"
+        " WHERE f.value LIKE 'Digitally signed by %'").fetchall())
+    assert signed == {
+        "287gJEM_%20etowahCoAL_06-09-2020.pdf": "Digitally signed by CHRISTOPHER M CRONEN (ICE, Department of "
+                                                "Homeland Security, U.S. Government) Date: 2020.06.09 14:38:27 -04'00'",
+        "floridaDeptLawEnforcement_TFM_MOA_02.14.2025.pdf": "Digitally signed by CALEB VITELLO (ICE, Department of "
+                                                            "Homeland Security, U.S. Government) Date: 2025.02.14 "
+                                                            "08:23:40 -05'00'"}

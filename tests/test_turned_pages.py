@@ -147,6 +147,29 @@ def test_a_new_version_keeps_the_sure_readings_of_the_last(turned, tmp_path):
     copy.close()
 
 
+def test_a_new_version_keeps_every_reading_of_a_version_that_read_alike(turned, tmp_path):
+    """An archive read by extractor version 5 (whose OCR this one's is, page for page) is
+    read again by this one: every OCR'd page is kept as it was, the pages read turned
+    upright too, with their word boxes; nothing is OCR'd again."""
+    from archive.read import extract
+    d, sha, _ = turned
+    d.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = DataDir(shutil.copytree(d.root, tmp_path / "data"))
+    before = {r["page"]: (r["text"], r["reader"]) for r in copy.db.execute("SELECT * FROM pages WHERE sha256 = ?", (sha,))}
+    boxes = stored.ocr_words(copy, sha, FED)
+    assert {ocr.turned_by(reader) for _, reader in before.values()} >= {90, 180}
+    with copy.db:
+        copy.db.execute("UPDATE extractions SET extractor_version = 5")
+        copy.db.execute("UPDATE pages SET extractor_version = 5")
+    assert extract.SAME_OCR == (5,)
+    summary = extract_all(copy, workers=2)
+    assert summary["ok"] == 1 and summary["ocr_pages_kept"] == len(FED), summary
+    after = {r["page"]: (r["text"], r["reader"]) for r in copy.db.execute("SELECT * FROM pages WHERE sha256 = ?", (sha,))}
+    assert after == before
+    assert stored.ocr_words(copy, sha, FED) == boxes
+    copy.close()
+
+
 def test_a_block_of_a_page_read_turned_is_read_turned_upright_too(turned, fixture_corpus):
     """The signature block's second reading (archive.read.blocks) of a page read turned:
     turned as the page reading was, it reads as the same block of the page printed

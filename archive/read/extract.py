@@ -55,14 +55,17 @@ from archive.core.progress import NullProgress, Progress
 from store.datadir import DataDir
 from store.db import transaction, utc_now
 
-EXTRACTOR_VERSION = 5     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
+EXTRACTOR_VERSION = 6     # 2: spacing from poppler, spaces-as-letters judged, OCR at 300 dpi
                           # 3: OCR reads white-on-black lines too (tesseract's invert pass)
                           # 4: a scan with a few typed words on it is OCR'd (method both)
                           # 5: a page read with little confidence is checked for being turned
+                          # 6: signed signature fields are read (pdf.signed_value)
 # Versions whose OCR of a page reads as this one's when its confidence is at least
 # ocr.TURN_BELOW (or the page was blank): a document read by one of them keeps those
 # readings and their word boxes when it is read again, and only its other pages are OCR'd.
 SAME_SURE_OCR = (4,)
+# Versions whose OCR of every page reads as this one's: all their readings are kept.
+SAME_OCR = (5,)
 
 TEXT, OCR, BOTH = "text", "ocr", "both"
 PDFIUM, POPPLER_SPACING = "pdfium", "pdfium+poppler spacing"
@@ -216,7 +219,8 @@ def read_document(datadir: DataDir, ref: str) -> DocumentText:
 class _SavedOcr:
     """Good OCR readings of documents not yet stored whole: written one by one as they
     come back, used instead of OCR by the next run, dropped when the document is stored.
-    Without *force*, also the sure readings an earlier version stored (SAME_SURE_OCR)."""
+    Without *force*, also the readings an earlier version stored that this one would
+    make alike (SAME_OCR, SAME_SURE_OCR)."""
 
     def __init__(self, conn, dpi: int, force: bool):
         self.conn, self.dpi, self.force = conn, dpi, force
@@ -240,22 +244,25 @@ class _SavedOcr:
         return {k: v for k, v in out.items() if k - 1 in need}
 
     def _earlier(self, sha: str) -> dict[int, ocr.OcrResult]:
-        """The pages an earlier version (SAME_SURE_OCR) OCR'd at this dpi that this
-        version would read alike: blank, or read with confidence >= ocr.TURN_BELOW."""
+        """The pages an earlier version OCR'd at this dpi that this version would read
+        alike: every one a SAME_OCR version read; of a SAME_SURE_OCR version's, those
+        blank or read with confidence >= ocr.TURN_BELOW."""
+        versions = (*SAME_SURE_OCR, *SAME_OCR)
         rows = self.conn.execute(
-            "SELECT p.page, p.ocr_text, p.ocr_confidence, p.reader, w.words FROM pages p"
+            "SELECT p.page, p.ocr_text, p.ocr_confidence, p.reader, p.extractor_version, w.words FROM pages p"
             " LEFT JOIN ocr_words w ON w.sha256 = p.sha256 AND w.page = p.page"
-            f" WHERE p.sha256 = ? AND p.ocr_status = ? AND p.extractor_version IN ({','.join('?' * len(SAME_SURE_OCR))})",
-            (sha, ocr.OK, *SAME_SURE_OCR)).fetchall()
+            f" WHERE p.sha256 = ? AND p.ocr_status = ? AND p.extractor_version IN ({','.join('?' * len(versions))})",
+            (sha, ocr.OK, *versions)).fetchall()
         out, own = {}, ocr.reader_name(self.dpi)
         for r in rows:
-            reader = r["reader"] or ""
-            if reader == ocr.BLANK or reader == own or reader.startswith(own + " + "):
-                sure = reader == ocr.BLANK or (r["ocr_confidence"] or 0.0) >= ocr.TURN_BELOW
-                if sure and (reader == ocr.BLANK or r["ocr_text"] is not None):
-                    out[r["page"]] = ocr.OcrResult(
-                        r["page"], ocr.OK, r["ocr_text"] or "", r["ocr_confidence"],
-                        reader=ocr.BLANK if reader == ocr.BLANK else own, words=decode_words(r["words"]))
+            reader = (r["reader"] or "").split(" + ")[0]      # (the OCR's part of a page read both ways)
+            if r["extractor_version"] in SAME_OCR:
+                alike = reader == ocr.BLANK or reader == own or reader.startswith(own + ", turned ")
+            else:
+                alike = reader == ocr.BLANK or (reader == own and (r["ocr_confidence"] or 0.0) >= ocr.TURN_BELOW)
+            if alike and (reader == ocr.BLANK or r["ocr_text"] is not None):
+                out[r["page"]] = ocr.OcrResult(r["page"], ocr.OK, r["ocr_text"] or "", r["ocr_confidence"],
+                                               reader=reader, words=decode_words(r["words"]))
         return out
 
     def save(self, sha: str | None, result: ocr.OcrResult) -> None:

@@ -1,7 +1,9 @@
 """Opening a PDF, each library where it is strong.
 
 pypdf: encryption (an empty user password, AES via ``cryptography``), metadata and
-AcroForm field values (which live in widget appearances, not in the page text).
+AcroForm field values (which live in widget appearances, not in the page text),
+including signed signature fields: who signed and when, as the signature dictionary
+and its certificate say (:func:`signed_value`).
 pypdfium2: page text (C speed; pypdf takes seconds on pages with heavy vector drawing)
 and rendering pages for OCR.
 
@@ -35,8 +37,15 @@ METADATA_KEYS = {"/Producer": "producer", "/Creator": "creator", "/CreationDate"
 @dataclass(frozen=True)
 class FormField:
     name: str           # fully qualified
-    value: str
+    value: str          # a signature field's: signed_value()
     page: int | None    # 1-based page of its widget, when known
+
+
+# A signed signature field's value as stored, as a signature's appearance prints it:
+# "Digitally signed by CALEB VITELLO (ICE, Department of Homeland Security, U.S.
+# Government) Date: 2025.02.14 08:23:40 -05'00'" (the organisation from the signer's
+# certificate, when it names one).
+SIGNED_BY = "Digitally signed by"
 
 
 @dataclass(frozen=True)
@@ -274,11 +283,16 @@ def _metadata(reader: pypdf.PdfReader) -> dict:
 
 
 def _form_fields(reader: pypdf.PdfReader) -> list[FormField]:
-    """Filled text and choice fields (signatures and buttons carry no text to search)."""
+    """Filled text and choice fields, and signed signature fields (:func:`signed_value`;
+    buttons carry no text to search)."""
     if "/AcroForm" not in reader.trailer["/Root"]:
         return []
     filled = {}
     for name, field in (reader.get_fields() or {}).items():
+        if field.get("/FT") == "/Sig":
+            if value := signed_value(field.get("/V")):
+                filled[name] = value
+            continue
         if field.get("/FT") not in ("/Tx", "/Ch"):
             continue
         value = field.get("/V")
@@ -291,6 +305,69 @@ def _form_fields(reader: pypdf.PdfReader) -> list[FormField]:
         return []          # most forms are blank: skip the walk over every page's widgets
     pages = _widget_pages(reader)
     return [FormField(name, value, pages.get(name)) for name, value in filled.items()]
+
+
+def signed_value(signature) -> str:
+    """A signature field's value (its signature dictionary, PDF 32000 12.8.1) as the
+    signature's appearance prints it (SIGNED_BY): the signer's name (/Name, else the
+    certificate's common name), the organisation the signer's certificate names, and
+    the signing time (/M) as Adobe shows it. "" for an unsigned field, or one that names
+    neither who nor when. A certificate that cannot be read leaves the organisation out."""
+    try:
+        sig = signature.get_object() if signature is not None else None
+        if not hasattr(sig, "get"):
+            return ""
+        name = str(sig.get("/Name") or "").strip()
+        m = re.match(r"D:(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?([-+Z].*)?", str(sig.get("/M") or ""))
+    except (PdfReadError, ValueError, TypeError, AttributeError):
+        return ""
+    try:
+        signer = _signer(sig.get("/Contents"), name)
+    except (TypeError, ValueError, AttributeError):
+        signer = None
+    name = name or (signer[0] if signer else "")
+    if not (name and m):
+        return ""
+    when = ".".join(m.groups()[:3]) + (" " + ":".join(g or "00" for g in m.groups()[3:6]) if m.group(4) else "")
+    zone = (m.group(7) or "").strip()
+    org = f" ({signer[1]})" if signer and signer[1] else ""
+    return f"{SIGNED_BY} {name}{org} Date: {when}{' ' + zone if zone and zone != 'Z' else ''}"
+
+
+def _signer(contents, name: str) -> tuple[str, str] | None:
+    """The common name and organisation (its OUs and O, "People" aside) of the
+    certificate in a signature's PKCS #7 *contents* that signed it: the one whose common
+    name is *name*, else the one certificate that is no authority's."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.x509.oid import NameOID
+    # (pypdf gives a string of bytes that decode as text as text: its bytes as written)
+    data = contents.original_bytes if hasattr(contents, "original_bytes") else bytes(contents or b"")
+    if len(data) < 4 or data[0] != 0x30:
+        return None
+    # the DER structure's own length: the field is padded with zeros to its reserved size
+    size = data[1] + 2 if data[1] < 0x80 else 2 + (data[1] & 0x7F) + int.from_bytes(data[2:2 + (data[1] & 0x7F)], "big")
+    try:
+        certs = pkcs7.load_der_pkcs7_certificates(data[:size])
+    except (ValueError, TypeError):
+        return None
+
+    def common(cert):
+        return " ".join(a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
+
+    def is_authority(cert):
+        try:
+            return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            return False
+    named = [c for c in certs if name and common(c).upper().startswith(name.upper())]
+    people = [c for c in certs if not is_authority(c) and common(c)]
+    cert = (named or (people if len(people) == 1 else [None]))[0]
+    if cert is None:
+        return None
+    units = [a.value for a in cert.subject
+             if a.oid in (NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.ORGANIZATION_NAME) and a.value != "People"]
+    return common(cert), ", ".join(reversed(units))      # (the subject lists the country first)
 
 
 def _widget_pages(reader: pypdf.PdfReader) -> dict[str, int]:

@@ -17,6 +17,7 @@ from archive.core.dates import full_year, make_date
 from archive.core.refs import resolve
 from archive.structure.segmenter import Line, Segmentation
 from archive.read.blocks import BlockReading
+from archive.read.pdf import SIGNED_BY
 from archive.structure.signatures import (ORDER, confirmed_by, find_dates, read_signatures,  # noqa: F401
                                           second_reading)                                  # (find_dates: API)
 
@@ -111,7 +112,8 @@ def agency(seg: Segmentation, form_fields: Sequence[tuple[str, str, int | None]]
         return Fact("agency", name, page)
     # A fillable template keeps the name in a form field, not in the page text.
     named = Counter((v.strip(), page) for _, v, page in form_fields
-                    if AGENCY_WORDS.search(v) and _plausible_agency(v) and len(v) < 100)
+                    if AGENCY_WORDS.search(v) and _plausible_agency(v) and len(v) < 100
+                    and not v.startswith(SIGNED_BY))       # (a signer's organisation is no agency's name)
     if named:
         (name, page), _ = named.most_common(1)[0]
         return Fact("agency", name, page)

@@ -46,6 +46,7 @@ from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
 from archive.core.dates import make_date
+from archive.read.pdf import SIGNED_BY
 from archive.structure.segmenter import REVISION_RE, Line, Segmentation
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -639,7 +640,8 @@ def _form_fields(block_pages: set[int], cols: list[str] | None,
     are ("Date", "Date_2", "Name"); a form tool numbers fields of one label in reading
     order, so two date fields under two columns are the columns' dates, left to right.
     A field otherwise belongs to the party the page's other fields name (an "Agency"
-    field reading "U.S. Immigration", a "Title" reading "Acting Director")."""
+    field reading "U.S. Immigration", a "Title" reading "Acting Director"). A signed
+    signature field gives its signer's date and name (:func:`_signed_field`)."""
     fields = [(n, v.strip(), p) for n, v, p in form_fields if p in block_pages and v and v.strip()]
 
     def order(name):
@@ -663,6 +665,30 @@ def _form_fields(block_pages: set[int], cols: list[str] | None,
         for party, (_, value, page) in pairs:
             key = f"signed_{party}" if label == "date" else f"{party}_signatory"
             out.setdefault(key, (value, page))
+    for _, value, page in fields:
+        for name, fact in _signed_field(value, earliest, latest).items():
+            out.setdefault(name, (fact, page))
+    return out
+
+
+SIGNED_FIELD = re.compile(rf"{SIGNED_BY} (?P<name>[^(]+?)(?: \((?P<org>[^)]*)\))? "
+                          r"Date: (?P<y>\d{4})\.(?P<m>\d{2})\.(?P<d>\d{2})\b.*")
+
+
+def _signed_field(value: str, earliest: str, latest: str) -> dict[str, str]:
+    """A signed signature field's facts (its value as archive.read.pdf.signed_value
+    gives it): the signing date and the signer of the party the signer's certificate
+    names as its organisation ("ICE, Department of Homeland Security"); nothing when the
+    certificate names no party, or both."""
+    m = SIGNED_FIELD.fullmatch(value)
+    owners = parties_of(m["org"] or "") if m else set()
+    if len(owners) != 1:
+        return {}
+    party, out = next(iter(owners)), {}
+    if (d := make_date(int(m["y"]), int(m["m"]), int(m["d"]))) and earliest <= d <= latest:
+        out[f"signed_{party}"] = d
+    if name := bare_name(m["name"].title()):
+        out[f"{party}_signatory"] = name
     return out
 
 
