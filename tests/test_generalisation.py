@@ -204,16 +204,48 @@ def _run_together(heading: str) -> str:
     return re.sub(r"\s+", "", heading)
 
 
+def _marked_before(heading: str) -> str:
+    return "| " + heading
+
+
+def _marked_after(heading: str) -> str:
+    return heading + " |"
+
+
+def _stopped(heading: str) -> str:
+    return heading + "."
+
+
+def _number_apart(heading: str) -> str:
+    return re.sub(r"^([IVXL]+|[A-J])([.,:;])\s*", "\\1\\2\n", heading)
+
+
+_ROMAN = {r: str(n) for n, r in enumerate(
+    "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX XXI XXII".split(), 1)}
+
+
+def _arabic(heading: str) -> str:
+    return re.sub(r"^([IVXL]+)(?=[.,:;])", lambda m: _ROMAN.get(m[1], m[1]), heading)
+
+
+def _section_word(heading: str) -> str:
+    return re.sub(r"^([IVXL]+)(?=[.,:;])", r"SECTION \1", heading)
+
+
 @pytest.mark.corpus
 @pytest.mark.parametrize("restyle, misread_share", [
     (_roman_bracketed, 1.0), (_roman_in_brackets, 1.0), (_roman_dashed, 1.0),
-    (_letter_spaced, 1.0), (_run_together, 1.0), (_number_lost, 0.8)])
+    (_letter_spaced, 1.0), (_run_together, 1.0), (_number_lost, 0.8),
+    (_marked_before, 1.0), (_marked_after, 1.0), (_stopped, 1.0), (_number_apart, 1.0),
+    (_arabic, 1.0), (_section_word, 1.0)])
 def test_headings_set_otherwise_are_found(corpus_archive, restyle, misread_share):
     """Every heading of every agreement set as a retyped agreement or a text layer may
     set it: its number bracketed ("IV)", "(IV)") or dashed ("IV - "), letter-spaced
     ("P U R P O S E"), its spaces lost ("IV.RESPONSIBILITIES"), or its number lost to OCR
-    (decided by the title and its place). Clean headings are cut exactly as before; those
-    OCR also misread, in *misread_share* of the agreements."""
+    (decided by the title and its place); a rule or speck read as "|" before or after it,
+    a period after it, its number on a line of its own ("III." over "AUTHORITY"), in Arabic
+    figures ("3. AUTHORITY") or after a word ("SECTION III. AUTHORITY"). Clean headings are
+    cut exactly as before; those OCR also misread, in *misread_share* of the agreements."""
     _cut_as_before_when_restyled(corpus_archive, restyle, misread_share)
 
 

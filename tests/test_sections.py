@@ -199,6 +199,17 @@ def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     (["IV - RESPONSIBILITIES"], [("responsibilities", "IV")]),
     (["M E M O R A N D U M   O F   A G R E E M E N T"], [("doc-title", None)]),
     (["I I I .   P O L I C Y"], [("policy", "III")]),
+    # a rule or speck read as "|" or "!" before or after a heading, a period or a page
+    # number after it, a word before its number
+    (["| APPENDIX B", "COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),
+    (["! IV. RESPONSIBILITIES"], [("responsibilities", "IV")]),
+    (["APPENDIX A |"], [("appendix-sop", "APPENDIX A")]),
+    (["APPENDIX A."], [("appendix-sop", "APPENDIX A")]),
+    (["APPENDIX C  3", "PUBLIC INFORMATION POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
+    (["SECTION II. AUTHORITY"], [("authority", "II")]),
+    (["Article 4: RESPONSIBILITIES"], [("responsibilities", "4")]),
+    (["Section 287(g) of the Act authorizes the Secretary."], []),
+    (["Section II of this MOA applies to all officers."], []),
     # a title alone (its number lost) over the document title is not part of it
     (["PARTIES", "MEMORANDUM OF AGREEMENT"], [("parties", None), ("doc-title", None)]),
     # but not prose that opens with a title's words

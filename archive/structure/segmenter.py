@@ -30,7 +30,7 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_KEYS, APPENDIX_TITLES,
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 11  # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 12  # bump when sections or facts would come out differently
                         # (7: signature blocks read a second time where the text lacks a fact;
                         # 8: headings as scans read them, an addendum without its heading;
                         # 9: headings set in title case, an appendix known by its letter alone,
@@ -196,6 +196,14 @@ ADDENDUM_OPENING = re.compile(r"\bhereby\s+agree\s+to\s+modify\b", re.I)
 ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
 # Marks a scan puts before a heading (a rule, a speck, a quote).
 LEAD_RE = re.compile(r"^[—–\-_'\"`*•·~>«»]+\s*")
+# A rule or speck a scan reads as "|" or "!" apart before a heading ("| APPENDIX B",
+# "| IV. RESPONSIBILITIES"): a mark, not the numeral I, when a number or APPENDIX follows.
+MARK_RE = re.compile(r"^[|!]\s+(?=\S)")
+# A word some agreements set before a heading's number ("SECTION II. AUTHORITY",
+# "Article 3: PURPOSE"): dropped when a number and a title in capitals follow, so that
+# "Section 287(g) of the Act ..." stays prose.
+NUMBER_WORD_RE = re.compile(r"^(?:SECTION|Section|ARTICLE|Article|PART|Part)\s+"
+                            r"(?=(?:[IVXLl1|]{1,5}|\d{1,2})(?![\w|])\s*[.:,;\-–—]?\s*[‘'\"“]?[A-Z](?:[A-Z]|\s|$))")
 # What OCR reads for a capital letter, back to the letter (titles never print digits).
 _OCR_LETTERS = str.maketrans({"0": "O", "1": "I", "|": "I", "!": "I", "5": "S", "$": "S", "8": "B",
                               "6": "G", "4": "A", "&": "E", "€": "E", "3": "E", "2": "Z", "7": "T"})
@@ -256,13 +264,23 @@ def _title_cased(title: str) -> bool:
     return bool(words) and all(w[0].isupper() for w in words)
 
 
+def unmarked(text: str) -> str:
+    """*text* without what a scan or a template puts before a heading's number (LEAD_RE,
+    MARK_RE, NUMBER_WORD_RE)."""
+    s = LEAD_RE.sub("", text) or text
+    m = MARK_RE.match(s)
+    if m and (_numbered(s[m.end():]) or appendix_heading(s[m.end():])):
+        s = s[m.end():]
+    return NUMBER_WORD_RE.sub("", s)
+
+
 def _run_in(text: str) -> tuple[str, str] | None:
     """A numbered heading that runs into the body on one line ("III. AUTHORITY Section
     287(g) of ..."): (the heading, the rest). The heading is the run of capitals after the
     number that best matches a known title."""
     if len(text) < 25:
         return None
-    f = _numbered(LEAD_RE.sub("", text) or text)
+    f = _numbered(unmarked(text))
     if not f or _match(f[1], _VOCAB, 0.8):
         return None
     words = f[1].split(" ")
@@ -271,7 +289,7 @@ def _run_in(text: str) -> tuple[str, str] | None:
         caps += 1
     # a number with its period (or a misreading of it) is a heading's as surely as a
     # heading on its own line: the same tolerance of OCR noise in the title
-    punct = NUMBER_RE.match(LEAD_RE.sub("", text) or text).group("punct").strip()
+    punct = NUMBER_RE.match(unmarked(text)).group("punct").strip()
     best, cut = (0.8 if punct else 0.86), None
     for j in range(1, min(caps, len(words) - 1) + 1):
         key, score = _score(" ".join(words[:j]), _VOCAB)
@@ -296,7 +314,7 @@ def appendix_heading(text: str) -> tuple[str | None, str] | None:
     """("B", rest) when *text* opens with the word APPENDIX as OCR reads it ("APPENDlX",
     "APPEND1X", "APP ENDIX", "APPENDIXC", "APPENDIX&", "APPENDIX 8"), the letter read
     back (None when there is none or it is unreadable), rest the title on the line."""
-    s = LEAD_RE.sub("", text)
+    s = MARK_RE.sub("", LEAD_RE.sub("", text))
     chars: list[str] = []
     i = 0
     while i < len(s) and len(chars) < len(APPENDIX_WORD):
@@ -321,7 +339,10 @@ def appendix_heading(text: str) -> tuple[str | None, str] | None:
     if m and (m.group("letter") in APPENDIX_LETTERS or m.group("letter").upper() in "ABCD"):
         letter = APPENDIX_LETTERS.get(m.group("letter"), m.group("letter").upper())
         rest = rest[m.end():]
-    return letter, re.sub(r"^[\s\-:.*_]*", "", rest).strip()
+    rest = re.sub(r"^[\s\-:.*_]*", "", rest).strip()
+    # what follows with no word in it is a mark or a page number, not a title
+    # ("APPENDIX A |", "APPENDIX A  3")
+    return letter, rest if re.search(r"[^\W\d_]{2}", rest) else ""
 
 
 # A line set letter-spaced ("A P P E N D I X  B", "I I I .  P O L I C Y"): a run of single
@@ -453,7 +474,7 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
     for i, raw in enumerate(texts):
         if out and i < out[-1].index + out[-1].span:
             continue                                    # the title line of the heading above
-        text = LEAD_RE.sub("", raw) or raw
+        text = unmarked(raw)
         if len(text) < 80:
             text = unspaced(text)                       # "M E M O R A N D U M  O F ..."
         # a heading is printed on one page: its title never continues on the next
@@ -496,10 +517,11 @@ def find_candidates(lines: list[Line]) -> list[Candidate]:
             if key:
                 out.append(Candidate(i, span, key, f"APPENDIX {letter}" if letter else "APPENDIX",
                                      _clean_title(title), 1.0))
-            elif alone and letter and _page_line(lines, i) <= 6 and not re.search(r"[.,;]$", text) \
+            elif alone and letter and _page_line(lines, i) <= 6 and not re.search(r"[a-z].*[.,;]$", text) \
                     and (keys := APPENDIX_KEYS.get(f"APPENDIX {letter}")):
                 # "APPENDIX B" alone near the top of a page (a text layer may put a page's
-                # typed values above it; a sentence ending "... in Appendix B." is not it),
+                # typed values above it; a sentence ending "... in Appendix B." is not it, a
+                # heading in capitals with a period is),
                 # its title worded otherwise or unreadable: the appendix of that letter, as
                 # the templates letter them
                 titled = bool(nxt) and len(nxt) < 80 and _capitals(nxt)
