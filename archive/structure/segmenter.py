@@ -280,7 +280,8 @@ def _run_in(text: str) -> tuple[str, str] | None:
     number that best matches a known title."""
     if len(text) < 25:
         return None
-    f = _numbered(unmarked(text))
+    head = unmarked(text)
+    f = _numbered(head)
     if not f or _match(f[1], _VOCAB, 0.8):
         return None
     words = f[1].split(" ")
@@ -289,7 +290,7 @@ def _run_in(text: str) -> tuple[str, str] | None:
         caps += 1
     # a number with its period (or a misreading of it) is a heading's as surely as a
     # heading on its own line: the same tolerance of OCR noise in the title
-    punct = NUMBER_RE.match(unmarked(text)).group("punct").strip()
+    punct = NUMBER_RE.match(head).group("punct").strip()
     best, cut = (0.8 if punct else 0.86), None
     for j in range(1, min(caps, len(words) - 1) + 1):
         key, score = _score(" ".join(words[:j]), _VOCAB)
