@@ -44,19 +44,22 @@ def _print_misreadings() -> list[tuple[str, str]]:
 PRINT_MISREADINGS = _print_misreadings()
 
 
+def _misread(rng: random.Random, w: str) -> str:
+    """*w* with one of PRINT_MISREADINGS that applies to it (as it is, if none does)."""
+    options = [(a, b) for a, b in PRINT_MISREADINGS if a in w]
+    if not options:
+        return w
+    a, b = rng.choice(options)
+    i = rng.choice([k for k in range(len(w)) if w.startswith(a, k)])
+    return w[:i] + b + w[i + len(a):]
+
+
 def misread_words(text: str, rng: random.Random, share: float = 0.3, where=lambda start: True) -> str:
     """*text* with about *share* of its words of 3+ letters (those starting at an offset
     *where* accepts) misread by one of PRINT_MISREADINGS each."""
     def one(m: re.Match) -> str:
         w = m.group(0)
-        if not where(m.start()) or rng.random() > share:
-            return w
-        options = [(a, b) for a, b in PRINT_MISREADINGS if a in w]
-        if not options:
-            return w
-        a, b = rng.choice(options)
-        i = rng.choice([k for k in range(len(w)) if w.startswith(a, k)])
-        return w[:i] + b + w[i + len(a):]
+        return w if not where(m.start()) or rng.random() > share else _misread(rng, w)
     return re.sub(r"[A-Za-z]{3,}", one, text)
 
 
@@ -227,3 +230,19 @@ def write_dates_otherwise(rng: random.Random, texts: list[str]) -> list[str]:
         return rng.choice([f"{day} {name} {year}", f"{name} {day}, {year}", f"{day}-{name[:3]}-{year}",
                            f"{year}-{month:02d}-{day:02d}", f"the {day}{th} day of {name}, {year}"])
     return [re.sub(r"\b(\d{1,2})/(\d{1,2})/(20\d\d)\b", rewrite, t) for t in texts]
+
+
+def misread_month_names(rng: random.Random, texts: list[str]) -> list[str]:
+    """Lines with the month's name of each date written out ("June 11, 2025", "11 June
+    2025", "the 11th day of June, 2025") misread once or twice as print is misread
+    (PRINT_MISREADINGS: "0ctober", "Ju1y", "Iune", "Decernber", "Marcb" is not one). Names
+    of four letters or more: "May", "Jun" and "Apt", "Mat" are too alike to tell."""
+    names = "|".join(n for n in _MONTH_NAMES if len(n) >= 4)
+    dates = re.compile(rf"\b(?:{names})(?=\.?,?\s+\d{{1,2}}\b|,?\s+20\d\d\b)")
+
+    def damage(m: re.Match) -> str:
+        w = m.group(0)
+        for _ in range(rng.choice([1, 2])):
+            w = _misread(rng, w)
+        return w
+    return [dates.sub(damage, t) for t in texts]

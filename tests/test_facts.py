@@ -663,6 +663,17 @@ def test_an_agency_name_ocr_garbled_gives_way_to_the_openings_next_naming():
     ("Date: 2025-06-11", ["2025-06-11"]),
     ("for 12 Months 2025", []),
     ("2025-13-40", []),
+    # a month's name misread as print is ("0ctober", "Ju1y", "Iune", "Apr11", "rnay")
+    ("Date: 0ctober l5, 2O19", ["2019-10-15"]),
+    ("Ju1y 23, 2020", ["2020-07-23"]),
+    ("Date: 11 Iune 2025", ["2025-06-11"]),
+    ("Apr11 24, 2025", ["2025-04-24"]),
+    ("the 5th day of Novernber, 2025", ["2025-11-05"]),
+    ("0ct. 5, 2019", ["2019-10-05"]),
+    ("rnay 1, 2025", ["2025-05-01"]),
+    ("Apt 3, 2021", []),                               # words whose skeletons are a month's
+    ("Dee 12, 2020", []),
+    ("Line 5, 2020", []),
 ])
 def test_dates_as_they_are_written_and_misread(text, want):
     from archive.structure.signatures import find_dates

@@ -205,8 +205,13 @@ def test_segmenter_holds_under_seeded_ocr_damage(fixture_corpus, name):
     (["! IV. RESPONSIBILITIES"], [("responsibilities", "IV")]),
     (["APPENDIX A |"], [("appendix-sop", "APPENDIX A")]),
     (["APPENDIX A."], [("appendix-sop", "APPENDIX A")]),
+    (["APPENDIX – B:", "COMPLAINT PROCEDURE"], [("appendix-complaint", "APPENDIX B")]),   # a dash, a colon
+    (["APPENDIX — C — PUBLIC INFORMATION POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
     (["APPENDIX C  3", "PUBLIC INFORMATION POINTS OF CONTACT"], [("appendix-public-info-poc", "APPENDIX C")]),
     (["SECTION II. AUTHORITY"], [("authority", "II")]),
+    (["I I I. POLICY"], [("policy", "III")]),                         # a numeral's letters set apart
+    (["V I I I. EFFECTIVE DATE, SUSPENSION, AND TERMINATION OF THIS MOA"], [("termination", "VIII")]),
+    (["I V . RESPONSIBILITIES"], [("responsibilities", "IV")]),
     (["Article 4: RESPONSIBILITIES"], [("responsibilities", "4")]),
     (["Section 287(g) of the Act authorizes the Secretary."], []),
     (["Section II of this MOA applies to all officers."], []),

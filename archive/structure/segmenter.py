@@ -30,13 +30,14 @@ from archive.structure.layouts import (ADDENDUM, APPENDIX_KEYS, APPENDIX_TITLES,
                                        FRONT_MATTER, LAYOUTS, OPENING, REGULAR, TITLES, Expected,
                                        template_numbers)
 
-SEGMENTER_VERSION = 12  # bump when sections or facts would come out differently
+SEGMENTER_VERSION = 13  # bump when sections or facts would come out differently
                         # (7: signature blocks read a second time where the text lacks a fact;
                         # 8: headings as scans read them, an addendum without its heading;
                         # 9: headings set in title case, an appendix known by its letter alone,
                         #    a digital stamp's date when OCR misread its signer;
                         # 10: numbers bracketed or dashed, headings letter-spaced, a title
-                        #    misread whose number OCR lost)
+                        #    misread whose number OCR lost; 12: marks around a heading, a word
+                        #    before its number; 13: a signing date whose month's name OCR misread)
 
 
 # --- records -----------------------------------------------------------------------
@@ -264,14 +265,20 @@ def _title_cased(title: str) -> bool:
     return bool(words) and all(w[0].isupper() for w in words)
 
 
+# A Roman numeral whose letters a scan or wide tracking set apart ("I I I. POLICY", "V I I I.
+# COSTS", "I V) ..."), its period or bracket after it.
+SPLIT_NUMERAL = re.compile(r"^(?:[IVXl1|] ){1,4}[IVXl1|](?=\s?[.,:;)]\s)")
+
+
 def unmarked(text: str) -> str:
     """*text* without what a scan or a template puts before a heading's number (LEAD_RE,
-    MARK_RE, NUMBER_WORD_RE)."""
+    MARK_RE, NUMBER_WORD_RE), a numeral set apart joined (SPLIT_NUMERAL)."""
     s = LEAD_RE.sub("", text) or text
     m = MARK_RE.match(s)
     if m and (_numbered(s[m.end():]) or appendix_heading(s[m.end():])):
         s = s[m.end():]
-    return NUMBER_WORD_RE.sub("", s)
+    s = NUMBER_WORD_RE.sub("", s)
+    return SPLIT_NUMERAL.sub(lambda n: n.group(0).replace(" ", ""), s)
 
 
 def _run_in(text: str) -> tuple[str, str] | None:
@@ -313,7 +320,8 @@ def split_run_in(lines: list[Line]) -> list[Line]:
 
 def appendix_heading(text: str) -> tuple[str | None, str] | None:
     """("B", rest) when *text* opens with the word APPENDIX as OCR reads it ("APPENDlX",
-    "APPEND1X", "APP ENDIX", "APPENDIXC", "APPENDIX&", "APPENDIX 8"), the letter read
+    "APPEND1X", "APP ENDIX", "APPENDIXC", "APPENDIX&", "APPENDIX 8"), its letter maybe after
+    a dash or colon ("APPENDIX – B:", "APPENDIX: B"), the letter read
     back (None when there is none or it is unreadable), rest the title on the line."""
     s = MARK_RE.sub("", LEAD_RE.sub("", text))
     chars: list[str] = []
@@ -335,12 +343,12 @@ def appendix_heading(text: str) -> tuple[str | None, str] | None:
         return None
     rest = s[i:]
     # the letter, maybe quoted or in brackets ("APPENDIX “B”", "APPENDIX (B)", "APPENDIX B**")
-    m = re.match(r"^\s*[-:.]?\s*[“\"'(\[]?(?P<letter>[^\s“”\"'(\[])[”\"')\]]?(?=[\s\-:.,*_]|$)", rest)
+    m = re.match(r"^\s*[-–—:.]?\s*[“\"'(\[]?(?P<letter>[^\s“”\"'(\[])[”\"')\]]?(?=[\s\-–—:.,*_]|$)", rest)
     letter = None
     if m and (m.group("letter") in APPENDIX_LETTERS or m.group("letter").upper() in "ABCD"):
         letter = APPENDIX_LETTERS.get(m.group("letter"), m.group("letter").upper())
         rest = rest[m.end():]
-    rest = re.sub(r"^[\s\-:.*_]*", "", rest).strip()
+    rest = re.sub(r"^[\s\-–—:.*_]*", "", rest).strip()
     # what follows with no word in it is a mark or a page number, not a title
     # ("APPENDIX A |", "APPENDIX A  3")
     return letter, rest if re.search(r"[^\W\d_]{2}", rest) else ""

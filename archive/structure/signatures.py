@@ -46,6 +46,7 @@ from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
 from archive.core.dates import make_date
+from archive.read.ocr_confusions import skeleton
 from archive.read.pdf import SIGNED_BY
 from archive.structure.segmenter import REVISION_RE, Line, Segmentation
 
@@ -104,11 +105,43 @@ def ocr_digits(text: str) -> str:
     return text
 
 
+# A month's name as OCR misreads it ("0ctober", "Septernber", "Ju1y", "Iune"): a word whose
+# skeleton (archive.read.ocr_confusions: the form all its confusable spellings share) is a
+# month's, before a day and a year ("0ctober l5, 2019") or after a day ("11 Decernber 2025").
+# A word of three signs only with a digit or sign in it ("0ct", "Ju1"): "Apt", "Mat" and
+# "Dee" are words whose skeletons are April's, March's and December's.
+_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December"]
+_MONTH_SKELETONS = {skeleton(form): name for name in _MONTH_NAMES
+                    for form in (name, name[:3], name[:4])}
+_WORD = r"(?P<word>[A-Za-z0-9|!]{3,10})"
+_DAY = r"[0-9OoIl|SB]{1,2}(?:st|nd|rd|th)?"
+_MISREAD_MONTHS = [
+    re.compile(rf"(?<![A-Za-z0-9]){_WORD}(?=\.?[\s,]+{_DAY}\s*,?\s*{_YEAR})"),
+    re.compile(rf"(?<![A-Za-z0-9]){_DAY}(?:\s+day\s+of|[\s\-])\s*{_WORD}(?=\.?[\s,\-]+{_YEAR})"),
+]
+
+
+def ocr_months(text: str) -> str:
+    """*text* with each month's name OCR misread in a date written out in full back to the
+    name as printed (:data:`_MISREAD_MONTHS`)."""
+    def fix(m: re.Match) -> str:
+        word = m.group("word")
+        name = _MONTH_SKELETONS.get(skeleton(word.replace("|", "l").replace("!", "l")))
+        if name is None or word.isalpha() and (len(word) == 3 or word.lower().startswith(name[:3].lower())):
+            return m.group(0)                        # not a month, or one DATE_RES reads as it is
+        return m.group(0)[:m.start("word") - m.start()] + name + m.group(0)[m.end("word") - m.start():]
+    for rx in _MISREAD_MONTHS:
+        text = rx.sub(fix, text)
+    return text
+
+
 def find_dates(text: str) -> list[str]:
     """The dates written in *text* (YYYY-MM-DD), in order, 2015-2030. A date typed or
     stamped on a blank whose rule OCR read into it ("O_C_T_1_5_2_01_9") counts, and one
-    whose digits OCR read as letters (:func:`ocr_digits`)."""
-    text = ocr_digits(text)
+    whose digits OCR read as letters (:func:`ocr_digits`) or whose month's name it
+    misread (:func:`ocr_months`)."""
+    text = ocr_digits(ocr_months(text))
     found = []
     for rx in DATE_RES:
         found += [(m.start(), d) for m in rx.finditer(text) if (d := _date(m)) and "2015" <= d[:4] <= "2030"]
