@@ -219,8 +219,9 @@ _MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", 
 
 def write_dates_otherwise(rng: random.Random, texts: list[str]) -> list[str]:
     """Lines with each numeric date ("6/11/2025") written as another office writes it:
-    "11 June 2025", "June 11, 2025", "11-Jun-2025", "2025-06-11", "the 11th day of June,
-    2025"."""
+    "11 June 2025", "June 11, 2025", "11-Jun-2025", "Jun-11-2025", "2025-06-11", "the 11th
+    day of June, 2025", "the 11th of June, 2025", or typed over its blank's rule
+    ("6/11/2025____")."""
     def rewrite(m: re.Match) -> str:
         month, day, year = int(m.group(1)), int(m.group(2)), m.group(3)
         if not (1 <= month <= 12 and 1 <= day <= 31):
@@ -228,7 +229,9 @@ def write_dates_otherwise(rng: random.Random, texts: list[str]) -> list[str]:
         name = _MONTH_NAMES[month - 1]
         th = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
         return rng.choice([f"{day} {name} {year}", f"{name} {day}, {year}", f"{day}-{name[:3]}-{year}",
-                           f"{year}-{month:02d}-{day:02d}", f"the {day}{th} day of {name}, {year}"])
+                           f"{name[:3]}-{day}-{year}", f"{year}-{month:02d}-{day:02d}",
+                           f"the {day}{th} day of {name}, {year}", f"the {day}{th} of {name}, {year}",
+                           f"{month}/{day}/{year}____"])
     return [re.sub(r"\b(\d{1,2})/(\d{1,2})/(20\d\d)\b", rewrite, t) for t in texts]
 
 

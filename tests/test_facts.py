@@ -671,6 +671,11 @@ def test_an_agency_name_ocr_garbled_gives_way_to_the_openings_next_naming():
     ("the 5th day of Novernber, 2025", ["2025-11-05"]),
     ("0ct. 5, 2019", ["2019-10-05"]),
     ("rnay 1, 2025", ["2025-05-01"]),
+    ("Date: 6|11|2025", ["2025-06-11"]),             # a slash read as "|"
+    ("Date:_6/11/2025____", ["2025-06-11"]),         # typed over the blank's rule
+    ("the 11th of June, 2025", ["2025-06-11"]),
+    ("Jun-11-2025", ["2025-06-11"]),
+    ("June 11-12, 2025", []),                          # a span, not a date
     ("Apt 3, 2021", []),                               # words whose skeletons are a month's
     ("Dee 12, 2020", []),
     ("Line 5, 2020", []),

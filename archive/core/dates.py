@@ -15,7 +15,7 @@ from datetime import date, datetime
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _US = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-]?(\d{4}|\d{2})")
 _WRITTEN = re.compile(r"([a-z]{3,9})\.?\s*(\d{1,2}),?\s*(\d{4})", re.I)
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
                 "september", "october", "november", "december")
 
 
@@ -59,7 +59,7 @@ def parse_date(value) -> str | None:
 def _month(word: str) -> int | None:
     """"Mar", "March", "Sept" -> 3, 3, 9: a month's name or an abbreviation of it."""
     w = word.lower()
-    for i, name in enumerate(_MONTH_NAMES, start=1):
+    for i, name in enumerate(MONTH_NAMES, start=1):
         if name.startswith(w) and len(w) >= 3:
             return i
     return None

@@ -37,7 +37,8 @@ SEGMENTER_VERSION = 13  # bump when sections or facts would come out differently
                         #    a digital stamp's date when OCR misread its signer;
                         # 10: numbers bracketed or dashed, headings letter-spaced, a title
                         #    misread whose number OCR lost; 12: marks around a heading, a word
-                        #    before its number; 13: a signing date whose month's name OCR misread)
+                        #    before its number; 13: a signing date whose month's name OCR misread,
+                        #    a numeral set apart, an appendix's letter after a dash)
 
 
 # --- records -----------------------------------------------------------------------

@@ -45,26 +45,29 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
-from archive.core.dates import make_date
+from archive.core.dates import MONTH_NAMES, make_date
 from archive.read.ocr_confusions import skeleton
 from archive.read.pdf import SIGNED_BY
 from archive.structure.segmenter import REVISION_RE, Line, Segmentation
 
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+MONTHS = [name[:3] for name in MONTH_NAMES]   # "jan", "feb", ...
 _MONTH = "(?:" + "|".join(MONTHS) + ")"     # the months, as a pattern (their names begin so)
-# a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts
+# a look-behind rather than \b: a date written on a blank ("Date:__March 17, 2025") counts,
+# and one before the blank's rule ("6/11/2025____": _END, not \b)
+_END = r"(?![0-9A-Za-z])"
 DATE_RES = [
-    # (a day's two digits split by OCR, "2/2 1/2025", between its separators)
-    re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<d>\d\s\d|\d{1,2})\s*[/\-.]\s*(?P<y>20\d{2}|\d{2})\b"),
-    re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})\b"),      # digital signature stamp
+    # (a day's two digits split by OCR, "2/2 1/2025", between its separators; a slash read
+    # as "|", "6|11|2025")
+    re.compile(r"(?<![0-9A-Za-z])(?P<m>\d{1,2})\s*[/\-.|]\s*(?P<d>\d\s\d|\d{1,2})\s*[/\-.|]\s*(?P<y>20\d{2}|\d{2})" + _END),
+    re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})\.(?P<m>\d{2})\.(?P<d>\d{2})" + _END),      # digital signature stamp
     # a month's last letter misread as a digit ("Apri1 2, 2025") is the month's, not the
-    # day's; a day split by OCR ("1 2") only after a separator
+    # day's; a day split by OCR ("1 2") only after a separator; "Jun-11-2025"
     re.compile(rf"(?<![A-Za-z])(?P<mon>{_MONTH}[a-z]*)"
-               r"(?:[1|](?=[\s,.]))?\.?(?:[\s,]+(?P<d>\d{1,2}|\d\s\d)|(?P<d2>\d{1,2}))"
-               r"(?:st|nd|rd|th)?\s*,?\s*(?P<y>20\d{2}|20\d\s\d)\b", re.I),
-    # the day first: "11 June 2025", "11-Jun-2025", "this 5th day of March, 2025"
-    re.compile(r"(?<![0-9A-Za-z])(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+day\s+of|[\s\-])\s*"
-               rf"(?P<mon>{_MONTH}[a-z]*)\.?[\s,\-]+(?P<y>20\d{{2}})\b", re.I),
+               r"(?:[1|](?=[\s,.]))?\.?(?:[\s,\-]+(?P<d>\d{1,2}|\d\s\d)|(?P<d2>\d{1,2}))"
+               r"(?:st|nd|rd|th)?\s*[,\-]?\s*(?P<y>20\d{2}|20\d\s\d)" + _END, re.I),
+    # the day first: "11 June 2025", "11-Jun-2025", "this 5th day of March, 2025", "the 5th of March"
+    re.compile(r"(?<![0-9A-Za-z])(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:(?:\s+day)?\s+of|[\s\-])\s*"
+               rf"(?P<mon>{_MONTH}[a-z]*)\.?[\s,\-]+(?P<y>20\d{{2}})" + _END, re.I),
     re.compile(r"(?<![0-9A-Za-z])(?P<y>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![0-9])"),     # ISO
 ]
 
@@ -110,15 +113,13 @@ def ocr_digits(text: str) -> str:
 # month's, before a day and a year ("0ctober l5, 2019") or after a day ("11 Decernber 2025").
 # A word of three signs only with a digit or sign in it ("0ct", "Ju1"): "Apt", "Mat" and
 # "Dee" are words whose skeletons are April's, March's and December's.
-_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December"]
-_MONTH_SKELETONS = {skeleton(form): name for name in _MONTH_NAMES
+_MONTH_SKELETONS = {skeleton(form): name.capitalize() for name in MONTH_NAMES
                     for form in (name, name[:3], name[:4])}
 _WORD = r"(?P<word>[A-Za-z0-9|!]{3,10})"
 _DAY = r"[0-9OoIl|SB]{1,2}(?:st|nd|rd|th)?"
 _MISREAD_MONTHS = [
-    re.compile(rf"(?<![A-Za-z0-9]){_WORD}(?=\.?[\s,]+{_DAY}\s*,?\s*{_YEAR})"),
-    re.compile(rf"(?<![A-Za-z0-9]){_DAY}(?:\s+day\s+of|[\s\-])\s*{_WORD}(?=\.?[\s,\-]+{_YEAR})"),
+    re.compile(rf"(?<![A-Za-z0-9]){_WORD}(?=\.?[\s,\-]+{_DAY}\s*[,\-]?\s*{_YEAR})"),
+    re.compile(rf"(?<![A-Za-z0-9]){_DAY}(?:(?:\s+day)?\s+of|[\s\-])\s*{_WORD}(?=\.?[\s,\-]+{_YEAR})"),
 ]
 
 
